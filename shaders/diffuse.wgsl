@@ -1,0 +1,116 @@
+// diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion
+// (Meyer, Balsara & Aslam 2014), optionally ending with the trailing reaction half-step.
+//
+//   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt L(Y_{j-1})
+//   L(c)_v = (1/h²) Σ_faces D_s · hm(m_D(v), m_D(n)) · (c_n - c_v)          [ng/mL/s]
+//
+// hm is the harmonic mean of the per-label diffusion multipliers; a face towards `outside` (or
+// the grid edge) carries no flux; a face towards a blood voxel sees c_n = C_p (plasma). The
+// flux through blood faces is the heart's exchange with the blood pools: each stage adds its
+// share (beta_j dt) to the ledger, so the step's total is exact.
+//
+// Y_{j-2} lives in `dst` and is overwritten in place by Y_j (each invocation reads and writes
+// only its own voxel there), so the scheme needs two field copies whatever the stage count.
+// Invocation layout: x, y from the global id; workgroup z = species * chunks + chunk; each
+// invocation walks Z_CHUNK planes along z.
+
+struct Neighbour {
+    flux: f32,   // hm · (c_n - c)
+    blood: f32,  // the part of flux that crosses a blood face
+}
+
+fn neighbour(m_self: f32, c: f32, word: u32, fi: u32, cp: f32) -> Neighbour {
+    var n: Neighbour;
+    let lp = labels.entries[word & 0xffu];
+    if (lp.kind == KIND_OUTSIDE) {
+        n.flux = 0.0;
+        n.blood = 0.0;
+        return n;
+    }
+    let g = harmonic(m_self, lp.m_diffusion);
+    if (lp.kind == KIND_BLOOD) {
+        n.flux = g * (cp - c);
+        n.blood = n.flux;
+        return n;
+    }
+    n.flux = g * (src[fi] - c);
+    n.blood = 0.0;
+    return n;
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn diffuse_stage(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let s = wg.z / slab.chunks;
+    let chunk = wg.z % slab.chunks;
+    let x = gid.x;
+    let y = gid.y;
+    var acc4 = vec4<f32>(0.0);
+    var blood_out = 0.0;
+    let react_after = (stage.flags & FLAG_REACT) != 0u;
+    if (x < slab.nx && y < slab.ny) {
+        let sp = species[s];
+        let cp = plasma[s];
+        let d_inv_h2 = select(0.0, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
+        let plane = slab.nx * slab.ny;
+        let fplane = plane * slab.n_species;
+        let p_begin = chunk * Z_CHUNK + 1u;
+        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        for (var p = p_begin; p < p_end; p = p + 1u) {
+            let vi = voxel_index(p, y, x);
+            let fi = field_index(p, s, y, x);
+            let word = voxels[vi];
+            let lp = labels.entries[word & 0xffu];
+            var out = 0.0;
+            if (lp.kind == KIND_TISSUE) {
+                let c = src[fi];
+                let m = lp.m_diffusion;
+                var flux = 0.0;
+                var blood = 0.0;
+                if (x > 0u) {
+                    let n = neighbour(m, c, voxels[vi - 1u], fi - 1u, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                if (x + 1u < slab.nx) {
+                    let n = neighbour(m, c, voxels[vi + 1u], fi + 1u, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                if (y > 0u) {
+                    let n = neighbour(m, c, voxels[vi - slab.nx], fi - slab.nx, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                if (y + 1u < slab.ny) {
+                    let n = neighbour(m, c, voxels[vi + slab.nx], fi + slab.nx, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                let gz = slab.z0 + p - 1u;
+                if (gz > 0u) {
+                    let n = neighbour(m, c, voxels[vi - plane], fi - fplane, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                if (gz + 1u < slab.nz_total) {
+                    let n = neighbour(m, c, voxels[vi + plane], fi + fplane, cp);
+                    flux += n.flux; blood += n.blood;
+                }
+                var y_new = stage.mu * c + stage.mu_tilde_dt * d_inv_h2 * flux;
+                if ((stage.flags & FLAG_HAS_OLD) != 0u) {
+                    y_new += stage.nu * dst[fi];
+                }
+                blood_out -= stage.beta_dt * d_inv_h2 * blood;
+                if (react_after) {
+                    let r = react(y_new, stage.tau, sp, lp, source_rate(word, s), cp, stage.terms);
+                    y_new = r.c;
+                    acc4 += r.terms;
+                }
+                out = y_new;
+            } else if (lp.kind == KIND_BLOOD) {
+                out = cp;
+            }
+            dst[fi] = out;
+        }
+    }
+    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, blood_out, react_after, true);
+}

@@ -1,0 +1,38 @@
+// mass.wgsl — amount of each species present in tissue voxels (ng = Σ c · voxel volume),
+// reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
+
+@compute @workgroup_size(8, 8, 1)
+fn tissue_amount(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let s = wg.z / slab.chunks;
+    let chunk = wg.z % slab.chunks;
+    let x = gid.x;
+    let y = gid.y;
+    var sum = 0.0;
+    if (x < slab.nx && y < slab.ny) {
+        let p_begin = chunk * Z_CHUNK + 1u;
+        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        for (var p = p_begin; p < p_end; p = p + 1u) {
+            let word = voxels[voxel_index(p, y, x)];
+            if (labels.entries[word & 0xffu].kind == KIND_TISSUE) {
+                sum += dst[field_index(p, s, y, x)];
+            }
+        }
+    }
+    red1[li] = sum;
+    workgroupBarrier();
+    for (var off = 32u; off > 0u; off = off >> 1u) {
+        if (li < off) {
+            red1[li] = red1[li] + red1[li + off];
+        }
+        workgroupBarrier();
+    }
+    if (li == 0u) {
+        let i = ((ledger_slot(wg, chunk) * slab.n_species + s) * LEDGER_TERMS + L_AMOUNT) * 2u;
+        ledger[i] = red1[0] * slab.voxel_ml;
+        ledger[i + 1u] = 0.0;
+    }
+}

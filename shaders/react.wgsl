@@ -1,0 +1,39 @@
+// react.wgsl — the leading reaction half-step of a time step (Strang splitting:
+// react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
+//
+//   dc/dt = S + P m_P (C_p - c) - k c - m_U V c / (K + c)        [ng/mL/s]
+//
+// solved by `react` in common.wgsl; the secreted, degraded, taken-up and exchanged amounts
+// (ng) go to the ledger. The trailing half-step is fused into the last diffusion stage.
+
+@compute @workgroup_size(8, 8, 1)
+fn react_half_step(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let s = wg.z / slab.chunks;
+    let chunk = wg.z % slab.chunks;
+    let x = gid.x;
+    let y = gid.y;
+    var acc4 = vec4<f32>(0.0);
+    if (x < slab.nx && y < slab.ny) {
+        let sp = species[s];
+        let cp = plasma[s];
+        let p_begin = chunk * Z_CHUNK + 1u;
+        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        for (var p = p_begin; p < p_end; p = p + 1u) {
+            let word = voxels[voxel_index(p, y, x)];
+            let lp = labels.entries[word & 0xffu];
+            let fi = field_index(p, s, y, x);
+            if (lp.kind == KIND_TISSUE) {
+                let r = react(dst[fi], stage.tau, sp, lp, source_rate(word, s), cp, stage.terms);
+                dst[fi] = r.c;
+                acc4 += r.terms;
+            } else if (lp.kind == KIND_BLOOD) {
+                dst[fi] = cp;
+            }
+        }
+    }
+    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, 0.0, true, false);
+}

@@ -1,0 +1,127 @@
+//! Rust twins of the structs in `shaders/common.wgsl` and `shaders/reduce.wgsl`.
+//!
+//! Same names, field order and padding as the WGSL; `tests/shader_layout.rs` compares the
+//! offsets naga computes for the WGSL with `std::mem::offset_of!` here.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Per-species transport and kinetics (twin of WGSL `SpeciesParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct SpeciesParams {
+    /// D, mm²/s.
+    pub diffusion: f32,
+    /// k, 1/s.
+    pub decay: f32,
+    /// V, ng/mL/s.
+    pub vmax: f32,
+    /// K, ng/mL.
+    pub km: f32,
+    /// P, 1/s.
+    pub permeability: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+}
+
+/// Per-label multipliers and transport kind (twin of WGSL `LabelParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct LabelParams {
+    pub m_diffusion: f32,
+    pub m_uptake: f32,
+    pub m_perfusion: f32,
+    /// [`crate::model::LabelKind`] as u32.
+    pub kind: u32,
+}
+
+/// The label table (twin of WGSL `LabelTable`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct LabelTableGpu {
+    pub entries: [LabelParams; 8],
+}
+
+/// One z-slab's extent (twin of WGSL `SlabInfo`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct SlabInfo {
+    pub nx: u32,
+    pub ny: u32,
+    pub nz_total: u32,
+    pub z0: u32,
+    pub nz: u32,
+    pub chunks: u32,
+    pub n_species: u32,
+    pub slot_offset: u32,
+    pub groups_x: u32,
+    pub groups_y: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    /// 1/h², 1/mm².
+    pub inv_h2: f32,
+    /// Voxel volume, mL.
+    pub voxel_ml: f32,
+    pub _pad2: f32,
+    pub _pad3: f32,
+}
+
+/// Coefficients of one dispatch (twin of WGSL `StageParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct StageParams {
+    pub mu: f32,
+    pub nu: f32,
+    /// s.
+    pub mu_tilde_dt: f32,
+    /// s.
+    pub beta_dt: f32,
+    /// Reaction half-step, s.
+    pub tau: f32,
+    pub flags: u32,
+    pub terms: u32,
+    pub _pad0: u32,
+}
+
+/// Final ledger reduction extent (twin of WGSL `ReduceInfo`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct ReduceInfo {
+    pub slots: u32,
+    pub entries: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Constants mirrored from `common.wgsl` (checked by `tests/shader_layout.rs`).
+pub mod consts {
+    pub const TERM_DIFFUSION: u32 = 1;
+    pub const TERM_DECAY: u32 = 2;
+    pub const TERM_UPTAKE: u32 = 4;
+    pub const TERM_EXCHANGE: u32 = 8;
+    pub const TERM_SOURCES: u32 = 16;
+    pub const FLAG_HAS_OLD: u32 = 1;
+    pub const FLAG_REACT: u32 = 2;
+    pub const LEDGER_TERMS: u32 = 6;
+    pub const L_SECRETED: usize = 0;
+    pub const L_DEGRADED: usize = 1;
+    pub const L_UPTAKE: usize = 2;
+    pub const L_CAPILLARY: usize = 3;
+    pub const L_BLOOD: usize = 4;
+    pub const L_AMOUNT: usize = 5;
+    pub const Z_CHUNK: u32 = 16;
+    /// Workgroup size in x and y of the grid kernels.
+    pub const GROUP_XY: u32 = 8;
+}
+
+/// Every twin with its WGSL name and size, for the layout test.
+pub fn twins() -> Vec<(&'static str, usize)> {
+    vec![
+        ("SpeciesParams", std::mem::size_of::<SpeciesParams>()),
+        ("LabelParams", std::mem::size_of::<LabelParams>()),
+        ("LabelTable", std::mem::size_of::<LabelTableGpu>()),
+        ("SlabInfo", std::mem::size_of::<SlabInfo>()),
+        ("StageParams", std::mem::size_of::<StageParams>()),
+        ("ReduceInfo", std::mem::size_of::<ReduceInfo>()),
+    ]
+}

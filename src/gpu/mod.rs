@@ -1,0 +1,221 @@
+//! Device and adapter choice, shader sources, buffer readback.
+
+pub mod layout;
+
+use std::sync::mpsc;
+
+use crate::error::{Result, SimError};
+
+/// WGSL sources, composed with the shared definitions of `common.wgsl`.
+pub mod shaders {
+    pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+    pub const DIFFUSE: &str = include_str!("../../shaders/diffuse.wgsl");
+    pub const REACT: &str = include_str!("../../shaders/react.wgsl");
+    pub const MASS: &str = include_str!("../../shaders/mass.wgsl");
+    pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+
+    /// Every shader module as compiled: (name, full source).
+    pub fn modules() -> Vec<(&'static str, String)> {
+        vec![
+            ("diffuse.wgsl", format!("{COMMON}\n{DIFFUSE}")),
+            ("react.wgsl", format!("{COMMON}\n{REACT}")),
+            ("mass.wgsl", format!("{COMMON}\n{MASS}")),
+            ("reduce.wgsl", REDUCE.to_string()),
+        ]
+    }
+}
+
+/// What the chosen adapter is.
+#[derive(Clone, Debug)]
+pub struct AdapterReport {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub max_storage_binding: u64,
+    pub max_buffer_size: u64,
+    pub max_workgroups_per_dim: u32,
+    pub max_storage_buffers_per_stage: u32,
+}
+
+impl std::fmt::Display for AdapterReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}, {}{}); storage binding ≤ {} MiB, buffer ≤ {} MiB",
+            self.name,
+            self.backend,
+            self.device_type,
+            if self.driver.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", self.driver)
+            },
+            self.max_storage_binding >> 20,
+            self.max_buffer_size >> 20
+        )
+    }
+}
+
+/// An open GPU device and what it can do.
+pub struct GpuContext {
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub report: AdapterReport,
+}
+
+impl GpuContext {
+    /// Opens the adapter chosen by `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME`
+    /// (a case-insensitive substring of the adapter name), or the high-performance default.
+    pub fn new() -> Result<Self> {
+        pollster::block_on(Self::new_async())
+    }
+
+    async fn new_async() -> Result<Self> {
+        let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY | wgpu::Backends::GL);
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        let instance = wgpu::Instance::new(desc);
+        let adapters = instance.enumerate_adapters(backends).await;
+        let tried = format!("{backends:?}");
+        if adapters.is_empty() {
+            return Err(SimError::NoAdapter { tried });
+        }
+        let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
+            Ok(wanted) if !wanted.is_empty() => {
+                let w = wanted.to_lowercase();
+                let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&w))
+                    .ok_or(SimError::AdapterNotFound {
+                        wanted,
+                        available: names.join(", "),
+                    })?
+            }
+            _ => {
+                // Prefer a discrete GPU, then integrated, then anything (CPU drivers last).
+                let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
+                    wgpu::DeviceType::DiscreteGpu => 0,
+                    wgpu::DeviceType::IntegratedGpu => 1,
+                    wgpu::DeviceType::VirtualGpu => 2,
+                    wgpu::DeviceType::Other => 3,
+                    wgpu::DeviceType::Cpu => 4,
+                };
+                let backend_rank = |a: &wgpu::Adapter| match a.get_info().backend {
+                    wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+                    _ => 1,
+                };
+                let mut adapters = adapters;
+                adapters.sort_by_key(|a| (rank(a), backend_rank(a)));
+                adapters.into_iter().next().ok_or(SimError::NoAdapter { tried })?
+            }
+        };
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("secretome"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| SimError::Device {
+                adapter: info.name.clone(),
+                message: e.to_string(),
+            })?;
+        let report = AdapterReport {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            max_storage_binding: limits.max_storage_buffer_binding_size as u64,
+            max_buffer_size: limits.max_buffer_size,
+            max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
+            max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
+        };
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            report,
+        })
+    }
+
+    /// Whether the adapter runs on the CPU (lavapipe, llvmpipe, WARP).
+    pub fn is_cpu(&self) -> bool {
+        self.adapter.get_info().device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Largest buffer one binding may hold here, bytes.
+    pub fn max_binding_bytes(&self) -> u64 {
+        self.report.max_storage_binding.min(self.report.max_buffer_size)
+    }
+
+    /// Compiles a WGSL module, turning a validation error into a `SimError`.
+    pub fn shader(&self, name: &str, source: &str) -> Result<wgpu::ShaderModule> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(SimError::Gpu(format!("shader {name}: {e}")));
+        }
+        Ok(module)
+    }
+
+    /// Copies `size` bytes of `buffer` from `offset` back to the host (blocking).
+    pub fn read_buffer(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        read_buffer(&self.device, &self.queue, buffer, offset, size)
+    }
+
+    /// Waits until the GPU has finished all submitted work.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))
+    }
+}
+
+/// Copies `size` bytes of `buffer` from `offset` back to the host, waiting for the GPU.
+pub fn read_buffer(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    size: u64,
+) -> Result<Vec<u8>> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+    enc.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
+    queue.submit([enc.finish()]);
+    let (tx, rx) = mpsc::channel();
+    staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))?;
+    rx.recv()
+        .map_err(|e| SimError::Gpu(format!("readback: {e}")))?
+        .map_err(|e| SimError::Gpu(format!("readback: {e}")))?;
+    let data = staging
+        .slice(..)
+        .get_mapped_range()
+        .map_err(|e| SimError::Gpu(format!("readback: {e}")))?
+        .to_vec();
+    staging.unmap();
+    Ok(data)
+}

@@ -1,0 +1,315 @@
+//! The CPU twin of the GPU kernels: the same discrete equations in double precision.
+//!
+//! `react` mirrors `react` in `shaders/common.wgsl`, `stage` mirrors `diffuse_stage` in
+//! `shaders/diffuse.wgsl`, `step` mirrors `Simulation::step`. Tests compare the two; it is also
+//! usable for small runs. Single-threaded and plain on purpose: it is the reference.
+
+use crate::error::Result;
+use crate::model::{LabelKind, TissueLabel};
+use crate::sim::ledger::{Ledger, SpeciesLedger};
+use crate::sim::problem::{Problem, Terms};
+use crate::sim::scheme::StagePlan;
+
+/// `phi = (1 − e^{−bτ})/b`, `psi = (τ − phi)/b` (see `relax` in common.wgsl).
+pub fn relax(b: f64, tau: f64) -> (f64, f64) {
+    let x = b * tau;
+    if x < 1e-4 {
+        let phi = tau * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x / 24.0)));
+        let psi = tau * tau * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x / 120.0)));
+        return (phi, psi);
+    }
+    let phi = -(-x).exp_m1() / b;
+    (phi, (tau - phi) / b)
+}
+
+/// Per-species kinetics in f64.
+#[derive(Clone, Copy, Debug)]
+struct Kinetics {
+    diffusion: f64,
+    decay: f64,
+    vmax: f64,
+    km: f64,
+    permeability: f64,
+}
+
+/// The reaction sub-step of length `tau` at one tissue voxel; returns the new concentration
+/// and the secreted, degraded, taken-up and exchanged (tissue → plasma) terms in ng/mL.
+#[allow(clippy::too_many_arguments)]
+fn react(c0: f64, tau: f64, k: &Kinetics, m_uptake: f64, m_perfusion: f64, rate: f64, cp: f64, terms: Terms) -> (f64, [f64; 4]) {
+    let decay = if terms.decay { k.decay } else { 0.0 };
+    let pex = if terms.exchange { k.permeability * m_perfusion } else { 0.0 };
+    let vu = if terms.uptake { k.vmax * m_uptake } else { 0.0 };
+    let s = if terms.sources { rate } else { 0.0 };
+    let a = s + pex * cp;
+    let mut u = if vu > 0.0 { vu / (k.km + c0.max(0.0)) } else { 0.0 };
+    let mut b = decay + pex + u;
+    let (mut phi, mut psi) = relax(b, tau);
+    if vu > 0.0 {
+        let c1 = c0 - b * c0 * phi + a * phi;
+        u = vu / (k.km + (0.5 * (c0 + c1)).max(0.0));
+        b = decay + pex + u;
+        (phi, psi) = relax(b, tau);
+    }
+    let integral = c0 * phi + a * psi;
+    let c = c0 - b * c0 * phi + a * phi;
+    (c, [s * tau, decay * integral, u * integral, pex * (integral - cp * tau)])
+}
+
+/// Double-precision solver of a [`Problem`].
+pub struct CpuReference {
+    problem: Problem,
+    plan: StagePlan,
+    kinetics: Vec<Kinetics>,
+    /// Current fields, species-major.
+    cur: Vec<f64>,
+    other: Vec<f64>,
+    rates: Vec<f64>,
+    /// Face multipliers towards the 6 neighbours (x−, x+, y−, y+, z−, z+) and neighbour index.
+    faces: Vec<[(f64, usize); 6]>,
+    ledger: Vec<SpeciesLedger>,
+    initial_amount: Vec<f64>,
+    time: f64,
+}
+
+impl CpuReference {
+    pub fn new(problem: &Problem) -> Result<Self> {
+        problem.validate()?;
+        let grid = &problem.grid;
+        let n = grid.voxel_count();
+        let ns = problem.n_species();
+        let kinetics = problem
+            .species
+            .species
+            .iter()
+            .map(|s| Kinetics {
+                diffusion: s.diffusion.value,
+                decay: s.decay_rate(),
+                vmax: s.uptake_vmax.value,
+                km: s.uptake_km.value,
+                permeability: s.permeability.value,
+            })
+            .collect();
+        let [nx, ny, nz] = grid.dims;
+        let plane = nx * ny;
+        let mut faces = vec![[(0.0, 0usize); 6]; n];
+        for (i, f) in faces.iter_mut().enumerate() {
+            let [x, y, z] = grid.coords(i);
+            let l = grid.labels[i];
+            let cand = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < nx).then(|| i + 1),
+                (y > 0).then(|| i - nx),
+                (y + 1 < ny).then(|| i + nx),
+                (z > 0).then(|| i - plane),
+                (z + 1 < nz).then(|| i + plane),
+            ];
+            for (slot, c) in f.iter_mut().zip(cand) {
+                if let Some(j) = c {
+                    *slot = (problem.labels.face(l, grid.labels[j]), j);
+                }
+            }
+        }
+        let mut rates = vec![0.0; ns * n];
+        for (&v, r) in &problem.sources.entries {
+            for (s, &rate) in r.iter().enumerate() {
+                rates[s * n + v] = rate;
+            }
+        }
+        let cur: Vec<f64> = problem.initial.iter().map(|&v| v as f64).collect();
+        let mut me = CpuReference {
+            plan: problem.plan(),
+            problem: problem.clone(),
+            kinetics,
+            other: vec![0.0; cur.len()],
+            cur,
+            rates,
+            faces,
+            ledger: vec![SpeciesLedger::default(); ns],
+            initial_amount: vec![0.0; ns],
+            time: 0.0,
+        };
+        me.enforce_blood();
+        me.initial_amount = me.amounts();
+        Ok(me)
+    }
+
+    /// Blood voxels hold the plasma value, outside voxels zero (as on the GPU).
+    fn enforce_blood(&mut self) {
+        let n = self.problem.grid.voxel_count();
+        for s in 0..self.problem.n_species() {
+            for (v, l) in self.problem.grid.labels.iter().enumerate() {
+                match l.kind() {
+                    LabelKind::Blood => self.cur[s * n + v] = self.problem.plasma[s],
+                    LabelKind::Outside => self.cur[s * n + v] = 0.0,
+                    LabelKind::Tissue => {}
+                }
+            }
+        }
+    }
+
+    pub fn plan(&self) -> &StagePlan {
+        &self.plan
+    }
+
+    /// Simulated time, s.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Current fields, ng/mL, species-major.
+    pub fn fields(&self) -> &[f64] {
+        &self.cur
+    }
+
+    /// Amount in tissue voxels per species, ng.
+    pub fn amounts(&self) -> Vec<f64> {
+        let n = self.problem.grid.voxel_count();
+        let vol = self.problem.grid.voxel_ml();
+        (0..self.problem.n_species())
+            .map(|s| {
+                self.problem
+                    .grid
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.is_tissue())
+                    .map(|(v, _)| self.cur[s * n + v])
+                    .sum::<f64>()
+                    * vol
+            })
+            .collect()
+    }
+
+    /// Amount in tissue at the start, ng.
+    pub fn initial_amounts(&self) -> &[f64] {
+        &self.initial_amount
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        let amounts = self.amounts();
+        Ledger {
+            species: self
+                .ledger
+                .iter()
+                .zip(amounts)
+                .map(|(l, a)| SpeciesLedger { in_tissue: a, ..*l })
+                .collect(),
+        }
+    }
+
+    fn react_all(&mut self, tau: f64) {
+        let n = self.problem.grid.voxel_count();
+        let vol = self.problem.grid.voxel_ml();
+        for s in 0..self.problem.n_species() {
+            let k = self.kinetics[s];
+            let cp = self.problem.plasma[s];
+            let mut acc = [0.0; 4];
+            for v in 0..n {
+                let l = self.problem.grid.labels[v];
+                if !l.is_tissue() {
+                    continue;
+                }
+                let m = self.problem.labels.get(l);
+                let i = s * n + v;
+                let (c, t) = react(self.cur[i], tau, &k, m.uptake, m.perfusion, self.rates[i], cp, self.problem.terms);
+                self.cur[i] = c;
+                for (a, b) in acc.iter_mut().zip(t) {
+                    *a += b;
+                }
+            }
+            self.add_reaction(s, acc, vol);
+        }
+    }
+
+    fn add_reaction(&mut self, s: usize, acc: [f64; 4], vol: f64) {
+        let l = &mut self.ledger[s];
+        l.secreted += acc[0] * vol;
+        l.degraded += acc[1] * vol;
+        l.taken_up += acc[2] * vol;
+        l.to_plasma_capillary += acc[3] * vol;
+    }
+
+    /// One RKL1 stage `j` (0-based), `cur` = Y_{j−1}, `other` = Y_{j−2} → Y_j in `other`.
+    fn stage(&mut self, j: usize, react_after: bool) {
+        let n = self.problem.grid.voxel_count();
+        let vol = self.problem.grid.voxel_ml();
+        let inv_h2 = 1.0 / (self.problem.grid.spacing * self.problem.grid.spacing);
+        let (mu, nu, mt, beta) = (self.plan.mu[j], self.plan.nu[j], self.plan.mu_tilde_dt[j], self.plan.beta_dt[j]);
+        let tau = 0.5 * self.plan.dt;
+        for s in 0..self.problem.n_species() {
+            let k = self.kinetics[s];
+            let cp = self.problem.plasma[s];
+            let d = if self.problem.terms.diffusion { k.diffusion * inv_h2 } else { 0.0 };
+            let mut acc = [0.0; 4];
+            let mut blood_out = 0.0;
+            for v in 0..n {
+                let l = self.problem.grid.labels[v];
+                let i = s * n + v;
+                let out = match l.kind() {
+                    LabelKind::Outside => 0.0,
+                    LabelKind::Blood => cp,
+                    LabelKind::Tissue => {
+                        let c = self.cur[i];
+                        let mut flux = 0.0;
+                        let mut blood = 0.0;
+                        for &(g, nb) in &self.faces[v] {
+                            if g == 0.0 {
+                                continue;
+                            }
+                            let ln = self.problem.grid.labels[nb];
+                            if ln.kind() == LabelKind::Blood {
+                                flux += g * (cp - c);
+                                blood += g * (cp - c);
+                            } else {
+                                flux += g * (self.cur[s * n + nb] - c);
+                            }
+                        }
+                        let mut y = mu * c + mt * d * flux;
+                        if nu != 0.0 {
+                            y += nu * self.other[i];
+                        }
+                        blood_out -= beta * d * blood;
+                        if react_after {
+                            let m = self.problem.labels.get(l);
+                            let (c2, t) = react(y, tau, &k, m.uptake, m.perfusion, self.rates[i], cp, self.problem.terms);
+                            y = c2;
+                            for (a, b) in acc.iter_mut().zip(t) {
+                                *a += b;
+                            }
+                        }
+                        y
+                    }
+                };
+                self.other[i] = out;
+            }
+            if react_after {
+                self.add_reaction(s, acc, vol);
+            }
+            self.ledger[s].to_blood_faces += blood_out * vol;
+        }
+        std::mem::swap(&mut self.cur, &mut self.other);
+    }
+
+    /// Advances `steps` time steps.
+    pub fn step(&mut self, steps: usize) {
+        let stages = self.plan.stages();
+        for _ in 0..steps {
+            self.react_all(0.5 * self.plan.dt);
+            for j in 0..stages {
+                self.stage(j, j + 1 == stages);
+            }
+            self.time += self.plan.dt;
+        }
+    }
+
+    /// Sets the plasma concentration of every species (ng/mL); blood voxels follow.
+    pub fn set_plasma(&mut self, plasma: &[f64]) {
+        self.problem.plasma = plasma.to_vec();
+        self.enforce_blood();
+    }
+
+    /// Label of a voxel (for tests).
+    pub fn label(&self, v: usize) -> TissueLabel {
+        self.problem.grid.labels[v]
+    }
+}

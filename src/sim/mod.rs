@@ -1,0 +1,15 @@
+//! The solvers: `Simulation` on the GPU and `CpuReference`, its double-precision twin.
+
+pub mod cpu_reference;
+pub mod grid;
+pub mod ledger;
+pub mod problem;
+pub mod scheme;
+pub mod simulation;
+
+pub use cpu_reference::CpuReference;
+pub use grid::Grid;
+pub use ledger::{Ledger, SpeciesLedger};
+pub use problem::{Problem, SourceMap, Terms};
+pub use scheme::StagePlan;
+pub use simulation::{bytes_per_voxel, LayoutOptions, Simulation};

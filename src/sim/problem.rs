@@ -1,0 +1,231 @@
+//! A problem: everything the solvers (GPU and CPU twin) need to advance the fields.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Result, SimError};
+use crate::gpu::layout::consts;
+use crate::model::{LabelTable, SpeciesTable};
+use crate::sim::grid::Grid;
+use crate::sim::scheme::StagePlan;
+
+/// Which terms of the equation are switched on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+    pub diffusion: bool,
+    pub decay: bool,
+    pub uptake: bool,
+    pub exchange: bool,
+    pub sources: bool,
+}
+
+impl Terms {
+    pub const ALL: Terms = Terms {
+        diffusion: true,
+        decay: true,
+        uptake: true,
+        exchange: true,
+        sources: true,
+    };
+    pub const NONE: Terms = Terms {
+        diffusion: false,
+        decay: false,
+        uptake: false,
+        exchange: false,
+        sources: false,
+    };
+
+    /// The bit mask the kernels read (`TERM_*` in common.wgsl).
+    pub fn bits(self) -> u32 {
+        let mut b = 0;
+        if self.diffusion {
+            b |= consts::TERM_DIFFUSION;
+        }
+        if self.decay {
+            b |= consts::TERM_DECAY;
+        }
+        if self.uptake {
+            b |= consts::TERM_UPTAKE;
+        }
+        if self.exchange {
+            b |= consts::TERM_EXCHANGE;
+        }
+        if self.sources {
+            b |= consts::TERM_SOURCES;
+        }
+        b
+    }
+}
+
+/// Secretion per voxel: for each voxel with a source, a rate per species (ng/mL/s).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceMap {
+    pub n_species: usize,
+    pub entries: BTreeMap<usize, Vec<f64>>,
+}
+
+impl SourceMap {
+    pub fn new(n_species: usize) -> Self {
+        SourceMap {
+            n_species,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a concentration rate (ng/mL/s) of one species at a voxel.
+    pub fn add_rate(&mut self, voxel: usize, species: usize, rate: f64) {
+        let n = self.n_species;
+        let e = self.entries.entry(voxel).or_insert_with(|| vec![0.0; n]);
+        if let Some(r) = e.get_mut(species) {
+            *r += rate;
+        }
+    }
+
+    /// Adds an amount rate (ng/s) of one species at a voxel of volume `voxel_ml` (mL).
+    pub fn add_amount(&mut self, voxel: usize, species: usize, ng_per_s: f64, voxel_ml: f64) {
+        self.add_rate(voxel, species, ng_per_s / voxel_ml);
+    }
+
+    /// Total amount secreted per second (ng/s) of each species.
+    pub fn total_amount(&self, voxel_ml: f64) -> Vec<f64> {
+        let mut t = vec![0.0; self.n_species];
+        for rates in self.entries.values() {
+            for (a, r) in t.iter_mut().zip(rates) {
+                *a += r * voxel_ml;
+            }
+        }
+        t
+    }
+}
+
+/// Everything needed to advance the fields: grid, species, multipliers, switches, time step,
+/// plasma concentrations, sources and the initial fields.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub grid: Grid,
+    pub species: SpeciesTable,
+    pub labels: LabelTable,
+    pub terms: Terms,
+    /// Time step, s. Any value is stable: diffusion takes as many RKL1 stages as it needs.
+    pub dt: f64,
+    /// Plasma concentration per species, ng/mL.
+    pub plasma: Vec<f64>,
+    pub sources: SourceMap,
+    /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
+    pub initial: Vec<f32>,
+}
+
+impl Problem {
+    /// A problem with zero initial fields, no sources and zero plasma.
+    pub fn new(grid: Grid, species: SpeciesTable, dt: f64) -> Self {
+        let n = grid.voxel_count() * species.len();
+        let s = species.len();
+        Problem {
+            grid,
+            species,
+            labels: LabelTable::default(),
+            terms: Terms::ALL,
+            dt,
+            plasma: vec![0.0; s],
+            sources: SourceMap::new(s),
+            initial: vec![0.0; n],
+        }
+    }
+
+    pub fn n_species(&self) -> usize {
+        self.species.len()
+    }
+
+    /// Checks sizes and values; one line per problem found first.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        let [nx, ny, nz] = self.grid.dims;
+        if nx == 0 || ny == 0 || nz == 0 {
+            return bad(format!("grid dimensions {nx}×{ny}×{nz}: every dimension must be ≥ 1"));
+        }
+        if self.grid.labels.len() != self.grid.voxel_count() {
+            return bad(format!(
+                "grid has {} labels for {} voxels",
+                self.grid.labels.len(),
+                self.grid.voxel_count()
+            ));
+        }
+        if !(self.grid.spacing > 0.0 && self.grid.spacing.is_finite()) {
+            return bad(format!("grid spacing {} mm: expected a positive length", self.grid.spacing));
+        }
+        if !(self.dt > 0.0 && self.dt.is_finite()) {
+            return bad(format!("time step {} s: expected a positive duration", self.dt));
+        }
+        if self.species.is_empty() {
+            return bad("no species: the table needs at least one".into());
+        }
+        if self.plasma.len() != self.n_species() {
+            return bad(format!(
+                "{} plasma values for {} species",
+                self.plasma.len(),
+                self.n_species()
+            ));
+        }
+        if let Some((i, v)) = self.plasma.iter().enumerate().find(|(_, v)| !(**v >= 0.0 && v.is_finite())) {
+            return bad(format!("plasma concentration of {} is {v}: expected ≥ 0", self.species.species[i].id));
+        }
+        if self.initial.len() != self.n_species() * self.grid.voxel_count() {
+            return bad(format!(
+                "initial fields hold {} values, expected {} species × {} voxels",
+                self.initial.len(),
+                self.n_species(),
+                self.grid.voxel_count()
+            ));
+        }
+        if let Some(i) = self.initial.iter().position(|v| !(*v >= 0.0 && v.is_finite())) {
+            let n = self.grid.voxel_count();
+            return bad(format!(
+                "initial {} at voxel {:?} is {}: expected a concentration ≥ 0",
+                self.species.species[i / n].id,
+                self.grid.coords(i % n),
+                self.initial[i]
+            ));
+        }
+        if self.sources.n_species != self.n_species() {
+            return bad(format!(
+                "source map has {} species, the table {}",
+                self.sources.n_species,
+                self.n_species()
+            ));
+        }
+        for (&v, rates) in &self.sources.entries {
+            if v >= self.grid.voxel_count() {
+                return bad(format!("source at voxel {v} lies outside the grid"));
+            }
+            if rates.iter().any(|r| !(*r >= 0.0 && r.is_finite())) {
+                return bad(format!("source at voxel {:?} has a negative or non-finite rate", self.grid.coords(v)));
+            }
+        }
+        if self.sources.entries.len() >= (1 << 24) - 1 {
+            return bad("more than 16 million source voxels".into());
+        }
+        Ok(())
+    }
+
+    /// Forward-Euler stability limit of the diffusion operator, s (∞ without diffusion).
+    pub fn dt_forward_euler(&self) -> f64 {
+        if !self.terms.diffusion {
+            return f64::INFINITY;
+        }
+        let d_max = self
+            .species
+            .species
+            .iter()
+            .map(|s| s.diffusion.value)
+            .fold(0.0, f64::max);
+        let g = self.grid.max_face_sum(&self.labels);
+        if d_max <= 0.0 || g <= 0.0 {
+            return f64::INFINITY;
+        }
+        self.grid.spacing * self.grid.spacing / (d_max * g)
+    }
+
+    /// The diffusion stages of one step.
+    pub fn plan(&self) -> StagePlan {
+        StagePlan::new(self.dt, self.dt_forward_euler())
+    }
+}

@@ -1,0 +1,870 @@
+//! `Simulation`: the GPU solver. Owns the fields, the pipelines of every kernel in `shaders/`
+//! and the ledger; `step` advances the fields without reading anything back.
+//!
+//! The grid is cut into z-slabs so that no storage binding exceeds the adapter's limit
+//! (lavapipe: 128 MiB); each slab buffer carries one ghost plane on either side, refreshed by
+//! buffer copies after every stage. Memory: two f32 copies of every field plus one u32 voxel
+//! word (label and source slot) per voxel — 36 bytes per voxel for four species.
+
+use std::num::NonZeroU64;
+
+use bytemuck::Zeroable;
+
+use crate::error::{Result, SimError};
+use crate::gpu::layout::{consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams};
+use crate::gpu::{read_buffer, shaders, GpuContext};
+use crate::model::TissueLabel;
+use crate::sim::ledger::{Ledger, SpeciesLedger};
+use crate::sim::problem::{Problem, SourceMap};
+use crate::sim::scheme::StagePlan;
+
+/// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, one voxel
+/// word), not counting ghost planes and the ledger.
+pub fn bytes_per_voxel(n_species: usize) -> usize {
+    8 * n_species + 4
+}
+
+/// Options that change how the grid is laid out on the GPU (for tests of large-grid paths).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LayoutOptions {
+    /// Cap on one slab buffer, bytes (default: the adapter's binding limit).
+    pub max_slab_bytes: Option<u64>,
+    /// Memory the grid may use, bytes (default: system memory for CPU adapters, otherwise
+    /// whatever the device lets us allocate).
+    pub memory_budget: Option<u64>,
+}
+
+struct Slab {
+    /// Global z of the first own plane.
+    z0: usize,
+    /// Own planes.
+    nz: usize,
+    fields: [wgpu::Buffer; 2],
+    voxels: wgpu::Buffer,
+    /// Bind groups: [0] reads fields[0] and writes fields[1]; [1] the reverse.
+    groups: [wgpu::BindGroup; 2],
+    dispatch: [u32; 3],
+}
+
+/// The GPU solver.
+pub struct Simulation {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    adapter_name: String,
+    dims: [usize; 3],
+    n_species: usize,
+    voxel_ml: f64,
+    plan: StagePlan,
+    problem: Problem,
+    slabs: Vec<Slab>,
+    /// Index (0 or 1) of the buffer holding the current fields.
+    cur: usize,
+    globals: wgpu::BindGroup,
+    plasma_buf: wgpu::Buffer,
+    sources_buf: wgpu::Buffer,
+    globals_layout: wgpu::BindGroupLayout,
+    species_buf: wgpu::Buffer,
+    labels_buf: wgpu::Buffer,
+    stage_buf: wgpu::Buffer,
+    stage_group: wgpu::BindGroup,
+    stage_stride: u64,
+    stage_capacity: usize,
+    ledger_buf: wgpu::Buffer,
+    slots: u32,
+    totals_buf: wgpu::Buffer,
+    reduce_group: wgpu::BindGroup,
+    diffuse: wgpu::ComputePipeline,
+    react: wgpu::ComputePipeline,
+    mass: wgpu::ComputePipeline,
+    reduce: wgpu::ComputePipeline,
+    initial_amount: Vec<f64>,
+    time: f64,
+    steps: u64,
+    gpu_bytes: u64,
+    source_voxels: Vec<usize>,
+}
+
+fn storage(ro: bool, binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: ro },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn uniform(binding: u32, dynamic: bool, size: u64) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: dynamic,
+            min_binding_size: NonZeroU64::new(size),
+        },
+        count: None,
+    }
+}
+
+fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
+}
+
+/// Available system memory (bytes) from /proc/meminfo, for CPU adapters.
+fn system_memory_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Largest cube side whose grid fits `bytes` at `per_voxel` bytes per voxel.
+fn largest_cube(bytes: u64, per_voxel: u64) -> u64 {
+    let mut n = ((bytes / per_voxel.max(1)) as f64).cbrt() as u64;
+    while (n + 1).pow(3) * per_voxel <= bytes {
+        n += 1;
+    }
+    while n > 0 && n.pow(3) * per_voxel > bytes {
+        n -= 1;
+    }
+    n
+}
+
+impl Simulation {
+    /// Uploads the problem to the GPU.
+    pub fn new(ctx: &GpuContext, problem: &Problem) -> Result<Self> {
+        Self::with_layout(ctx, problem, LayoutOptions::default())
+    }
+
+    pub fn with_layout(ctx: &GpuContext, problem: &Problem, opts: LayoutOptions) -> Result<Self> {
+        problem.validate()?;
+        let device = ctx.device.clone();
+        let queue = ctx.queue.clone();
+        let [nx, ny, nz] = problem.grid.dims;
+        let ns = problem.n_species();
+        let plane_voxels = (nx * ny) as u64;
+        let field_plane = plane_voxels * ns as u64 * 4;
+        let max_slab = opts.max_slab_bytes.unwrap_or(u64::MAX).min(ctx.max_binding_bytes());
+        let per_voxel = bytes_per_voxel(ns) as u64;
+
+        // Memory budget first: a clear error instead of an allocation failure half-way.
+        let need = problem.grid.voxel_count() as u64 * per_voxel;
+        let budget = opts
+            .memory_budget
+            .or_else(|| if ctx.is_cpu() { system_memory_available().map(|m| m / 10 * 8) } else { None });
+        if let Some(budget) = budget {
+            if need > budget {
+                let side = largest_cube(budget, per_voxel);
+                return Err(SimError::TooLarge(format!(
+                    "a {nx}×{ny}×{nz} grid with {ns} species needs {:.1} GiB of GPU memory, but '{}' has about {:.1} GiB for it: the largest cubic grid that fits is {side}³",
+                    need as f64 / (1u64 << 30) as f64,
+                    ctx.report.name,
+                    budget as f64 / (1u64 << 30) as f64
+                )));
+            }
+        }
+        // One z-plane (with its ghosts) must fit in one binding.
+        if 3 * field_plane > max_slab {
+            return Err(SimError::TooLarge(format!(
+                "one z-plane of {nx}×{ny} voxels × {ns} species is {} MiB, more than a third of the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
+                field_plane >> 20,
+                ctx.report.name,
+                max_slab >> 20
+            )));
+        }
+        let planes_per_slab = (max_slab / field_plane - 2) as usize;
+        let n_slabs = nz.div_ceil(planes_per_slab);
+        let slab_nz = nz.div_ceil(n_slabs);
+
+        let groups_x = nx.div_ceil(consts::GROUP_XY as usize) as u32;
+        let groups_y = ny.div_ceil(consts::GROUP_XY as usize) as u32;
+        let max_groups = ctx.report.max_workgroups_per_dim;
+        let chunks_max = slab_nz.div_ceil(consts::Z_CHUNK as usize) as u32;
+        if groups_x > max_groups || groups_y > max_groups || chunks_max as u64 * ns as u64 > max_groups as u64 {
+            return Err(SimError::TooLarge(format!(
+                "a {nx}×{ny}×{nz} grid with {ns} species needs more than {max_groups} workgroups along one dimension on '{}'",
+                ctx.report.name
+            )));
+        }
+
+        // Layouts and pipelines.
+        let slab_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::slab"),
+            entries: &[
+                storage(true, 0),
+                storage(false, 1),
+                storage(true, 2),
+                storage(false, 3),
+                uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
+            ],
+        });
+        let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::globals"),
+            entries: &[
+                storage(true, 0),
+                uniform(1, false, std::mem::size_of::<LabelTableGpu>() as u64),
+                storage(true, 2),
+                storage(true, 3),
+            ],
+        });
+        let stage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::stage"),
+            entries: &[uniform(0, true, std::mem::size_of::<StageParams>() as u64)],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Simulation::grid_kernels"),
+            bind_group_layouts: &[Some(&slab_layout), Some(&globals_layout), Some(&stage_layout)],
+            immediate_size: 0,
+        });
+        let modules = shaders::modules();
+        let module = |name: &str| -> Result<wgpu::ShaderModule> {
+            let src = modules
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.as_str())
+                .ok_or_else(|| SimError::Gpu(format!("missing shader {name}")))?;
+            ctx.shader(name, src)
+        };
+        let pipeline = |label: &str, m: &wgpu::ShaderModule, entry: &str, layout: &wgpu::PipelineLayout| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                module: m,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let diffuse = pipeline("Simulation::diffuse_stage", &module("diffuse.wgsl")?, "diffuse_stage", &layout);
+        let react = pipeline("Simulation::react_half_step", &module("react.wgsl")?, "react_half_step", &layout);
+        let mass = pipeline("Simulation::tissue_amount", &module("mass.wgsl")?, "tissue_amount", &layout);
+
+        let reduce_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::reduce"),
+            entries: &[
+                storage(true, 0),
+                storage(false, 1),
+                uniform(2, false, std::mem::size_of::<ReduceInfo>() as u64),
+            ],
+        });
+        let reduce_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Simulation::reduce"),
+            bind_group_layouts: &[Some(&reduce_layout)],
+            immediate_size: 0,
+        });
+        let reduce = pipeline("Simulation::reduce_ledger", &module("reduce.wgsl")?, "reduce_ledger", &reduce_pl);
+
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let mut gpu_bytes = 0u64;
+        let mut buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
+            gpu_bytes += size;
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let st = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
+        let un = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+
+        // Globals.
+        let species_buf = buffer("Simulation::species", (ns * std::mem::size_of::<SpeciesParams>()) as u64, st);
+        let labels_buf = buffer("Simulation::labels", std::mem::size_of::<LabelTableGpu>() as u64, un);
+        let plasma_buf = buffer("Simulation::plasma", (ns * 4) as u64, st);
+        let n_src = problem.sources.entries.len().max(1);
+        let sources_buf = buffer("Simulation::sources", (n_src * ns * 4) as u64, st);
+
+        // Slabs and ledger slots.
+        let mut slab_specs = Vec::new();
+        let mut slots = 0u32;
+        let mut z0 = 0;
+        while z0 < nz {
+            let snz = slab_nz.min(nz - z0);
+            let chunks = snz.div_ceil(consts::Z_CHUNK as usize) as u32;
+            let info = SlabInfo {
+                nx: nx as u32,
+                ny: ny as u32,
+                nz_total: nz as u32,
+                z0: z0 as u32,
+                nz: snz as u32,
+                chunks,
+                n_species: ns as u32,
+                slot_offset: slots,
+                groups_x,
+                groups_y,
+                inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
+                voxel_ml: problem.grid.voxel_ml() as f32,
+                ..SlabInfo::zeroed()
+            };
+            slots += groups_x * groups_y * chunks;
+            slab_specs.push((z0, snz, info));
+            z0 += snz;
+        }
+        let ledger_floats = slots as u64 * ns as u64 * consts::LEDGER_TERMS as u64 * 2;
+        let ledger_buf = buffer("Simulation::ledger", ledger_floats * 4, st);
+        let entries = ns as u32 * consts::LEDGER_TERMS;
+        let totals_buf = buffer("Simulation::ledger_totals", entries as u64 * 8, st);
+        let reduce_info = buffer("Simulation::reduce_info", std::mem::size_of::<ReduceInfo>() as u64, un);
+
+        let stage_stride = (std::mem::size_of::<StageParams>() as u64)
+            .max(ctx.device.limits().min_uniform_buffer_offset_alignment as u64);
+        let stage_capacity = 256usize;
+        let stage_buf = buffer("Simulation::stages", stage_stride * stage_capacity as u64, un);
+
+        let mut slabs = Vec::new();
+        for (z0, snz, info) in slab_specs {
+            let planes = (snz + 2) as u64;
+            let fields = [
+                buffer("Simulation::fields_a", planes * field_plane, st),
+                buffer("Simulation::fields_b", planes * field_plane, st),
+            ];
+            let voxels = buffer("Simulation::voxels", planes * plane_voxels * 4, st);
+            let info_buf = buffer("Simulation::slab_info", std::mem::size_of::<SlabInfo>() as u64, un);
+            queue.write_buffer(&info_buf, 0, bytemuck::bytes_of(&info));
+            let group = |from: usize, to: usize| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("Simulation::slab"),
+                    layout: &slab_layout,
+                    entries: &[
+                        entry(0, &fields[from]),
+                        entry(1, &fields[to]),
+                        entry(2, &voxels),
+                        entry(3, &ledger_buf),
+                        entry(4, &info_buf),
+                    ],
+                })
+            };
+            let groups = [group(0, 1), group(1, 0)];
+            slabs.push(Slab {
+                z0,
+                nz: snz,
+                dispatch: [groups_x, groups_y, info.chunks * ns as u32],
+                fields,
+                voxels,
+                groups,
+            });
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            drop(slabs);
+            let avail = probe_memory(&device, ctx.report.max_buffer_size);
+            let side = largest_cube(avail, per_voxel);
+            return Err(SimError::TooLarge(format!(
+                "'{}' could not allocate the {nx}×{ny}×{nz} grid ({:.1} GiB, {e}); about {:.1} GiB could be allocated: the largest cubic grid that fits is {side}³",
+                ctx.report.name,
+                gpu_bytes as f64 / (1u64 << 30) as f64,
+                avail as f64 / (1u64 << 30) as f64,
+            )));
+        }
+
+        let globals = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::globals"),
+            layout: &globals_layout,
+            entries: &[entry(0, &species_buf), entry(1, &labels_buf), entry(2, &plasma_buf), entry(3, &sources_buf)],
+        });
+        let stage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::stage"),
+            layout: &stage_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &stage_buf,
+                    offset: 0,
+                    size: NonZeroU64::new(std::mem::size_of::<StageParams>() as u64),
+                }),
+            }],
+        });
+        let reduce_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::reduce"),
+            layout: &reduce_layout,
+            entries: &[entry(0, &ledger_buf), entry(1, &totals_buf), entry(2, &reduce_info)],
+        });
+        queue.write_buffer(
+            &reduce_info,
+            0,
+            bytemuck::bytes_of(&ReduceInfo {
+                slots,
+                entries,
+                ..ReduceInfo::zeroed()
+            }),
+        );
+
+        let mut sim = Simulation {
+            device,
+            queue,
+            adapter_name: ctx.report.name.clone(),
+            dims: [nx, ny, nz],
+            n_species: ns,
+            voxel_ml: problem.grid.voxel_ml(),
+            plan: problem.plan(),
+            problem: problem.clone(),
+            slabs,
+            cur: 0,
+            globals,
+            plasma_buf,
+            sources_buf,
+            globals_layout,
+            species_buf,
+            labels_buf,
+            stage_buf,
+            stage_group,
+            stage_stride,
+            stage_capacity,
+            ledger_buf,
+            slots,
+            totals_buf,
+            reduce_group,
+            diffuse,
+            react,
+            mass,
+            reduce,
+            initial_amount: Vec::new(),
+            time: 0.0,
+            steps: 0,
+            gpu_bytes,
+            source_voxels: Vec::new(),
+        };
+        sim.upload_parameters();
+        sim.upload_voxels(&problem.sources)?;
+        sim.set_fields(&problem.initial)?;
+        sim.write_stages()?;
+        sim.queue.write_buffer(&sim.ledger_buf, 0, &vec![0u8; (ledger_floats * 4) as usize]);
+        sim.initial_amount = sim.ledger()?.species.iter().map(|l| l.in_tissue).collect();
+        Ok(sim)
+    }
+
+    fn upload_parameters(&mut self) {
+        let sp: Vec<SpeciesParams> = self
+            .problem
+            .species
+            .species
+            .iter()
+            .map(|s| SpeciesParams {
+                diffusion: s.diffusion.value as f32,
+                decay: s.decay_rate() as f32,
+                vmax: s.uptake_vmax.value as f32,
+                km: s.uptake_km.value as f32,
+                permeability: s.permeability.value as f32,
+                ..SpeciesParams::zeroed()
+            })
+            .collect();
+        self.queue.write_buffer(&self.species_buf, 0, bytemuck::cast_slice(&sp));
+        let mut table = LabelTableGpu::zeroed();
+        for (i, e) in table.entries.iter_mut().enumerate() {
+            let m = self.problem.labels.entries[i];
+            let kind = TissueLabel::from_u8(i as u8).map_or(0, |l| l.kind() as u32);
+            *e = LabelParams {
+                m_diffusion: m.diffusion as f32,
+                m_uptake: m.uptake as f32,
+                m_perfusion: m.perfusion as f32,
+                kind,
+            };
+        }
+        self.queue.write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
+        let plasma: Vec<f32> = self.problem.plasma.iter().map(|&v| v as f32).collect();
+        self.queue.write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
+    }
+
+    /// Writes voxel words (label | source slot << 8) and the source table.
+    fn upload_voxels(&mut self, sources: &SourceMap) -> Result<()> {
+        let [nx, ny, nz] = self.dims;
+        let ns = self.n_species;
+        let mut words: Vec<u32> = self.problem.grid.labels.iter().map(|&l| l as u32).collect();
+        let needed = (sources.entries.len().max(1) * ns * 4) as u64;
+        if needed > self.sources_buf.size() {
+            self.sources_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("Simulation::sources"),
+                size: needed.next_power_of_two(),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.globals = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("Simulation::globals"),
+                layout: &self.globals_layout,
+                entries: &[
+                    entry(0, &self.species_buf),
+                    entry(1, &self.labels_buf),
+                    entry(2, &self.plasma_buf),
+                    entry(3, &self.sources_buf),
+                ],
+            });
+        }
+        let mut table = Vec::with_capacity(sources.entries.len() * ns);
+        for (slot, (&v, rates)) in sources.entries.iter().enumerate() {
+            words[v] |= ((slot + 1) as u32) << 8;
+            table.extend(rates.iter().map(|&r| r as f32));
+        }
+        if !table.is_empty() {
+            self.queue.write_buffer(&self.sources_buf, 0, bytemuck::cast_slice(&table));
+        }
+        self.source_voxels = sources.entries.keys().copied().collect();
+        let plane = nx * ny;
+        for slab in &self.slabs {
+            let mut data = vec![0u32; (slab.nz + 2) * plane];
+            for p in 0..slab.nz + 2 {
+                let gz = slab.z0 as isize + p as isize - 1;
+                if gz < 0 || gz >= nz as isize {
+                    continue;
+                }
+                let g = gz as usize * plane;
+                data[p * plane..(p + 1) * plane].copy_from_slice(&words[g..g + plane]);
+            }
+            self.queue.write_buffer(&slab.voxels, 0, bytemuck::cast_slice(&data));
+        }
+        Ok(())
+    }
+
+    /// Replaces the source map (secretion per voxel); takes effect at the next step.
+    pub fn set_sources(&mut self, sources: &SourceMap) -> Result<()> {
+        let mut p = self.problem.clone();
+        p.sources = sources.clone();
+        p.validate()?;
+        self.problem.sources = sources.clone();
+        self.upload_voxels(sources)
+    }
+
+    /// Sets the plasma concentration of every species (ng/mL); takes effect at the next step.
+    pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
+        let mut p = self.problem.clone();
+        p.plasma = plasma.to_vec();
+        p.validate()?;
+        self.problem.plasma = plasma.to_vec();
+        let v: Vec<f32> = plasma.iter().map(|&v| v as f32).collect();
+        self.queue.write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
+        Ok(())
+    }
+
+    /// Changes the time step (s); the stage count follows.
+    pub fn set_dt(&mut self, dt: f64) -> Result<()> {
+        let mut p = self.problem.clone();
+        p.dt = dt;
+        p.validate()?;
+        self.problem.dt = dt;
+        self.plan = self.problem.plan();
+        self.write_stages()
+    }
+
+    /// Writes the stage parameters of one step: slot 0 the leading reaction half-step,
+    /// slots 1..=s the diffusion stages (the last fused with the trailing half-step).
+    fn write_stages(&mut self) -> Result<()> {
+        let s = self.plan.stages();
+        if s + 1 > self.stage_capacity {
+            self.stage_capacity = (s + 1).next_power_of_two();
+            self.stage_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("Simulation::stages"),
+                size: self.stage_stride * self.stage_capacity as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let layout = self.diffuse.get_bind_group_layout(2);
+            self.stage_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("Simulation::stage"),
+                layout: &layout,
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.stage_buf,
+                        offset: 0,
+                        size: NonZeroU64::new(std::mem::size_of::<StageParams>() as u64),
+                    }),
+                }],
+            });
+        }
+        let terms = self.problem.terms.bits();
+        let tau = (0.5 * self.plan.dt) as f32;
+        let mut bytes = vec![0u8; self.stage_stride as usize * (s + 1)];
+        let mut put = |i: usize, p: StageParams| {
+            let o = i * self.stage_stride as usize;
+            bytes[o..o + std::mem::size_of::<StageParams>()].copy_from_slice(bytemuck::bytes_of(&p));
+        };
+        put(
+            0,
+            StageParams {
+                tau,
+                terms,
+                ..StageParams::zeroed()
+            },
+        );
+        for j in 0..s {
+            let mut flags = 0;
+            if self.plan.nu[j] != 0.0 {
+                flags |= consts::FLAG_HAS_OLD;
+            }
+            if j + 1 == s {
+                flags |= consts::FLAG_REACT;
+            }
+            put(
+                j + 1,
+                StageParams {
+                    mu: self.plan.mu[j] as f32,
+                    nu: self.plan.nu[j] as f32,
+                    mu_tilde_dt: self.plan.mu_tilde_dt[j] as f32,
+                    beta_dt: self.plan.beta_dt[j] as f32,
+                    tau,
+                    flags,
+                    terms,
+                    ..StageParams::zeroed()
+                },
+            );
+        }
+        self.queue.write_buffer(&self.stage_buf, 0, &bytes);
+        Ok(())
+    }
+
+    /// Copies the edge planes of the buffer `which` into the neighbouring slabs' ghosts.
+    fn exchange_ghosts(&self, enc: &mut wgpu::CommandEncoder, which: usize) {
+        let plane = (self.dims[0] * self.dims[1] * self.n_species * 4) as u64;
+        for pair in self.slabs.windows(2) {
+            let (lo, hi) = (&pair[0], &pair[1]);
+            enc.copy_buffer_to_buffer(&lo.fields[which], lo.nz as u64 * plane, &hi.fields[which], 0, plane);
+            enc.copy_buffer_to_buffer(&hi.fields[which], plane, &lo.fields[which], (lo.nz as u64 + 1) * plane, plane);
+        }
+    }
+
+    fn dispatch_all(&self, pass: &mut wgpu::ComputePass<'_>, pipeline: &wgpu::ComputePipeline, group: usize, stage: usize) {
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(1, &self.globals, &[]);
+        pass.set_bind_group(2, &self.stage_group, &[(stage as u64 * self.stage_stride) as u32]);
+        for slab in &self.slabs {
+            pass.set_bind_group(0, &slab.groups[group], &[]);
+            pass.dispatch_workgroups(slab.dispatch[0], slab.dispatch[1], slab.dispatch[2]);
+        }
+    }
+
+    /// Records one time step into `enc`.
+    fn encode_step(&mut self, enc: &mut wgpu::CommandEncoder) {
+        let multi = self.slabs.len() > 1;
+        let stages = self.plan.stages();
+        // The bind group whose `dst` is buffer b is groups[1 - b].
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("Simulation::react_half_step"),
+                timestamp_writes: None,
+            });
+            self.dispatch_all(&mut pass, &self.react, 1 - self.cur, 0);
+            if !multi {
+                for j in 0..stages {
+                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, j + 1);
+                    self.cur = 1 - self.cur;
+                }
+            }
+        }
+        if multi {
+            self.exchange_ghosts(enc, self.cur);
+            for j in 0..stages {
+                {
+                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("Simulation::diffuse_stage"),
+                        timestamp_writes: None,
+                    });
+                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, j + 1);
+                }
+                self.cur = 1 - self.cur;
+                self.exchange_ghosts(enc, self.cur);
+            }
+        }
+        self.time += self.plan.dt;
+        self.steps += 1;
+    }
+
+    /// Advances `steps` time steps. Nothing is read back; work is submitted in batches.
+    pub fn step(&mut self, steps: usize) {
+        let batch = 32;
+        let mut done = 0;
+        while done < steps {
+            let n = batch.min(steps - done);
+            let mut enc = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Simulation::step") });
+            for _ in 0..n {
+                self.encode_step(&mut enc);
+            }
+            self.queue.submit([enc.finish()]);
+            done += n;
+        }
+    }
+
+    /// Waits for all submitted steps to finish (for timing).
+    pub fn finish(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))
+    }
+
+    /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`).
+    pub fn set_fields(&mut self, fields: &[f32]) -> Result<()> {
+        let [nx, ny, nz] = self.dims;
+        let n = nx * ny * nz;
+        let ns = self.n_species;
+        if fields.len() != n * ns {
+            return Err(SimError::Problem(format!(
+                "{} field values for {ns} species × {n} voxels",
+                fields.len()
+            )));
+        }
+        let plane = nx * ny;
+        for slab in &self.slabs {
+            let mut data = vec![0f32; (slab.nz + 2) * plane * ns];
+            for p in 0..slab.nz + 2 {
+                let gz = slab.z0 as isize + p as isize - 1;
+                if gz < 0 || gz >= nz as isize {
+                    continue;
+                }
+                for s in 0..ns {
+                    let g = s * n + gz as usize * plane;
+                    let o = (p * ns + s) * plane;
+                    data[o..o + plane].copy_from_slice(&fields[g..g + plane]);
+                }
+            }
+            self.queue.write_buffer(&slab.fields[self.cur], 0, bytemuck::cast_slice(&data));
+        }
+        Ok(())
+    }
+
+    /// Reads the current fields back (ng/mL, species-major `[s * n_voxels + voxel]`).
+    pub fn read_fields(&self) -> Result<Vec<f32>> {
+        let [nx, ny, nz] = self.dims;
+        let n = nx * ny * nz;
+        let ns = self.n_species;
+        let plane = nx * ny;
+        let mut out = vec![0f32; n * ns];
+        for slab in &self.slabs {
+            let bytes = read_buffer(&self.device, &self.queue, &slab.fields[self.cur], 0, slab.fields[self.cur].size())?;
+            let data: &[f32] = bytemuck::cast_slice(&bytes);
+            for p in 1..=slab.nz {
+                let gz = slab.z0 + p - 1;
+                for s in 0..ns {
+                    let g = s * n + gz * plane;
+                    let o = (p * ns + s) * plane;
+                    out[g..g + plane].copy_from_slice(&data[o..o + plane]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reduces the ledger on the GPU and reads back its totals (a few hundred bytes).
+    pub fn ledger(&self) -> Result<Ledger> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Simulation::ledger") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("Simulation::tissue_amount"),
+                timestamp_writes: None,
+            });
+            self.dispatch_all(&mut pass, &self.mass, 1 - self.cur, 0);
+            pass.set_pipeline(&self.reduce);
+            pass.set_bind_group(0, &self.reduce_group, &[]);
+            pass.dispatch_workgroups(self.n_species as u32 * consts::LEDGER_TERMS, 1, 1);
+        }
+        self.queue.submit([enc.finish()]);
+        let size = self.totals_buf.size().min(self.n_species as u64 * consts::LEDGER_TERMS as u64 * 8);
+        let bytes = read_buffer(&self.device, &self.queue, &self.totals_buf, 0, size)?;
+        let v: &[f32] = bytemuck::cast_slice(&bytes);
+        let t = consts::LEDGER_TERMS as usize;
+        let get = |s: usize, term: usize| v[(s * t + term) * 2] as f64 - v[(s * t + term) * 2 + 1] as f64;
+        Ok(Ledger {
+            species: (0..self.n_species)
+                .map(|s| SpeciesLedger {
+                    secreted: get(s, consts::L_SECRETED),
+                    degraded: get(s, consts::L_DEGRADED),
+                    taken_up: get(s, consts::L_UPTAKE),
+                    to_plasma_capillary: get(s, consts::L_CAPILLARY),
+                    to_blood_faces: get(s, consts::L_BLOOD),
+                    in_tissue: get(s, consts::L_AMOUNT),
+                })
+                .collect(),
+        })
+    }
+
+    /// Amount in tissue at the start, ng per species.
+    pub fn initial_amounts(&self) -> &[f64] {
+        &self.initial_amount
+    }
+
+    pub fn plan(&self) -> &StagePlan {
+        &self.plan
+    }
+
+    /// Simulated time, s.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    pub fn steps_taken(&self) -> u64 {
+        self.steps
+    }
+
+    pub fn dims(&self) -> [usize; 3] {
+        self.dims
+    }
+
+    pub fn n_species(&self) -> usize {
+        self.n_species
+    }
+
+    /// Voxel volume, mL.
+    pub fn voxel_ml(&self) -> f64 {
+        self.voxel_ml
+    }
+
+    /// Number of z-slabs the grid is cut into.
+    pub fn slab_count(&self) -> usize {
+        self.slabs.len()
+    }
+
+    /// Number of ledger slots (workgroup partial sums).
+    pub fn ledger_slots(&self) -> u32 {
+        self.slots
+    }
+
+    /// GPU memory held by the simulation, bytes.
+    pub fn gpu_bytes(&self) -> u64 {
+        self.gpu_bytes
+    }
+
+    pub fn adapter_name(&self) -> &str {
+        &self.adapter_name
+    }
+
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// Voxels that carry a source slot, in slot order.
+    pub fn source_voxels(&self) -> &[usize] {
+        &self.source_voxels
+    }
+}
+
+/// Memory the device lets us allocate, bytes, found by allocating blocks until it refuses.
+fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
+    let block = max_buffer.min(1 << 30);
+    let mut held = Vec::new();
+    let mut total = 0u64;
+    for _ in 0..1024 {
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let b = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("memory probe"),
+            size: block,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        if pollster::block_on(scope.pop()).is_some() {
+            break;
+        }
+        held.push(b);
+        total += block;
+    }
+    drop(held);
+    total
+}

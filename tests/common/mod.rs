@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use secretome::model::TissueLabel;
+use secretome::{GpuContext, Grid};
+
+/// One GPU context for the whole test binary (opening a device is slow on lavapipe).
+pub fn gpu() -> &'static GpuContext {
+    static CTX: OnceLock<GpuContext> = OnceLock::new();
+    CTX.get_or_init(|| match GpuContext::new() {
+        Ok(c) => {
+            eprintln!("adapter: {}", c.report);
+            c
+        }
+        Err(e) => panic!("tests need a GPU adapter (lavapipe in CI): {e}"),
+    })
+}
+
+/// A small deterministic pseudo-random generator (xorshift), for reproducible test data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A grid holding every label: an outside rim, a blood pool, infarct with a border zone,
+/// and myocardium, so every branch of the kernels runs.
+pub fn heterogeneous_grid(dims: [usize; 3], spacing: f64) -> Grid {
+    let mut g = Grid::filled(dims, spacing, TissueLabel::Myocardium);
+    let [nx, ny, nz] = dims;
+    let c = [nx as f64 / 2.0, ny as f64 / 2.0, nz as f64 / 2.0];
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                let i = g.index(x, y, z);
+                let d = |cx: f64, cy: f64, cz: f64| {
+                    ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2) + (z as f64 - cz).powi(2)).sqrt()
+                };
+                let label = if x == 0 || y == ny - 1 || (x + y + z) % 29 == 0 {
+                    TissueLabel::Outside
+                } else if d(c[0] * 0.7, c[1], c[2]) < nx as f64 * 0.15 {
+                    TissueLabel::BloodLv
+                } else if d(c[0] * 1.4, c[1] * 0.8, c[2]) < nx as f64 * 0.12 {
+                    TissueLabel::Infarct
+                } else if d(c[0] * 1.4, c[1] * 0.8, c[2]) < nx as f64 * 0.2 {
+                    TissueLabel::BorderZone
+                } else {
+                    TissueLabel::Myocardium
+                };
+                g.labels[i] = label;
+            }
+        }
+    }
+    g
+}
+
+/// Largest absolute difference between two fields, relative to the largest value of `b`.
+pub fn max_rel_diff(a: &[f32], b: &[f64]) -> f64 {
+    let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((*x as f64 - y).abs()));
+    diff / max
+}
