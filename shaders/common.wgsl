@@ -9,7 +9,12 @@
 // adapter's limit): planes p = 0 ..= nz+1, where p = 0 and p = nz+1 are ghost copies of the
 // neighbouring slabs' edge planes and p = 1..nz are this slab's own planes (global
 // z = z0 + p - 1). Fields: index ((p * n_species + s) * ny + y) * nx + x. Voxel words:
-// index (p * ny + y) * nx + x; low byte = tissue label, high 24 bits = source slot (0 = none).
+// index (p * ny + y) * nx + x; bits 0-3 = tissue label, bit 7 = FLAG_UNIFORM (all six face
+// neighbours are tissue with this voxel's m_D, so the stencil needs no neighbour labels),
+// bits 8-31 = source slot (0 = none).
+
+const LABEL_MASK: u32 = 15u;
+const FLAG_UNIFORM: u32 = 128u;
 
 const KIND_OUTSIDE: u32 = 0u;
 const KIND_BLOOD: u32 = 1u;
@@ -36,7 +41,7 @@ const L_BLOOD: u32 = 4u;      // tissue -> blood pools through faces
 const L_AMOUNT: u32 = 5u;     // amount present (overwritten by the mass kernel)
 
 // z-planes handled by one invocation.
-const Z_CHUNK: u32 = 16u;
+const Z_CHUNK: u32 = 32u;
 
 struct SpeciesParams {
     diffusion: f32,     // D, mm²/s
@@ -136,21 +141,21 @@ fn relax(b: f32, tau: f32) -> vec2<f32> {
 
 struct Reacted {
     c: f32,
-    // secreted, degraded, taken up, exchanged tissue -> plasma (ng/mL, times voxel volume later)
+    // (unused here: secretion is counted by the diffusion stages), degraded, taken up,
+    // exchanged tissue -> plasma; ng/mL, multiplied by the voxel volume in the ledger.
     terms: vec4<f32>,
 }
 
 // One reaction sub-step of length tau at a tissue voxel:
-//   dc/dt = S + P m_P (C_p - c) - k c - m_U V c / (K + c)
+//   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)
 // solved exactly for the linear part with the Michaelis–Menten coefficient lagged
 // (predictor at c0, corrector at the midpoint), so every step is unconditionally stable and
-// c stays non-negative. The returned ledger terms add up exactly to c - c0.
-fn react(c0: f32, tau: f32, sp: SpeciesParams, lp: LabelParams, rate: f32, cp: f32, terms: u32) -> Reacted {
+// c stays non-negative. The returned ledger terms add up exactly to c0 - c.
+fn react(c0: f32, tau: f32, sp: SpeciesParams, lp: LabelParams, cp: f32, terms: u32) -> Reacted {
     let k = select(0.0, sp.decay, (terms & TERM_DECAY) != 0u);
     let pex = select(0.0, sp.permeability * lp.m_perfusion, (terms & TERM_EXCHANGE) != 0u);
     let vu = select(0.0, sp.vmax * lp.m_uptake, (terms & TERM_UPTAKE) != 0u);
-    let s = select(0.0, rate, (terms & TERM_SOURCES) != 0u);
-    let a = s + pex * cp;
+    let a = pex * cp;
     var u = 0.0;
     if (vu > 0.0) {
         u = vu / (sp.km + max(c0, 0.0));
@@ -166,14 +171,14 @@ fn react(c0: f32, tau: f32, sp: SpeciesParams, lp: LabelParams, rate: f32, cp: f
     let integral = c0 * r.x + a * r.y;
     var out: Reacted;
     out.c = c0 - b * c0 * r.x + a * r.x;
-    out.terms = vec4<f32>(s * tau, k * integral, u * integral, pex * (integral - cp * tau));
+    out.terms = vec4<f32>(0.0, k * integral, u * integral, pex * (integral - cp * tau));
     return out;
 }
 
-// Source rate (ng/mL/s) of species s at a voxel word.
-fn source_rate(word: u32, s: u32) -> f32 {
+// Secretion rate (ng/mL/s) of species s at a voxel word, zero when sources are switched off.
+fn source_rate(word: u32, s: u32, terms: u32) -> f32 {
     let slot = word >> 8u;
-    if (slot == 0u) {
+    if (slot == 0u || (terms & TERM_SOURCES) == 0u) {
         return 0.0;
     }
     return sources[(slot - 1u) * slab.n_species + s];

@@ -1,8 +1,11 @@
-// diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion
+// diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion and secretion
 // (Meyer, Balsara & Aslam 2014), optionally ending with the trailing reaction half-step.
 //
-//   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt L(Y_{j-1})
-//   L(c)_v = (1/h²) Σ_faces D_s · hm(m_D(v), m_D(n)) · (c_n - c_v)          [ng/mL/s]
+//   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt F(Y_{j-1})
+//   F(c)_v = (1/h²) Σ_faces D_s · hm(m_D(v), m_D(n)) · (c_n - c_v) + S_v      [ng/mL/s]
+//
+// S_v is the secretion rate from the source map; keeping it inside F makes the discrete
+// steady state of a source an exact fixed point of the scheme whatever dt is.
 //
 // hm is the harmonic mean of the per-label diffusion multipliers; a face towards `outside` (or
 // the grid edge) carries no flux; a face towards a blood voxel sees c_n = C_p (plasma). The
@@ -21,7 +24,7 @@ struct Neighbour {
 
 fn neighbour(m_self: f32, c: f32, word: u32, fi: u32, cp: f32) -> Neighbour {
     var n: Neighbour;
-    let lp = labels.entries[word & 0xffu];
+    let lp = labels.entries[word & LABEL_MASK];
     if (lp.kind == KIND_OUTSIDE) {
         n.flux = 0.0;
         n.blood = 0.0;
@@ -55,53 +58,65 @@ fn diffuse_stage(
         let sp = species[s];
         let cp = plasma[s];
         let d_inv_h2 = select(0.0, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
+        let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;
         let fplane = plane * slab.n_species;
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        // Sliding window along z: the values at p-1 and p come from the previous iteration.
+        var fi = field_index(p_begin, s, y, x);
+        var c_below = src[fi - fplane];
+        var c = src[fi];
+        var vi = voxel_index(p_begin, y, x);
         for (var p = p_begin; p < p_end; p = p + 1u) {
-            let vi = voxel_index(p, y, x);
-            let fi = field_index(p, s, y, x);
+            let c_above = src[fi + fplane];
             let word = voxels[vi];
-            let lp = labels.entries[word & 0xffu];
+            let lp = labels.entries[word & LABEL_MASK];
             var out = 0.0;
             if (lp.kind == KIND_TISSUE) {
-                let c = src[fi];
                 let m = lp.m_diffusion;
                 var flux = 0.0;
                 var blood = 0.0;
-                if (x > 0u) {
-                    let n = neighbour(m, c, voxels[vi - 1u], fi - 1u, cp);
-                    flux += n.flux; blood += n.blood;
+                if ((word & FLAG_UNIFORM) != 0u) {
+                    // All six neighbours are tissue with this voxel's m_D: hm = m on every face.
+                    flux = m * ((src[fi - 1u] + src[fi + 1u]) + (src[fi - slab.nx] + src[fi + slab.nx])
+                        + (c_below + c_above) - 6.0 * c);
+                } else {
+                    if (x > 0u) {
+                        let n = neighbour(m, c, voxels[vi - 1u], fi - 1u, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
+                    if (x + 1u < slab.nx) {
+                        let n = neighbour(m, c, voxels[vi + 1u], fi + 1u, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
+                    if (y > 0u) {
+                        let n = neighbour(m, c, voxels[vi - slab.nx], fi - slab.nx, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
+                    if (y + 1u < slab.ny) {
+                        let n = neighbour(m, c, voxels[vi + slab.nx], fi + slab.nx, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
+                    let gz = slab.z0 + p - 1u;
+                    if (gz > 0u) {
+                        let n = neighbour(m, c, voxels[vi - plane], fi - fplane, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
+                    if (gz + 1u < slab.nz_total) {
+                        let n = neighbour(m, c, voxels[vi + plane], fi + fplane, cp);
+                        flux += n.flux; blood += n.blood;
+                    }
                 }
-                if (x + 1u < slab.nx) {
-                    let n = neighbour(m, c, voxels[vi + 1u], fi + 1u, cp);
-                    flux += n.flux; blood += n.blood;
-                }
-                if (y > 0u) {
-                    let n = neighbour(m, c, voxels[vi - slab.nx], fi - slab.nx, cp);
-                    flux += n.flux; blood += n.blood;
-                }
-                if (y + 1u < slab.ny) {
-                    let n = neighbour(m, c, voxels[vi + slab.nx], fi + slab.nx, cp);
-                    flux += n.flux; blood += n.blood;
-                }
-                let gz = slab.z0 + p - 1u;
-                if (gz > 0u) {
-                    let n = neighbour(m, c, voxels[vi - plane], fi - fplane, cp);
-                    flux += n.flux; blood += n.blood;
-                }
-                if (gz + 1u < slab.nz_total) {
-                    let n = neighbour(m, c, voxels[vi + plane], fi + fplane, cp);
-                    flux += n.flux; blood += n.blood;
-                }
-                var y_new = stage.mu * c + stage.mu_tilde_dt * d_inv_h2 * flux;
-                if ((stage.flags & FLAG_HAS_OLD) != 0u) {
+                let secretion = source_rate(word, s, stage.terms);
+                var y_new = stage.mu * c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
+                if (has_old) {
                     y_new += stage.nu * dst[fi];
                 }
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
+                acc4.x += stage.beta_dt * secretion;
                 if (react_after) {
-                    let r = react(y_new, stage.tau, sp, lp, source_rate(word, s), cp, stage.terms);
+                    let r = react(y_new, stage.tau, sp, lp, cp, stage.terms);
                     y_new = r.c;
                     acc4 += r.terms;
                 }
@@ -110,7 +125,11 @@ fn diffuse_stage(
                 out = cp;
             }
             dst[fi] = out;
+            c_below = c;
+            c = c_above;
+            fi += fplane;
+            vi += plane;
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, blood_out, react_after, true);
+    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, blood_out, true, true);
 }

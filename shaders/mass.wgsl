@@ -17,7 +17,7 @@ fn tissue_amount(
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
-            if (labels.entries[word & 0xffu].kind == KIND_TISSUE) {
+            if (labels.entries[word & LABEL_MASK].kind == KIND_TISSUE) {
                 sum += dst[field_index(p, s, y, x)];
             }
         }

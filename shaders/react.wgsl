@@ -1,10 +1,11 @@
 // react.wgsl — the leading reaction half-step of a time step (Strang splitting:
 // react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
 //
-//   dc/dt = S + P m_P (C_p - c) - k c - m_U V c / (K + c)        [ng/mL/s]
+//   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)        [ng/mL/s]
 //
-// solved by `react` in common.wgsl; the secreted, degraded, taken-up and exchanged amounts
-// (ng) go to the ledger. The trailing half-step is fused into the last diffusion stage.
+// solved by `react` in common.wgsl; the degraded, taken-up and exchanged amounts (ng) go to
+// the ledger. The trailing half-step is fused into the last diffusion stage. Secretion is not
+// here but in the diffusion stages, so a steady source profile is a fixed point of the step.
 
 @compute @workgroup_size(8, 8, 1)
 fn react_half_step(
@@ -24,10 +25,10 @@ fn react_half_step(
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
-            let lp = labels.entries[word & 0xffu];
+            let lp = labels.entries[word & LABEL_MASK];
             let fi = field_index(p, s, y, x);
             if (lp.kind == KIND_TISSUE) {
-                let r = react(dst[fi], stage.tau, sp, lp, source_rate(word, s), cp, stage.terms);
+                let r = react(dst[fi], stage.tau, sp, lp, cp, stage.terms);
                 dst[fi] = r.c;
                 acc4 += r.terms;
             } else if (lp.kind == KIND_BLOOD) {

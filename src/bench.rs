@@ -1,1 +1,175 @@
+//! Benchmark problems and their measurement (`secretome bench`).
+//!
+//! **P1**: an n³ box of tissue, h = 100 µm, four species with D (µm²/min) 6000, 4000, 8000,
+//! 5000 and first-order decay (1/min) 0.01, 0.05, 0.03, 0.005, zero-flux walls, no other term,
+//! starting from `1 + ½ cos(πx/L) cos(πy/L) cos(πz/L)` ng/mL. That start field is an exact
+//! eigenvector of the discrete diffusion operator with zero-flux walls, so the exact solution
+//! of the discrete-space problem is known and every run reports its error against it.
 
+use std::f64::consts::PI;
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::gpu::GpuContext;
+use crate::model::{Species, SpeciesTable, TissueLabel};
+use crate::sim::{CpuReference, Grid, Problem, Simulation, Terms};
+
+/// P1's species: (id, D in µm²/min, decay in 1/min).
+pub const P1_SPECIES: [(&str, f64, f64); 4] = [
+    ("VEGF", 6000.0, 0.01),
+    ("HGF", 4000.0, 0.05),
+    ("SDF1a", 8000.0, 0.03),
+    ("TSG6", 5000.0, 0.005),
+];
+
+/// P1 voxel size, mm.
+pub const P1_SPACING: f64 = 0.1;
+
+/// The P1 problem on an n³ grid with time step `dt` (s).
+pub fn p1_problem(n: usize, dt: f64) -> Problem {
+    let species = SpeciesTable {
+        species: P1_SPECIES
+            .iter()
+            .map(|&(id, d, k)| Species::simple(id, d * 1e-6 / 60.0, k / 60.0))
+            .collect(),
+    };
+    let grid = Grid::filled([n, n, n], P1_SPACING, TissueLabel::Myocardium);
+    let mut p = Problem::new(grid, species, dt);
+    p.terms = Terms {
+        diffusion: true,
+        decay: true,
+        ..Terms::NONE
+    };
+    let nv = n * n * n;
+    let modes: Vec<f64> = (0..n)
+        .map(|i| (PI * (i as f64 + 0.5) / n as f64).cos())
+        .collect();
+    for s in 0..4 {
+        for z in 0..n {
+            for y in 0..n {
+                for x in 0..n {
+                    let v = (z * n + y) * n + x;
+                    p.initial[s * nv + v] = (1.0 + 0.5 * modes[x] * modes[y] * modes[z]) as f32;
+                }
+            }
+        }
+    }
+    p
+}
+
+/// Exact solution of P1 (discrete in space, continuous in time) at time `t` (s), species `s`,
+/// voxel `(x, y, z)`.
+pub fn p1_exact(n: usize, s: usize, t: f64, x: usize, y: usize, z: usize) -> f64 {
+    let (_, d_um2_min, k_min) = P1_SPECIES[s];
+    let d = d_um2_min * 1e-6 / 60.0;
+    let k = k_min / 60.0;
+    let h = P1_SPACING;
+    let lambda = 3.0 * 4.0 * d / (h * h) * (PI / (2.0 * n as f64)).sin().powi(2);
+    let m = |i: usize| (PI * (i as f64 + 0.5) / n as f64).cos();
+    (-k * t).exp() * (1.0 + 0.5 * (-lambda * t).exp() * m(x) * m(y) * m(z))
+}
+
+/// Largest error of fields against the P1 exact solution at time t, relative to its maximum.
+pub fn p1_error(n: usize, t: f64, fields: &[f32]) -> f64 {
+    let nv = n * n * n;
+    let mut worst: f64 = 0.0;
+    for s in 0..4 {
+        let max = p1_exact(n, s, t, 0, 0, 0);
+        for z in 0..n {
+            for y in 0..n {
+                for x in 0..n {
+                    let v = (z * n + y) * n + x;
+                    let e = (fields[s * nv + v] as f64 - p1_exact(n, s, t, x, y, z)).abs() / max;
+                    worst = worst.max(e);
+                }
+            }
+        }
+    }
+    worst
+}
+
+/// Figures of one grid size.
+#[derive(Clone, Debug)]
+pub struct BenchFigures {
+    pub n: usize,
+    pub species: usize,
+    pub slabs: usize,
+    /// RKL1 stages per step at the rate-measurement step.
+    pub stages: usize,
+    /// Species-voxel updates per second: every diffusion stage updates every species-voxel.
+    pub updates_per_s: f64,
+    /// Time steps per second at the rate-measurement step.
+    pub steps_per_s: f64,
+    /// GPU memory per voxel, bytes.
+    pub bytes_per_voxel: f64,
+    /// One simulated hour of P1: wall time (s), time step (s), steps, and max relative error.
+    pub hour_wall_s: f64,
+    pub hour_dt: f64,
+    pub hour_steps: usize,
+    pub hour_error: f64,
+    pub setup_s: f64,
+}
+
+/// Time step used for the hour of P1, s.
+pub const P1_HOUR_DT: f64 = 600.0;
+
+/// Measures the GPU solver on P1 at n³.
+pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFigures> {
+    let t0 = Instant::now();
+    let p = p1_problem(n, 60.0);
+    let mut sim = Simulation::new(ctx, &p)?;
+    sim.finish()?;
+    let setup_s = t0.elapsed().as_secs_f64();
+    // Rate: BioFVM's usual 60 s step.
+    sim.step(2);
+    sim.finish()?;
+    let mut steps = 0usize;
+    let t = Instant::now();
+    while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
+        sim.step(4);
+        sim.finish()?;
+        steps += 4;
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    let stages = sim.plan().stages();
+    let voxels = (n * n * n) as f64;
+    let updates_per_s = steps as f64 * stages as f64 * voxels * 4.0 / elapsed;
+    let bytes_per_voxel = sim.gpu_bytes() as f64 / voxels;
+    drop(sim);
+
+    // One hour of P1 from the start.
+    let p = p1_problem(n, P1_HOUR_DT);
+    let mut sim = Simulation::new(ctx, &p)?;
+    sim.finish()?;
+    let hour_steps = (3600.0 / P1_HOUR_DT).round() as usize;
+    let t = Instant::now();
+    sim.step(hour_steps);
+    sim.finish()?;
+    let hour_wall_s = t.elapsed().as_secs_f64();
+    let fields = sim.read_fields()?;
+    let hour_error = p1_error(n, sim.time(), &fields);
+    Ok(BenchFigures {
+        n,
+        species: 4,
+        slabs: sim.slab_count(),
+        stages,
+        updates_per_s,
+        steps_per_s: steps as f64 / elapsed,
+        bytes_per_voxel,
+        hour_wall_s,
+        hour_dt: P1_HOUR_DT,
+        hour_steps,
+        hour_error,
+        setup_s,
+    })
+}
+
+/// Species-voxel stage updates per second of the CPU twin on P1 at n³ (single thread, f64).
+pub fn bench_cpu(n: usize, steps: usize) -> Result<f64> {
+    let p = p1_problem(n, 60.0);
+    let mut cpu = CpuReference::new(&p)?;
+    let t = Instant::now();
+    cpu.step(steps);
+    let elapsed = t.elapsed().as_secs_f64();
+    Ok(steps as f64 * cpu.plan().stages() as f64 * (n * n * n * 4) as f64 / elapsed)
+}

@@ -36,7 +36,13 @@ impl InputError {
     /// Turns a TOML error into one line (the crate's own message spans several).
     pub fn from_toml(file: &str, text: &str, e: &toml::de::Error) -> Self {
         let at = e.span().map(|s| Self::line_col(text, s.start));
-        let msg = e.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
+        let msg = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .trim()
+            .to_string();
         // serde names the offending key inside the message (`unknown field `x``).
         InputError::new(file, at, "", &msg)
     }

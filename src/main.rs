@@ -1,1 +1,151 @@
-fn main() {}
+//! `secretome`: command-line front end.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use secretome::bench::{bench_cpu, bench_gpu};
+use secretome::GpuContext;
+
+#[derive(Parser)]
+#[command(
+    name = "secretome",
+    version,
+    about = "MSC secretome fields in the infarcted heart, on the GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Default headless run: a point depot of secreting cells in a block of myocardium with a
+    /// blood pool; prints the fields' spread and the mass ledger.
+    Run(run::RunArgs),
+    /// Measure the solver: species-voxel updates/s, memory per voxel, one hour of problem P1.
+    Bench {
+        /// Also measure a 256³ grid (≥ 256 MiB of fields; exercises the z-slab split).
+        #[arg(long)]
+        large: bool,
+        /// Seconds spent measuring the update rate at each size.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Grid sizes to measure (edge voxels), instead of 64 and 128.
+        #[arg(long, value_delimiter = ',')]
+        sizes: Vec<usize>,
+        /// Skip the CPU twin's rate.
+        #[arg(long)]
+        no_cpu: bool,
+    },
+    /// Show the GPU adapter that would be used and its limits.
+    Info,
+}
+
+mod run;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
+        Command::Run(args) => run::run(&args),
+        Command::Bench {
+            large,
+            seconds,
+            sizes,
+            no_cpu,
+        } => bench(large, seconds, sizes, no_cpu),
+        Command::Info => {
+            let ctx = GpuContext::new().context("opening the GPU")?;
+            println!("adapter: {}", ctx.report);
+            println!(
+                "max storage buffers per stage: {}, max workgroups per dimension: {}",
+                ctx.report.max_storage_buffers_per_stage, ctx.report.max_workgroups_per_dim
+            );
+            Ok(())
+        }
+    }
+}
+
+fn bench(large: bool, seconds: f64, sizes: Vec<usize>, no_cpu: bool) -> Result<()> {
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        anyhow::bail!("--seconds {seconds}: expected a positive number of seconds");
+    }
+    let ctx = GpuContext::new().context("opening the GPU")?;
+    println!("adapter: {}", ctx.report);
+    println!("problem P1: n³ voxels, h = 100 µm, 4 species, decay only, zero-flux walls");
+    println!(
+        "{:>5} {:>6} {:>7} {:>16} {:>9} {:>10} {:>22} {:>10}",
+        "grid",
+        "slabs",
+        "stages",
+        "updates/s",
+        "steps/s",
+        "B/voxel",
+        "1 h of P1 (wall, dt)",
+        "max error"
+    );
+    let mut sizes = if sizes.is_empty() {
+        vec![64, 128]
+    } else {
+        sizes
+    };
+    if let Some(bad) = sizes.iter().find(|&&n| n < 8) {
+        anyhow::bail!("--sizes: {bad} is too small, expected grid edges of at least 8 voxels");
+    }
+    if large {
+        sizes.push(256);
+    }
+    for n in sizes {
+        let f = bench_gpu(&ctx, n, seconds).with_context(|| format!("benchmark at {n}³"))?;
+        println!(
+            "{:>4}³ {:>6} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}",
+            f.n,
+            f.slabs,
+            f.stages,
+            f.updates_per_s / 1e6,
+            f.steps_per_s,
+            f.bytes_per_voxel,
+            f.hour_wall_s,
+            f.hour_dt,
+            f.hour_error
+        );
+    }
+    println!("updates/s: species-voxel updates per second of the diffusion stages at dt = 60 s (each stage updates every species-voxel once)");
+    if !no_cpu {
+        let rate = bench_cpu(64, 2).context("CPU twin benchmark")?;
+        println!(
+            "CPU twin (f64, one thread) at 64³: {:.1} M species-voxel updates/s",
+            rate / 1e6
+        );
+    }
+    Ok(())
+}

@@ -18,7 +18,10 @@ fn problem() -> Problem {
     for s in 0..p.n_species() {
         for v in 0..n {
             let [x, y, z] = p.grid.coords(v);
-            p.initial[s * n + v] = (2.0 + (x as f64 * 0.3).sin() * (y as f64 * 0.2).cos() + 0.5 * rng.next_f64()) as f32 * (s + 1) as f32;
+            p.initial[s * n + v] = (2.0
+                + (x as f64 * 0.3).sin() * (y as f64 * 0.2).cos()
+                + 0.5 * rng.next_f64()) as f32
+                * (s + 1) as f32;
         }
     }
     let vol = p.grid.voxel_ml();
@@ -36,22 +39,35 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
     let mut cpu = CpuReference::new(&p).unwrap();
     let mut sim = Simulation::with_layout(gpu(), &p, opts).unwrap();
     assert!(sim.slab_count() >= min_slabs, "{} slabs", sim.slab_count());
-    assert!(sim.plan().stages() >= 3, "the test must exercise several RKL1 stages");
+    assert!(
+        sim.plan().stages() >= 3,
+        "the test must exercise several RKL1 stages"
+    );
     cpu.step(100);
     sim.step(100);
     let g = sim.read_fields().unwrap();
     // Tolerance: 1e-4 of the field maximum (f32 on the GPU vs f64 on the CPU, 100 steps).
     let err = max_rel_diff(&g, cpu.fields());
-    assert!(err <= 1e-4, "GPU vs CPU max difference {err:e} of the field maximum");
+    assert!(
+        err <= 1e-4,
+        "GPU vs CPU max difference {err:e} of the field maximum"
+    );
 
     // The ledgers agree term by term (1e-4 of the largest term) and both close.
     let lg = sim.ledger().unwrap();
     let lc = cpu.ledger();
     for s in 0..p.n_species() {
         let (a, b) = (lg.species[s], lc.species[s]);
-        let scale = [b.secreted, b.degraded, b.taken_up, b.to_plasma_capillary.abs(), b.to_blood_faces.abs(), b.in_tissue]
-            .into_iter()
-            .fold(0.0, f64::max);
+        let scale = [
+            b.secreted,
+            b.degraded,
+            b.taken_up,
+            b.to_plasma_capillary.abs(),
+            b.to_blood_faces.abs(),
+            b.in_tissue,
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
         for (name, x, y) in [
             ("secreted", a.secreted, b.secreted),
             ("degraded", a.degraded, b.degraded),
@@ -60,7 +76,10 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
             ("blood faces", a.to_blood_faces, b.to_blood_faces),
             ("in tissue", a.in_tissue, b.in_tissue),
         ] {
-            assert!((x - y).abs() <= 1e-4 * scale, "species {s} {name}: GPU {x} CPU {y}");
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "species {s} {name}: GPU {x} CPU {y}"
+            );
         }
         let ec = b.closure_error(cpu.initial_amounts()[s]);
         let eg = a.closure_error(sim.initial_amounts()[s]);

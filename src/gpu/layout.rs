@@ -103,13 +103,15 @@ pub mod consts {
     pub const FLAG_HAS_OLD: u32 = 1;
     pub const FLAG_REACT: u32 = 2;
     pub const LEDGER_TERMS: u32 = 6;
+    pub const LABEL_MASK: u32 = 15;
+    pub const FLAG_UNIFORM: u32 = 128;
     pub const L_SECRETED: usize = 0;
     pub const L_DEGRADED: usize = 1;
     pub const L_UPTAKE: usize = 2;
     pub const L_CAPILLARY: usize = 3;
     pub const L_BLOOD: usize = 4;
     pub const L_AMOUNT: usize = 5;
-    pub const Z_CHUNK: u32 = 16;
+    pub const Z_CHUNK: u32 = 32;
     /// Workgroup size in x and y of the grid kernels.
     pub const GROUP_XY: u32 = 8;
 }

@@ -73,12 +73,30 @@ impl GpuContext {
     }
 
     async fn new_async() -> Result<Self> {
-        let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY | wgpu::Backends::GL);
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = backends;
-        let instance = wgpu::Instance::new(desc);
-        let adapters = instance.enumerate_adapters(backends).await;
-        let tried = format!("{backends:?}");
+        let from_env = wgpu::Backends::from_env();
+        let mut tried = Vec::new();
+        let mut adapters = Vec::new();
+        // Vulkan/Metal/DX12 first; OpenGL only when none of them has an adapter.
+        for backends in match from_env {
+            Some(b) => vec![b],
+            None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::GL],
+        } {
+            let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+            desc.backends = backends;
+            let instance = wgpu::Instance::new(desc);
+            adapters = instance.enumerate_adapters(backends).await;
+            tried.push(
+                backends
+                    .iter_names()
+                    .map(|(n, _)| n.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if !adapters.is_empty() {
+                break;
+            }
+        }
+        let tried = tried.join("; then ");
         if adapters.is_empty() {
             return Err(SimError::NoAdapter { tried });
         }
@@ -109,7 +127,10 @@ impl GpuContext {
                 };
                 let mut adapters = adapters;
                 adapters.sort_by_key(|a| (rank(a), backend_rank(a)));
-                adapters.into_iter().next().ok_or(SimError::NoAdapter { tried })?
+                adapters
+                    .into_iter()
+                    .next()
+                    .ok_or(SimError::NoAdapter { tried })?
             }
         };
         let info = adapter.get_info();
@@ -130,7 +151,9 @@ impl GpuContext {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
             max_storage_binding: limits.max_storage_buffer_binding_size as u64,
             max_buffer_size: limits.max_buffer_size,
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
@@ -151,16 +174,19 @@ impl GpuContext {
 
     /// Largest buffer one binding may hold here, bytes.
     pub fn max_binding_bytes(&self) -> u64 {
-        self.report.max_storage_binding.min(self.report.max_buffer_size)
+        self.report
+            .max_storage_binding
+            .min(self.report.max_buffer_size)
     }
 
     /// Compiles a WGSL module, turning a validation error into a `SimError`.
     pub fn shader(&self, name: &str, source: &str) -> Result<wgpu::ShaderModule> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        let desc = wgpu::ShaderModuleDescriptor {
             label: Some(name),
             source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+        };
+        let module = self.device.create_shader_module(desc);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(SimError::Gpu(format!("shader {name}: {e}")));
         }
@@ -198,7 +224,9 @@ pub fn read_buffer(
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("readback"),
+    });
     enc.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
     queue.submit([enc.finish()]);
     let (tx, rx) = mpsc::channel();

@@ -156,7 +156,9 @@ impl SpeciesTable {
         let raw: RawTable =
             toml::from_str(text).map_err(|e| InputError::from_toml(file, text, &e))?;
         if raw.species.is_empty() {
-            return Err(InputError::new(file, None, "species", "at least one [[species]] entry").into());
+            return Err(
+                InputError::new(file, None, "species", "at least one [[species]] entry").into(),
+            );
         }
         let mut species = Vec::new();
         for (i, r) in raw.species.into_iter().enumerate() {
@@ -167,7 +169,9 @@ impl SpeciesTable {
                     toml::Value::String(s) => parse_quantity(s, dim, unit)
                         .map_err(|e| InputError::new(file, at, &key(k), &e.to_string()))?,
                     toml::Value::Float(f) => *f * parse_quantity("1", dim, unit).unwrap_or(1.0),
-                    toml::Value::Integer(n) => *n as f64 * parse_quantity("1", dim, unit).unwrap_or(1.0),
+                    toml::Value::Integer(n) => {
+                        *n as f64 * parse_quantity("1", dim, unit).unwrap_or(1.0)
+                    }
                     _ => {
                         return Err(InputError::new(
                             file,
@@ -182,7 +186,11 @@ impl SpeciesTable {
                         file,
                         at,
                         &key(k),
-                        if positive { "a positive value" } else { "a value ≥ 0" },
+                        if positive {
+                            "a positive value"
+                        } else {
+                            "a value ≥ 0"
+                        },
                     ));
                 }
                 Ok(Parameter {
@@ -191,13 +199,55 @@ impl SpeciesTable {
                 })
             };
             let s = Species {
-                diffusion: q(&r.diffusion, "diffusion", Dimension::DIFFUSIVITY, "mm^2/s", true)?,
-                tissue_half_life: q(&r.tissue_half_life, "tissue_half_life", Dimension::TIME, "min", true)?,
-                uptake_vmax: q(&r.uptake_vmax, "uptake_vmax", Dimension::CONCENTRATION_RATE, "ng/mL/s", false)?,
-                uptake_km: q(&r.uptake_km, "uptake_km", Dimension::CONCENTRATION, "ng/mL", true)?,
-                permeability: q(&r.permeability, "permeability", Dimension::RATE, "1/s", false)?,
-                plasma_half_life: q(&r.plasma_half_life, "plasma_half_life", Dimension::TIME, "min", true)?,
-                secretion: q(&r.secretion, "secretion", Dimension::SECRETION, "ng/1e6 cells/day", false)?,
+                diffusion: q(
+                    &r.diffusion,
+                    "diffusion",
+                    Dimension::DIFFUSIVITY,
+                    "mm^2/s",
+                    true,
+                )?,
+                tissue_half_life: q(
+                    &r.tissue_half_life,
+                    "tissue_half_life",
+                    Dimension::TIME,
+                    "min",
+                    true,
+                )?,
+                uptake_vmax: q(
+                    &r.uptake_vmax,
+                    "uptake_vmax",
+                    Dimension::CONCENTRATION_RATE,
+                    "ng/mL/s",
+                    false,
+                )?,
+                uptake_km: q(
+                    &r.uptake_km,
+                    "uptake_km",
+                    Dimension::CONCENTRATION,
+                    "ng/mL",
+                    true,
+                )?,
+                permeability: q(
+                    &r.permeability,
+                    "permeability",
+                    Dimension::RATE,
+                    "1/s",
+                    false,
+                )?,
+                plasma_half_life: q(
+                    &r.plasma_half_life,
+                    "plasma_half_life",
+                    Dimension::TIME,
+                    "min",
+                    true,
+                )?,
+                secretion: q(
+                    &r.secretion,
+                    "secretion",
+                    Dimension::SECRETION,
+                    "ng/1e6 cells/day",
+                    false,
+                )?,
                 hypoxia_fold: q(&r.hypoxia_fold, "hypoxia_fold", Dimension::NONE, "1", true)?,
                 ec50: q(&r.ec50, "ec50", Dimension::CONCENTRATION, "ng/mL", true)?,
                 id: r.id,
@@ -206,10 +256,22 @@ impl SpeciesTable {
                 mw_kda: r.mw_kda,
             };
             if s.id.is_empty() || !s.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(InputError::new(file, None, &key("id"), "a non-empty identifier of letters, digits and _").into());
+                return Err(InputError::new(
+                    file,
+                    None,
+                    &key("id"),
+                    "a non-empty identifier of letters, digits and _",
+                )
+                .into());
             }
             if species.iter().any(|o: &Species| o.id == s.id) {
-                return Err(InputError::new(file, None, &key("id"), &format!("a unique id ('{}' appears twice)", s.id)).into());
+                return Err(InputError::new(
+                    file,
+                    None,
+                    &key("id"),
+                    &format!("a unique id ('{}' appears twice)", s.id),
+                )
+                .into());
             }
             species.push(s);
         }

@@ -64,28 +64,116 @@ struct UnitDef {
 }
 
 const UNITS: &[UnitDef] = &[
-    UnitDef { names: &["nm"], dim: Dimension::LENGTH, scale: 1e-6 },
-    UnitDef { names: &["um", "µm", "μm", "micron"], dim: Dimension::LENGTH, scale: 1e-3 },
-    UnitDef { names: &["mm"], dim: Dimension::LENGTH, scale: 1.0 },
-    UnitDef { names: &["cm"], dim: Dimension::LENGTH, scale: 10.0 },
-    UnitDef { names: &["m"], dim: Dimension::LENGTH, scale: 1000.0 },
-    UnitDef { names: &["ms"], dim: Dimension::TIME, scale: 1e-3 },
-    UnitDef { names: &["s", "sec"], dim: Dimension::TIME, scale: 1.0 },
-    UnitDef { names: &["min"], dim: Dimension::TIME, scale: 60.0 },
-    UnitDef { names: &["h", "hr", "hour", "hours"], dim: Dimension::TIME, scale: 3600.0 },
-    UnitDef { names: &["d", "day", "days"], dim: Dimension::TIME, scale: 86400.0 },
-    UnitDef { names: &["wk", "week", "weeks"], dim: Dimension::TIME, scale: 604800.0 },
-    UnitDef { names: &["pg"], dim: Dimension::MASS, scale: 1e-3 },
-    UnitDef { names: &["ng"], dim: Dimension::MASS, scale: 1.0 },
-    UnitDef { names: &["ug", "µg", "μg"], dim: Dimension::MASS, scale: 1e3 },
-    UnitDef { names: &["mg"], dim: Dimension::MASS, scale: 1e6 },
-    UnitDef { names: &["g"], dim: Dimension::MASS, scale: 1e9 },
-    UnitDef { names: &["uL", "µL", "μL", "ul"], dim: Dimension::VOLUME, scale: 1.0 },
-    UnitDef { names: &["mL", "ml"], dim: Dimension::VOLUME, scale: 1e3 },
-    UnitDef { names: &["L", "l"], dim: Dimension::VOLUME, scale: 1e6 },
-    UnitDef { names: &["cell", "cells"], dim: Dimension::CELLS, scale: 1.0 },
-    UnitDef { names: &["1"], dim: Dimension::NONE, scale: 1.0 },
-    UnitDef { names: &["%"], dim: Dimension::NONE, scale: 0.01 },
+    UnitDef {
+        names: &["nm"],
+        dim: Dimension::LENGTH,
+        scale: 1e-6,
+    },
+    UnitDef {
+        names: &["um", "µm", "μm", "micron"],
+        dim: Dimension::LENGTH,
+        scale: 1e-3,
+    },
+    UnitDef {
+        names: &["mm"],
+        dim: Dimension::LENGTH,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["cm"],
+        dim: Dimension::LENGTH,
+        scale: 10.0,
+    },
+    UnitDef {
+        names: &["m"],
+        dim: Dimension::LENGTH,
+        scale: 1000.0,
+    },
+    UnitDef {
+        names: &["ms"],
+        dim: Dimension::TIME,
+        scale: 1e-3,
+    },
+    UnitDef {
+        names: &["s", "sec"],
+        dim: Dimension::TIME,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["min"],
+        dim: Dimension::TIME,
+        scale: 60.0,
+    },
+    UnitDef {
+        names: &["h", "hr", "hour", "hours"],
+        dim: Dimension::TIME,
+        scale: 3600.0,
+    },
+    UnitDef {
+        names: &["d", "day", "days"],
+        dim: Dimension::TIME,
+        scale: 86400.0,
+    },
+    UnitDef {
+        names: &["wk", "week", "weeks"],
+        dim: Dimension::TIME,
+        scale: 604800.0,
+    },
+    UnitDef {
+        names: &["pg"],
+        dim: Dimension::MASS,
+        scale: 1e-3,
+    },
+    UnitDef {
+        names: &["ng"],
+        dim: Dimension::MASS,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["ug", "µg", "μg"],
+        dim: Dimension::MASS,
+        scale: 1e3,
+    },
+    UnitDef {
+        names: &["mg"],
+        dim: Dimension::MASS,
+        scale: 1e6,
+    },
+    UnitDef {
+        names: &["g"],
+        dim: Dimension::MASS,
+        scale: 1e9,
+    },
+    UnitDef {
+        names: &["uL", "µL", "μL", "ul"],
+        dim: Dimension::VOLUME,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["mL", "ml"],
+        dim: Dimension::VOLUME,
+        scale: 1e3,
+    },
+    UnitDef {
+        names: &["L", "l"],
+        dim: Dimension::VOLUME,
+        scale: 1e6,
+    },
+    UnitDef {
+        names: &["cell", "cells"],
+        dim: Dimension::CELLS,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["1"],
+        dim: Dimension::NONE,
+        scale: 1.0,
+    },
+    UnitDef {
+        names: &["%"],
+        dim: Dimension::NONE,
+        scale: 0.01,
+    },
 ];
 
 /// Why a quantity string could not be read.
@@ -208,7 +296,11 @@ fn split_number(text: &str) -> Result<(f64, &str), UnitError> {
 
 /// Reads `text` as a quantity of dimension `expected`, returned in internal units.
 /// A bare number is read in `default_unit` (a unit expression such as `"min"`).
-pub fn parse_quantity(text: &str, expected: Dimension, default_unit: &str) -> Result<f64, UnitError> {
+pub fn parse_quantity(
+    text: &str,
+    expected: Dimension,
+    default_unit: &str,
+) -> Result<f64, UnitError> {
     let (number, unit) = split_number(text)?;
     let unit = if unit.is_empty() { default_unit } else { unit };
     let (dim, scale) = parse_unit_expr(unit, text)?;
@@ -265,8 +357,14 @@ mod tests {
 
     #[test]
     fn reads_the_units_of_the_species_table() {
-        assert!(close(parse_quantity("12 min", Dimension::TIME, "s").unwrap(), 720.0));
-        assert!(close(parse_quantity("2 d", Dimension::TIME, "s").unwrap(), 172800.0));
+        assert!(close(
+            parse_quantity("12 min", Dimension::TIME, "s").unwrap(),
+            720.0
+        ));
+        assert!(close(
+            parse_quantity("2 d", Dimension::TIME, "s").unwrap(),
+            172800.0
+        ));
         assert!(close(
             parse_quantity("3.5e-5 mm^2/s", Dimension::DIFFUSIVITY, "mm^2/s").unwrap(),
             3.5e-5
@@ -291,10 +389,22 @@ mod tests {
             parse_quantity("1.2 ng/1e6 cells/day", Dimension::SECRETION, "ng/cell/s").unwrap(),
             1.2 / 1e6 / 86400.0
         ));
-        assert!(close(parse_quantity("3000 mL", Dimension::VOLUME, "mL").unwrap(), 3000.0));
-        assert!(close(parse_quantity("0.01 1/min", Dimension::RATE, "1/s").unwrap(), 0.01 / 60.0));
-        assert!(close(parse_quantity("2e7", Dimension::CELLS, "cells").unwrap(), 2e7));
-        assert!(close(parse_quantity("45", Dimension::TIME, "min").unwrap(), 2700.0));
+        assert!(close(
+            parse_quantity("3000 mL", Dimension::VOLUME, "mL").unwrap(),
+            3000.0
+        ));
+        assert!(close(
+            parse_quantity("0.01 1/min", Dimension::RATE, "1/s").unwrap(),
+            0.01 / 60.0
+        ));
+        assert!(close(
+            parse_quantity("2e7", Dimension::CELLS, "cells").unwrap(),
+            2e7
+        ));
+        assert!(close(
+            parse_quantity("45", Dimension::TIME, "min").unwrap(),
+            2700.0
+        ));
     }
 
     #[test]

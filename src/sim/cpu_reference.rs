@@ -33,15 +33,29 @@ struct Kinetics {
 }
 
 /// The reaction sub-step of length `tau` at one tissue voxel; returns the new concentration
-/// and the secreted, degraded, taken-up and exchanged (tissue → plasma) terms in ng/mL.
-#[allow(clippy::too_many_arguments)]
-fn react(c0: f64, tau: f64, k: &Kinetics, m_uptake: f64, m_perfusion: f64, rate: f64, cp: f64, terms: Terms) -> (f64, [f64; 4]) {
+/// and the (zero) secreted, degraded, taken-up and exchanged (tissue → plasma) terms in ng/mL.
+fn react(
+    c0: f64,
+    tau: f64,
+    k: &Kinetics,
+    m_uptake: f64,
+    m_perfusion: f64,
+    cp: f64,
+    terms: Terms,
+) -> (f64, [f64; 4]) {
     let decay = if terms.decay { k.decay } else { 0.0 };
-    let pex = if terms.exchange { k.permeability * m_perfusion } else { 0.0 };
+    let pex = if terms.exchange {
+        k.permeability * m_perfusion
+    } else {
+        0.0
+    };
     let vu = if terms.uptake { k.vmax * m_uptake } else { 0.0 };
-    let s = if terms.sources { rate } else { 0.0 };
-    let a = s + pex * cp;
-    let mut u = if vu > 0.0 { vu / (k.km + c0.max(0.0)) } else { 0.0 };
+    let a = pex * cp;
+    let mut u = if vu > 0.0 {
+        vu / (k.km + c0.max(0.0))
+    } else {
+        0.0
+    };
     let mut b = decay + pex + u;
     let (mut phi, mut psi) = relax(b, tau);
     if vu > 0.0 {
@@ -52,7 +66,15 @@ fn react(c0: f64, tau: f64, k: &Kinetics, m_uptake: f64, m_perfusion: f64, rate:
     }
     let integral = c0 * phi + a * psi;
     let c = c0 - b * c0 * phi + a * phi;
-    (c, [s * tau, decay * integral, u * integral, pex * (integral - cp * tau)])
+    (
+        c,
+        [
+            0.0,
+            decay * integral,
+            u * integral,
+            pex * (integral - cp * tau),
+        ],
+    )
 }
 
 /// Double-precision solver of a [`Problem`].
@@ -211,7 +233,15 @@ impl CpuReference {
                 }
                 let m = self.problem.labels.get(l);
                 let i = s * n + v;
-                let (c, t) = react(self.cur[i], tau, &k, m.uptake, m.perfusion, self.rates[i], cp, self.problem.terms);
+                let (c, t) = react(
+                    self.cur[i],
+                    tau,
+                    &k,
+                    m.uptake,
+                    m.perfusion,
+                    cp,
+                    self.problem.terms,
+                );
                 self.cur[i] = c;
                 for (a, b) in acc.iter_mut().zip(t) {
                     *a += b;
@@ -234,12 +264,21 @@ impl CpuReference {
         let n = self.problem.grid.voxel_count();
         let vol = self.problem.grid.voxel_ml();
         let inv_h2 = 1.0 / (self.problem.grid.spacing * self.problem.grid.spacing);
-        let (mu, nu, mt, beta) = (self.plan.mu[j], self.plan.nu[j], self.plan.mu_tilde_dt[j], self.plan.beta_dt[j]);
+        let (mu, nu, mt, beta) = (
+            self.plan.mu[j],
+            self.plan.nu[j],
+            self.plan.mu_tilde_dt[j],
+            self.plan.beta_dt[j],
+        );
         let tau = 0.5 * self.plan.dt;
         for s in 0..self.problem.n_species() {
             let k = self.kinetics[s];
             let cp = self.problem.plasma[s];
-            let d = if self.problem.terms.diffusion { k.diffusion * inv_h2 } else { 0.0 };
+            let d = if self.problem.terms.diffusion {
+                k.diffusion * inv_h2
+            } else {
+                0.0
+            };
             let mut acc = [0.0; 4];
             let mut blood_out = 0.0;
             for v in 0..n {
@@ -264,14 +303,21 @@ impl CpuReference {
                                 flux += g * (self.cur[s * n + nb] - c);
                             }
                         }
-                        let mut y = mu * c + mt * d * flux;
+                        let secretion = if self.problem.terms.sources {
+                            self.rates[i]
+                        } else {
+                            0.0
+                        };
+                        let mut y = mu * c + mt * (d * flux + secretion);
                         if nu != 0.0 {
                             y += nu * self.other[i];
                         }
                         blood_out -= beta * d * blood;
+                        acc[0] += beta * secretion;
                         if react_after {
                             let m = self.problem.labels.get(l);
-                            let (c2, t) = react(y, tau, &k, m.uptake, m.perfusion, self.rates[i], cp, self.problem.terms);
+                            let (c2, t) =
+                                react(y, tau, &k, m.uptake, m.perfusion, cp, self.problem.terms);
                             y = c2;
                             for (a, b) in acc.iter_mut().zip(t) {
                                 *a += b;
@@ -282,9 +328,7 @@ impl CpuReference {
                 };
                 self.other[i] = out;
             }
-            if react_after {
-                self.add_reaction(s, acc, vol);
-            }
+            self.add_reaction(s, acc, vol);
             self.ledger[s].to_blood_faces += blood_out * vol;
         }
         std::mem::swap(&mut self.cur, &mut self.other);

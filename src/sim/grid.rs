@@ -81,7 +81,10 @@ impl Grid {
             if l.kind() != LabelKind::Tissue {
                 continue;
             }
-            let sum: f64 = self.neighbours(i).map(|n| table.face(l, self.labels[n])).sum();
+            let sum: f64 = self
+                .neighbours(i)
+                .map(|n| table.face(l, self.labels[n]))
+                .sum();
             best = best.max(sum);
         }
         best

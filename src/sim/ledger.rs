@@ -26,7 +26,11 @@ impl SpeciesLedger {
     /// `initial + secreted − degraded − taken up − net exchange − now`, relative to the
     /// largest amount involved: zero when every nanogram is accounted for.
     pub fn closure_error(&self, initial: f64) -> f64 {
-        let residual = initial + self.secreted - self.degraded - self.taken_up - self.net_exchange() - self.in_tissue;
+        let residual = initial + self.secreted
+            - self.degraded
+            - self.taken_up
+            - self.net_exchange()
+            - self.in_tissue;
         let scale = [
             initial,
             self.secreted,

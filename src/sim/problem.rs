@@ -140,7 +140,9 @@ impl Problem {
         let bad = |m: String| Err(SimError::Problem(m));
         let [nx, ny, nz] = self.grid.dims;
         if nx == 0 || ny == 0 || nz == 0 {
-            return bad(format!("grid dimensions {nx}×{ny}×{nz}: every dimension must be ≥ 1"));
+            return bad(format!(
+                "grid dimensions {nx}×{ny}×{nz}: every dimension must be ≥ 1"
+            ));
         }
         if self.grid.labels.len() != self.grid.voxel_count() {
             return bad(format!(
@@ -150,10 +152,16 @@ impl Problem {
             ));
         }
         if !(self.grid.spacing > 0.0 && self.grid.spacing.is_finite()) {
-            return bad(format!("grid spacing {} mm: expected a positive length", self.grid.spacing));
+            return bad(format!(
+                "grid spacing {} mm: expected a positive length",
+                self.grid.spacing
+            ));
         }
         if !(self.dt > 0.0 && self.dt.is_finite()) {
-            return bad(format!("time step {} s: expected a positive duration", self.dt));
+            return bad(format!(
+                "time step {} s: expected a positive duration",
+                self.dt
+            ));
         }
         if self.species.is_empty() {
             return bad("no species: the table needs at least one".into());
@@ -165,8 +173,16 @@ impl Problem {
                 self.n_species()
             ));
         }
-        if let Some((i, v)) = self.plasma.iter().enumerate().find(|(_, v)| !(**v >= 0.0 && v.is_finite())) {
-            return bad(format!("plasma concentration of {} is {v}: expected ≥ 0", self.species.species[i].id));
+        if let Some((i, v)) = self
+            .plasma
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(**v >= 0.0 && v.is_finite()))
+        {
+            return bad(format!(
+                "plasma concentration of {} is {v}: expected ≥ 0",
+                self.species.species[i].id
+            ));
         }
         if self.initial.len() != self.n_species() * self.grid.voxel_count() {
             return bad(format!(
@@ -176,7 +192,11 @@ impl Problem {
                 self.grid.voxel_count()
             ));
         }
-        if let Some(i) = self.initial.iter().position(|v| !(*v >= 0.0 && v.is_finite())) {
+        if let Some(i) = self
+            .initial
+            .iter()
+            .position(|v| !(*v >= 0.0 && v.is_finite()))
+        {
             let n = self.grid.voxel_count();
             return bad(format!(
                 "initial {} at voxel {:?} is {}: expected a concentration ≥ 0",
@@ -197,7 +217,10 @@ impl Problem {
                 return bad(format!("source at voxel {v} lies outside the grid"));
             }
             if rates.iter().any(|r| !(*r >= 0.0 && r.is_finite())) {
-                return bad(format!("source at voxel {:?} has a negative or non-finite rate", self.grid.coords(v)));
+                return bad(format!(
+                    "source at voxel {:?} has a negative or non-finite rate",
+                    self.grid.coords(v)
+                ));
             }
         }
         if self.sources.entries.len() >= (1 << 24) - 1 {

@@ -116,11 +116,13 @@ mod tests {
             let sum: f64 = plan.beta_dt.iter().sum::<f64>() / 2.0;
             assert!((sum - 1.0).abs() < 1e-12, "s={s}: Σβ={sum}");
             // On a scalar mode L = λ, the stages give P_s(1 + 2 λ dt/(s²+s)).
-            for &ldt in &[-0.1, -1.0, -(s * s + s) as f64 * 0.9] {
+            for &ldt in &[-0.1, -1.0, -((s * s + s) as f64) * 0.9] {
                 let lambda = ldt / plan.dt;
                 let (mut y_prev2, mut y_prev) = (0.0, 1.0);
                 for j in 0..s {
-                    let y = plan.mu[j] * y_prev + plan.nu[j] * y_prev2 + plan.mu_tilde_dt[j] * lambda * y_prev;
+                    let y = plan.mu[j] * y_prev
+                        + plan.nu[j] * y_prev2
+                        + plan.mu_tilde_dt[j] * lambda * y_prev;
                     y_prev2 = y_prev;
                     y_prev = y;
                 }

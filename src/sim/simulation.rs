@@ -11,7 +11,9 @@ use std::num::NonZeroU64;
 use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
-use crate::gpu::layout::{consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams};
+use crate::gpu::layout::{
+    consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams,
+};
 use crate::gpu::{read_buffer, shaders, GpuContext};
 use crate::model::TissueLabel;
 use crate::sim::ledger::{Ledger, SpeciesLedger};
@@ -151,14 +153,21 @@ impl Simulation {
         let ns = problem.n_species();
         let plane_voxels = (nx * ny) as u64;
         let field_plane = plane_voxels * ns as u64 * 4;
-        let max_slab = opts.max_slab_bytes.unwrap_or(u64::MAX).min(ctx.max_binding_bytes());
+        let max_slab = opts
+            .max_slab_bytes
+            .unwrap_or(u64::MAX)
+            .min(ctx.max_binding_bytes());
         let per_voxel = bytes_per_voxel(ns) as u64;
 
         // Memory budget first: a clear error instead of an allocation failure half-way.
         let need = problem.grid.voxel_count() as u64 * per_voxel;
-        let budget = opts
-            .memory_budget
-            .or_else(|| if ctx.is_cpu() { system_memory_available().map(|m| m / 10 * 8) } else { None });
+        let budget = opts.memory_budget.or_else(|| {
+            if ctx.is_cpu() {
+                system_memory_available().map(|m| m / 10 * 8)
+            } else {
+                None
+            }
+        });
         if let Some(budget) = budget {
             if need > budget {
                 let side = largest_cube(budget, per_voxel);
@@ -187,7 +196,10 @@ impl Simulation {
         let groups_y = ny.div_ceil(consts::GROUP_XY as usize) as u32;
         let max_groups = ctx.report.max_workgroups_per_dim;
         let chunks_max = slab_nz.div_ceil(consts::Z_CHUNK as usize) as u32;
-        if groups_x > max_groups || groups_y > max_groups || chunks_max as u64 * ns as u64 > max_groups as u64 {
+        if groups_x > max_groups
+            || groups_y > max_groups
+            || chunks_max as u64 * ns as u64 > max_groups as u64
+        {
             return Err(SimError::TooLarge(format!(
                 "a {nx}×{ny}×{nz} grid with {ns} species needs more than {max_groups} workgroups along one dimension on '{}'",
                 ctx.report.name
@@ -220,7 +232,11 @@ impl Simulation {
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("Simulation::grid_kernels"),
-            bind_group_layouts: &[Some(&slab_layout), Some(&globals_layout), Some(&stage_layout)],
+            bind_group_layouts: &[
+                Some(&slab_layout),
+                Some(&globals_layout),
+                Some(&stage_layout),
+            ],
             immediate_size: 0,
         });
         let modules = shaders::modules();
@@ -232,19 +248,35 @@ impl Simulation {
                 .ok_or_else(|| SimError::Gpu(format!("missing shader {name}")))?;
             ctx.shader(name, src)
         };
-        let pipeline = |label: &str, m: &wgpu::ShaderModule, entry: &str, layout: &wgpu::PipelineLayout| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: Some(layout),
-                module: m,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let diffuse = pipeline("Simulation::diffuse_stage", &module("diffuse.wgsl")?, "diffuse_stage", &layout);
-        let react = pipeline("Simulation::react_half_step", &module("react.wgsl")?, "react_half_step", &layout);
-        let mass = pipeline("Simulation::tissue_amount", &module("mass.wgsl")?, "tissue_amount", &layout);
+        let pipeline =
+            |label: &str, m: &wgpu::ShaderModule, entry: &str, layout: &wgpu::PipelineLayout| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(label),
+                    layout: Some(layout),
+                    module: m,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+        let diffuse = pipeline(
+            "Simulation::diffuse_stage",
+            &module("diffuse.wgsl")?,
+            "diffuse_stage",
+            &layout,
+        );
+        let react = pipeline(
+            "Simulation::react_half_step",
+            &module("react.wgsl")?,
+            "react_half_step",
+            &layout,
+        );
+        let mass = pipeline(
+            "Simulation::tissue_amount",
+            &module("mass.wgsl")?,
+            "tissue_amount",
+            &layout,
+        );
 
         let reduce_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::reduce"),
@@ -259,7 +291,12 @@ impl Simulation {
             bind_group_layouts: &[Some(&reduce_layout)],
             immediate_size: 0,
         });
-        let reduce = pipeline("Simulation::reduce_ledger", &module("reduce.wgsl")?, "reduce_ledger", &reduce_pl);
+        let reduce = pipeline(
+            "Simulation::reduce_ledger",
+            &module("reduce.wgsl")?,
+            "reduce_ledger",
+            &reduce_pl,
+        );
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
@@ -272,12 +309,22 @@ impl Simulation {
                 mapped_at_creation: false,
             })
         };
-        let st = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
+        let st = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
         let un = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
 
         // Globals.
-        let species_buf = buffer("Simulation::species", (ns * std::mem::size_of::<SpeciesParams>()) as u64, st);
-        let labels_buf = buffer("Simulation::labels", std::mem::size_of::<LabelTableGpu>() as u64, un);
+        let species_buf = buffer(
+            "Simulation::species",
+            (ns * std::mem::size_of::<SpeciesParams>()) as u64,
+            st,
+        );
+        let labels_buf = buffer(
+            "Simulation::labels",
+            std::mem::size_of::<LabelTableGpu>() as u64,
+            un,
+        );
         let plasma_buf = buffer("Simulation::plasma", (ns * 4) as u64, st);
         let n_src = problem.sources.entries.len().max(1);
         let sources_buf = buffer("Simulation::sources", (n_src * ns * 4) as u64, st);
@@ -312,12 +359,20 @@ impl Simulation {
         let ledger_buf = buffer("Simulation::ledger", ledger_floats * 4, st);
         let entries = ns as u32 * consts::LEDGER_TERMS;
         let totals_buf = buffer("Simulation::ledger_totals", entries as u64 * 8, st);
-        let reduce_info = buffer("Simulation::reduce_info", std::mem::size_of::<ReduceInfo>() as u64, un);
+        let reduce_info = buffer(
+            "Simulation::reduce_info",
+            std::mem::size_of::<ReduceInfo>() as u64,
+            un,
+        );
 
         let stage_stride = (std::mem::size_of::<StageParams>() as u64)
             .max(ctx.device.limits().min_uniform_buffer_offset_alignment as u64);
         let stage_capacity = 256usize;
-        let stage_buf = buffer("Simulation::stages", stage_stride * stage_capacity as u64, un);
+        let stage_buf = buffer(
+            "Simulation::stages",
+            stage_stride * stage_capacity as u64,
+            un,
+        );
 
         let mut slabs = Vec::new();
         for (z0, snz, info) in slab_specs {
@@ -327,7 +382,11 @@ impl Simulation {
                 buffer("Simulation::fields_b", planes * field_plane, st),
             ];
             let voxels = buffer("Simulation::voxels", planes * plane_voxels * 4, st);
-            let info_buf = buffer("Simulation::slab_info", std::mem::size_of::<SlabInfo>() as u64, un);
+            let info_buf = buffer(
+                "Simulation::slab_info",
+                std::mem::size_of::<SlabInfo>() as u64,
+                un,
+            );
             queue.write_buffer(&info_buf, 0, bytemuck::bytes_of(&info));
             let group = |from: usize, to: usize| {
                 device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -367,7 +426,12 @@ impl Simulation {
         let globals = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::globals"),
             layout: &globals_layout,
-            entries: &[entry(0, &species_buf), entry(1, &labels_buf), entry(2, &plasma_buf), entry(3, &sources_buf)],
+            entries: &[
+                entry(0, &species_buf),
+                entry(1, &labels_buf),
+                entry(2, &plasma_buf),
+                entry(3, &sources_buf),
+            ],
         });
         let stage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::stage"),
@@ -384,7 +448,11 @@ impl Simulation {
         let reduce_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::reduce"),
             layout: &reduce_layout,
-            entries: &[entry(0, &ledger_buf), entry(1, &totals_buf), entry(2, &reduce_info)],
+            entries: &[
+                entry(0, &ledger_buf),
+                entry(1, &totals_buf),
+                entry(2, &reduce_info),
+            ],
         });
         queue.write_buffer(
             &reduce_info,
@@ -435,7 +503,8 @@ impl Simulation {
         sim.upload_voxels(&problem.sources)?;
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
-        sim.queue.write_buffer(&sim.ledger_buf, 0, &vec![0u8; (ledger_floats * 4) as usize]);
+        sim.queue
+            .write_buffer(&sim.ledger_buf, 0, &vec![0u8; (ledger_floats * 4) as usize]);
         sim.initial_amount = sim.ledger()?.species.iter().map(|l| l.in_tissue).collect();
         Ok(sim)
     }
@@ -455,7 +524,8 @@ impl Simulation {
                 ..SpeciesParams::zeroed()
             })
             .collect();
-        self.queue.write_buffer(&self.species_buf, 0, bytemuck::cast_slice(&sp));
+        self.queue
+            .write_buffer(&self.species_buf, 0, bytemuck::cast_slice(&sp));
         let mut table = LabelTableGpu::zeroed();
         for (i, e) in table.entries.iter_mut().enumerate() {
             let m = self.problem.labels.entries[i];
@@ -467,16 +537,34 @@ impl Simulation {
                 kind,
             };
         }
-        self.queue.write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
+        self.queue
+            .write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
         let plasma: Vec<f32> = self.problem.plasma.iter().map(|&v| v as f32).collect();
-        self.queue.write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
+        self.queue
+            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
     }
 
     /// Writes voxel words (label | source slot << 8) and the source table.
     fn upload_voxels(&mut self, sources: &SourceMap) -> Result<()> {
         let [nx, ny, nz] = self.dims;
         let ns = self.n_species;
-        let mut words: Vec<u32> = self.problem.grid.labels.iter().map(|&l| l as u32).collect();
+        let words_grid = &self.problem.grid;
+        let table = &self.problem.labels;
+        let mut words: Vec<u32> = words_grid
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                let m = table.get(l).diffusion as f32;
+                let uniform = l.is_tissue()
+                    && words_grid.neighbours(i).count() == 6
+                    && words_grid.neighbours(i).all(|n| {
+                        let ln = words_grid.labels[n];
+                        ln.is_tissue() && table.get(ln).diffusion as f32 == m
+                    });
+                l as u32 | if uniform { consts::FLAG_UNIFORM } else { 0 }
+            })
+            .collect();
         let needed = (sources.entries.len().max(1) * ns * 4) as u64;
         if needed > self.sources_buf.size() {
             self.sources_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -502,7 +590,8 @@ impl Simulation {
             table.extend(rates.iter().map(|&r| r as f32));
         }
         if !table.is_empty() {
-            self.queue.write_buffer(&self.sources_buf, 0, bytemuck::cast_slice(&table));
+            self.queue
+                .write_buffer(&self.sources_buf, 0, bytemuck::cast_slice(&table));
         }
         self.source_voxels = sources.entries.keys().copied().collect();
         let plane = nx * ny;
@@ -516,7 +605,8 @@ impl Simulation {
                 let g = gz as usize * plane;
                 data[p * plane..(p + 1) * plane].copy_from_slice(&words[g..g + plane]);
             }
-            self.queue.write_buffer(&slab.voxels, 0, bytemuck::cast_slice(&data));
+            self.queue
+                .write_buffer(&slab.voxels, 0, bytemuck::cast_slice(&data));
         }
         Ok(())
     }
@@ -537,7 +627,8 @@ impl Simulation {
         p.validate()?;
         self.problem.plasma = plasma.to_vec();
         let v: Vec<f32> = plasma.iter().map(|&v| v as f32).collect();
-        self.queue.write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
+        self.queue
+            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
         Ok(())
     }
 
@@ -582,7 +673,8 @@ impl Simulation {
         let mut bytes = vec![0u8; self.stage_stride as usize * (s + 1)];
         let mut put = |i: usize, p: StageParams| {
             let o = i * self.stage_stride as usize;
-            bytes[o..o + std::mem::size_of::<StageParams>()].copy_from_slice(bytemuck::bytes_of(&p));
+            bytes[o..o + std::mem::size_of::<StageParams>()]
+                .copy_from_slice(bytemuck::bytes_of(&p));
         };
         put(
             0,
@@ -623,15 +715,37 @@ impl Simulation {
         let plane = (self.dims[0] * self.dims[1] * self.n_species * 4) as u64;
         for pair in self.slabs.windows(2) {
             let (lo, hi) = (&pair[0], &pair[1]);
-            enc.copy_buffer_to_buffer(&lo.fields[which], lo.nz as u64 * plane, &hi.fields[which], 0, plane);
-            enc.copy_buffer_to_buffer(&hi.fields[which], plane, &lo.fields[which], (lo.nz as u64 + 1) * plane, plane);
+            enc.copy_buffer_to_buffer(
+                &lo.fields[which],
+                lo.nz as u64 * plane,
+                &hi.fields[which],
+                0,
+                plane,
+            );
+            enc.copy_buffer_to_buffer(
+                &hi.fields[which],
+                plane,
+                &lo.fields[which],
+                (lo.nz as u64 + 1) * plane,
+                plane,
+            );
         }
     }
 
-    fn dispatch_all(&self, pass: &mut wgpu::ComputePass<'_>, pipeline: &wgpu::ComputePipeline, group: usize, stage: usize) {
+    fn dispatch_all(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        pipeline: &wgpu::ComputePipeline,
+        group: usize,
+        stage: usize,
+    ) {
         pass.set_pipeline(pipeline);
         pass.set_bind_group(1, &self.globals, &[]);
-        pass.set_bind_group(2, &self.stage_group, &[(stage as u64 * self.stage_stride) as u32]);
+        pass.set_bind_group(
+            2,
+            &self.stage_group,
+            &[(stage as u64 * self.stage_stride) as u32],
+        );
         for slab in &self.slabs {
             pass.set_bind_group(0, &slab.groups[group], &[]);
             pass.dispatch_workgroups(slab.dispatch[0], slab.dispatch[1], slab.dispatch[2]);
@@ -682,7 +796,9 @@ impl Simulation {
             let n = batch.min(steps - done);
             let mut enc = self
                 .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Simulation::step") });
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("Simulation::step"),
+                });
             for _ in 0..n {
                 self.encode_step(&mut enc);
             }
@@ -724,7 +840,8 @@ impl Simulation {
                     data[o..o + plane].copy_from_slice(&fields[g..g + plane]);
                 }
             }
-            self.queue.write_buffer(&slab.fields[self.cur], 0, bytemuck::cast_slice(&data));
+            self.queue
+                .write_buffer(&slab.fields[self.cur], 0, bytemuck::cast_slice(&data));
         }
         Ok(())
     }
@@ -737,7 +854,13 @@ impl Simulation {
         let plane = nx * ny;
         let mut out = vec![0f32; n * ns];
         for slab in &self.slabs {
-            let bytes = read_buffer(&self.device, &self.queue, &slab.fields[self.cur], 0, slab.fields[self.cur].size())?;
+            let bytes = read_buffer(
+                &self.device,
+                &self.queue,
+                &slab.fields[self.cur],
+                0,
+                slab.fields[self.cur].size(),
+            )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
             for p in 1..=slab.nz {
                 let gz = slab.z0 + p - 1;
@@ -755,7 +878,9 @@ impl Simulation {
     pub fn ledger(&self) -> Result<Ledger> {
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Simulation::ledger") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("Simulation::ledger"),
+            });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("Simulation::tissue_amount"),
@@ -767,11 +892,15 @@ impl Simulation {
             pass.dispatch_workgroups(self.n_species as u32 * consts::LEDGER_TERMS, 1, 1);
         }
         self.queue.submit([enc.finish()]);
-        let size = self.totals_buf.size().min(self.n_species as u64 * consts::LEDGER_TERMS as u64 * 8);
+        let size = self
+            .totals_buf
+            .size()
+            .min(self.n_species as u64 * consts::LEDGER_TERMS as u64 * 8);
         let bytes = read_buffer(&self.device, &self.queue, &self.totals_buf, 0, size)?;
         let v: &[f32] = bytemuck::cast_slice(&bytes);
         let t = consts::LEDGER_TERMS as usize;
-        let get = |s: usize, term: usize| v[(s * t + term) * 2] as f64 - v[(s * t + term) * 2 + 1] as f64;
+        let get =
+            |s: usize, term: usize| v[(s * t + term) * 2] as f64 - v[(s * t + term) * 2 + 1] as f64;
         Ok(Ledger {
             species: (0..self.n_species)
                 .map(|s| SpeciesLedger {

@@ -41,7 +41,8 @@ pub fn heterogeneous_grid(dims: [usize; 3], spacing: f64) -> Grid {
             for x in 0..nx {
                 let i = g.index(x, y, z);
                 let d = |cx: f64, cy: f64, cz: f64| {
-                    ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2) + (z as f64 - cz).powi(2)).sqrt()
+                    ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2) + (z as f64 - cz).powi(2))
+                        .sqrt()
                 };
                 let label = if x == 0 || y == ny - 1 || (x + y + z) % 29 == 0 {
                     TissueLabel::Outside
@@ -64,6 +65,9 @@ pub fn heterogeneous_grid(dims: [usize; 3], spacing: f64) -> Grid {
 /// Largest absolute difference between two fields, relative to the largest value of `b`.
 pub fn max_rel_diff(a: &[f32], b: &[f64]) -> f64 {
     let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((*x as f64 - y).abs()));
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((*x as f64 - y).abs()));
     diff / max
 }

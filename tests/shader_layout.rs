@@ -1,0 +1,175 @@
+//! Every struct shared with WGSL has one Rust twin with the same field names, offsets and
+//! size, checked against naga's layout of the WGSL; and the constants agree.
+
+use std::mem::{offset_of, size_of};
+
+use secretome::gpu::layout::{
+    self, consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams,
+};
+use secretome::gpu::shaders;
+
+macro_rules! fields {
+    ($t:ty, $($f:ident),* $(,)?) => {
+        (size_of::<$t>(), vec![$((stringify!($f), offset_of!($t, $f))),*])
+    };
+}
+
+fn rust_layouts() -> Vec<(&'static str, (usize, Vec<(&'static str, usize)>))> {
+    vec![
+        (
+            "SpeciesParams",
+            fields!(
+                SpeciesParams,
+                diffusion,
+                decay,
+                vmax,
+                km,
+                permeability,
+                _pad0,
+                _pad1,
+                _pad2
+            ),
+        ),
+        (
+            "LabelParams",
+            fields!(LabelParams, m_diffusion, m_uptake, m_perfusion, kind),
+        ),
+        ("LabelTable", fields!(LabelTableGpu, entries)),
+        (
+            "SlabInfo",
+            fields!(
+                SlabInfo,
+                nx,
+                ny,
+                nz_total,
+                z0,
+                nz,
+                chunks,
+                n_species,
+                slot_offset,
+                groups_x,
+                groups_y,
+                _pad0,
+                _pad1,
+                inv_h2,
+                voxel_ml,
+                _pad2,
+                _pad3
+            ),
+        ),
+        (
+            "StageParams",
+            fields!(
+                StageParams,
+                mu,
+                nu,
+                mu_tilde_dt,
+                beta_dt,
+                tau,
+                flags,
+                terms,
+                _pad0
+            ),
+        ),
+        (
+            "ReduceInfo",
+            fields!(ReduceInfo, slots, entries, _pad0, _pad1),
+        ),
+    ]
+}
+
+fn wgsl_structs() -> Vec<(String, usize, Vec<(String, u32)>)> {
+    let mut out = Vec::new();
+    for (_, src) in shaders::modules() {
+        let module = naga::front::wgsl::parse_str(&src).unwrap();
+        for (_, ty) in module.types.iter() {
+            if let (Some(name), naga::TypeInner::Struct { members, span }) = (&ty.name, &ty.inner) {
+                if out.iter().any(|(n, _, _): &(String, usize, _)| n == name) {
+                    continue;
+                }
+                let m = members
+                    .iter()
+                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                    .collect();
+                out.push((name.clone(), *span as usize, m));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rust_twins_match_wgsl_structs() {
+    let wgsl = wgsl_structs();
+    let rust = rust_layouts();
+    assert_eq!(
+        rust.len(),
+        layout::twins().len(),
+        "every twin is listed here"
+    );
+    for (name, (size, fields)) in rust {
+        let (_, wsize, wfields) = wgsl
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("WGSL has no struct {name}"));
+        assert_eq!(size, *wsize, "{name}: Rust size {size}, WGSL size {wsize}");
+        let w: Vec<(&str, usize)> = wfields
+            .iter()
+            .map(|(n, o)| (n.as_str(), *o as usize))
+            .collect();
+        assert_eq!(fields, w, "{name}: field names/offsets differ");
+    }
+    // Every WGSL struct used as a buffer has a twin (the kernels' private structs excepted).
+    let private = ["Neighbour", "Reacted"];
+    for (name, _, _) in &wgsl {
+        assert!(
+            private.contains(&name.as_str()) || layout::twins().iter().any(|(n, _)| n == name),
+            "WGSL struct {name} has no Rust twin"
+        );
+    }
+}
+
+#[test]
+fn constants_match() {
+    let src: String = shaders::COMMON.to_string();
+    let module = naga::front::wgsl::parse_str(&src).unwrap();
+    let get = |name: &str| -> u32 {
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no WGSL const {name}"));
+        match module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => v,
+            ref e => panic!("{name}: unexpected {e:?}"),
+        }
+    };
+    let pairs = [
+        ("TERM_DIFFUSION", consts::TERM_DIFFUSION),
+        ("TERM_DECAY", consts::TERM_DECAY),
+        ("TERM_UPTAKE", consts::TERM_UPTAKE),
+        ("TERM_EXCHANGE", consts::TERM_EXCHANGE),
+        ("TERM_SOURCES", consts::TERM_SOURCES),
+        ("FLAG_HAS_OLD", consts::FLAG_HAS_OLD),
+        ("FLAG_REACT", consts::FLAG_REACT),
+        ("LEDGER_TERMS", consts::LEDGER_TERMS),
+        ("LABEL_MASK", consts::LABEL_MASK),
+        ("FLAG_UNIFORM", consts::FLAG_UNIFORM),
+        ("Z_CHUNK", consts::Z_CHUNK),
+        ("L_SECRETED", consts::L_SECRETED as u32),
+        ("L_DEGRADED", consts::L_DEGRADED as u32),
+        ("L_UPTAKE", consts::L_UPTAKE as u32),
+        ("L_CAPILLARY", consts::L_CAPILLARY as u32),
+        ("L_BLOOD", consts::L_BLOOD as u32),
+        ("L_AMOUNT", consts::L_AMOUNT as u32),
+        ("KIND_OUTSIDE", secretome::model::LabelKind::Outside as u32),
+        ("KIND_BLOOD", secretome::model::LabelKind::Blood as u32),
+        ("KIND_TISSUE", secretome::model::LabelKind::Tissue as u32),
+    ];
+    for (name, v) in pairs {
+        assert_eq!(get(name), v, "{name}");
+    }
+    // The labels fit the mask, the workgroup is 8×8 as the dispatch assumes.
+    assert!(secretome::TissueLabel::COUNT as u32 <= consts::LABEL_MASK + 1);
+    assert!(shaders::DIFFUSE.contains("@workgroup_size(8, 8, 1)") && consts::GROUP_XY == 8);
+}

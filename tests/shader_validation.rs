@@ -1,0 +1,36 @@
+//! Every WGSL module the simulator compiles parses and validates with naga, so a typo fails
+//! `cargo test`, not a user's run.
+
+use secretome::gpu::shaders;
+
+#[test]
+fn every_shader_module_validates() {
+    let modules = shaders::modules();
+    assert!(modules.len() >= 4);
+    for (name, source) in modules {
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+        assert!(!module.entry_points.is_empty(), "{name} has no entry point");
+    }
+}
+
+#[test]
+fn every_wgsl_file_is_compiled_by_the_simulator() {
+    // A shader file that no module includes would never be validated or run.
+    let used: String = shaders::modules().into_iter().map(|(_, s)| s).collect();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            used.contains(&text),
+            "{} is not part of any module",
+            path.display()
+        );
+    }
+}
