@@ -12,7 +12,8 @@ use secretome::GpuContext;
 #[command(
     name = "secretome",
     version,
-    about = "MSC secretome fields in the infarcted heart, on the GPU"
+    about = "MSC secretome fields in the infarcted heart, on the GPU",
+    allow_negative_numbers = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +26,7 @@ enum Command {
     /// blood pool; prints the fields' spread and the mass ledger.
     Run(run::RunArgs),
     /// Measure the solver: species-voxel updates/s, memory per voxel, one hour of problem P1.
+    #[command(allow_negative_numbers = true)]
     Bench {
         /// Also measure a 256³ grid (≥ 256 MiB of fields; exercises the z-slab split).
         #[arg(long)]
@@ -48,13 +50,20 @@ mod run;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // clap's own message spans several lines (usage); keep its first.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first} (see `secretome --help`)");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return ExitCode::SUCCESS;
         }
     };
     match dispatch(cli) {

@@ -12,6 +12,7 @@ use secretome::model::{LabelKind, TissueLabel};
 use secretome::{GpuContext, Grid, Problem, Simulation, SpeciesTable};
 
 #[derive(Args, Clone, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// Simulated time, hours.
     #[arg(long, default_value_t = 24.0)]

@@ -1,6 +1,8 @@
 //! The GPU solver and its double-precision CPU twin agree on the same discrete problem
 //! (MODEL.md §7, last case), with every term of the equation switched on.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
@@ -17,7 +19,7 @@ fn problem() -> Problem {
     let n = p.grid.voxel_count();
     for s in 0..p.n_species() {
         for v in 0..n {
-            let [x, y, z] = p.grid.coords(v);
+            let [x, y, _] = p.grid.coords(v);
             p.initial[s * n + v] = (2.0
                 + (x as f64 * 0.3).sin() * (y as f64 * 0.2).cos()
                 + 0.5 * rng.next_f64()) as f32

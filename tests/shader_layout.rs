@@ -1,6 +1,8 @@
 //! Every struct shared with WGSL has one Rust twin with the same field names, offsets and
 //! size, checked against naga's layout of the WGSL; and the constants agree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
@@ -14,7 +16,12 @@ macro_rules! fields {
     };
 }
 
-fn rust_layouts() -> Vec<(&'static str, (usize, Vec<(&'static str, usize)>))> {
+/// (struct name, (size, [(field, offset)])).
+type Layout = (&'static str, (usize, Vec<(&'static str, usize)>));
+/// (struct name, size, [(field, offset)]) as naga lays out the WGSL.
+type WgslLayout = (String, usize, Vec<(String, u32)>);
+
+fn rust_layouts() -> Vec<Layout> {
     vec![
         (
             "SpeciesParams",
@@ -78,13 +85,13 @@ fn rust_layouts() -> Vec<(&'static str, (usize, Vec<(&'static str, usize)>))> {
     ]
 }
 
-fn wgsl_structs() -> Vec<(String, usize, Vec<(String, u32)>)> {
+fn wgsl_structs() -> Vec<WgslLayout> {
     let mut out = Vec::new();
     for (_, src) in shaders::modules() {
         let module = naga::front::wgsl::parse_str(&src).unwrap();
         for (_, ty) in module.types.iter() {
             if let (Some(name), naga::TypeInner::Struct { members, span }) = (&ty.name, &ty.inner) {
-                if out.iter().any(|(n, _, _): &(String, usize, _)| n == name) {
+                if out.iter().any(|(n, _, _): &WgslLayout| n == name) {
                     continue;
                 }
                 let m = members

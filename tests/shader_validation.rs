@@ -1,6 +1,8 @@
 //! Every WGSL module the simulator compiles parses and validates with naga, so a typo fails
 //! `cargo test`, not a user's run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use secretome::gpu::shaders;
 
 #[test]

@@ -314,7 +314,7 @@ pub fn parse_quantity(
             got: if dim == Dimension::NONE {
                 "a plain number".into()
             } else {
-                format!("{unit}")
+                unit.to_string()
             },
         });
     }

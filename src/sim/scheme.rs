@@ -58,10 +58,14 @@ impl StagePlan {
         // Unroll Y_j = Y_0 + Σ_i a[j][i] dt L(Y_i).
         let mut a = vec![vec![0.0f64; s]; s + 1];
         for j in 1..=s {
-            for i in 0..s {
-                let prev = a[j - 1][i];
-                let prev2 = if j >= 2 { a[j - 2][i] } else { 0.0 };
-                a[j][i] = mu[j - 1] * prev + nu[j - 1] * prev2;
+            let prev = a[j - 1].clone();
+            let prev2 = if j >= 2 {
+                a[j - 2].clone()
+            } else {
+                vec![0.0; s]
+            };
+            for (i, v) in a[j].iter_mut().enumerate() {
+                *v = mu[j - 1] * prev[i] + nu[j - 1] * prev2[i];
             }
             a[j][j - 1] += mt[j - 1] / dt.max(f64::MIN_POSITIVE);
         }

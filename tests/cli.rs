@@ -1,0 +1,109 @@
+//! The binary: the default run works, and bad input gets one clear line and a non-zero exit,
+//! never a panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn secretome(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or("")
+}
+
+#[test]
+fn default_run_reports_spread_and_a_closed_ledger() {
+    let (code, out, err) = secretome(&[
+        "run",
+        "--hours",
+        "2",
+        "--grid",
+        "32",
+        "--spacing",
+        "0.5",
+        "--reports",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("adapter:") && out.contains("mass ledger"),
+        "{out}"
+    );
+    // Every species' closure (last column) is below 1e-4.
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    for r in rows {
+        let closure: f64 = r.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(closure.abs() < 1e-4, "{r}");
+    }
+}
+
+#[test]
+fn bad_arguments_get_one_line() {
+    for (args, needle) in [
+        (vec!["run", "--dt", "-5"], "--dt"),
+        (vec!["run", "--hours", "0"], "--hours"),
+        (vec!["run", "--grid", "3"], "--grid"),
+        (
+            vec!["run", "--species", "/nonexistent/species.toml"],
+            "/nonexistent/species.toml",
+        ),
+        (vec!["bench", "--seconds", "-1"], "--seconds"),
+        (vec!["run", "--dt", "fast"], "--dt"),
+    ] {
+        let (code, _, err) = secretome(&args);
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+        let line = error_line(&err);
+        assert!(line.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_missing_gpu_is_one_line_saying_what_to_install() {
+    // No DX12 on Linux (and no Metal): no adapter can be found.
+    let backend = if cfg!(windows) { "metal" } else { "dx12" };
+    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .arg("info")
+        .env("WGPU_BACKEND", backend)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    let line = error_line(&err);
+    assert!(
+        line.contains("no GPU adapter found") && line.contains("mesa-vulkan-drivers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_adapter_name_lists_the_available_ones() {
+    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .arg("info")
+        .env("WGPU_ADAPTER_NAME", "no-such-gpu-9000")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        error_line(&err).contains("no-such-gpu-9000") && error_line(&err).contains("available"),
+        "{err}"
+    );
+}

@@ -1,0 +1,78 @@
+//! Grids larger than one storage binding: a 256³ grid with four species (256 MiB per field
+//! copy) runs through lavapipe, whose bindings are capped at 128 MiB; too large a grid gets a
+//! clear error naming the largest grid that fits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::gpu;
+use secretome::bench::{p1_error, p1_problem};
+use secretome::sim::LayoutOptions;
+use secretome::{SimError, Simulation};
+
+#[test]
+fn grid_256_cubed_with_four_species_runs_across_bindings() {
+    let n = 256;
+    let p = p1_problem(n, 60.0);
+    let mut sim = Simulation::new(gpu(), &p).unwrap();
+    let field_bytes = (n * n * n * 4 * 4) as u64;
+    assert!(field_bytes >= 256 << 20);
+    let limit = gpu().max_binding_bytes();
+    if field_bytes > limit {
+        assert!(
+            sim.slab_count() >= 2,
+            "{} slabs for a {limit}-byte binding",
+            sim.slab_count()
+        );
+    }
+    sim.step(2);
+    let f = sim.read_fields().unwrap();
+    // Against the exact solution of P1 (tolerance 1e-4 of the maximum): a seam between
+    // slabs that lost its ghost planes would show as an error of order 1e-2 there.
+    let e = p1_error(n, sim.time(), &f);
+    assert!(e < 1e-4, "P1 error {e:e} on {} slabs", sim.slab_count());
+    eprintln!(
+        "256³ × 4 species: {} slabs, {:.1} bytes/voxel, error {e:.1e}",
+        sim.slab_count(),
+        sim.gpu_bytes() as f64 / (n * n * n) as f64
+    );
+}
+
+#[test]
+fn too_large_a_grid_names_the_largest_that_fits() {
+    // A memory budget stands in for a small GPU, so the test allocates nothing large.
+    let big = p1_problem(16, 60.0);
+    let err = Simulation::with_layout(
+        gpu(),
+        &big,
+        LayoutOptions {
+            memory_budget: Some(100 * 1024),
+            ..Default::default()
+        },
+    )
+    .err()
+    .expect("a 16³ grid cannot fit in 100 KiB");
+    let msg = err.to_string();
+    assert!(matches!(err, SimError::TooLarge(_)), "{msg}");
+    // 100 KiB / 36 bytes per voxel = 2844 voxels: 14³ fits, 15³ does not.
+    assert!(msg.contains("largest cubic grid that fits is 14³"), "{msg}");
+    assert!(msg.contains("16×16×16") && !msg.contains('\n'), "{msg}");
+}
+
+#[test]
+fn a_plane_wider_than_a_binding_is_refused_clearly() {
+    let p = p1_problem(64, 60.0);
+    let err = Simulation::with_layout(
+        gpu(),
+        &p,
+        LayoutOptions {
+            max_slab_bytes: Some(64 * 64 * 4 * 4 * 2),
+            ..Default::default()
+        },
+    )
+    .err()
+    .expect("a slab smaller than three planes must be refused");
+    let msg = err.to_string();
+    assert!(msg.contains("z-plane") && msg.contains("64×64"), "{msg}");
+}
