@@ -1,14 +1,18 @@
-// common.wgsl — structs and functions shared by every Secretome kernel.
+// common.wgsl — structs and functions shared by every Secretome grid kernel.
 //
 // Every struct here has exactly one Rust twin in `src/gpu/layout.rs`, with the same name,
 // field order and padding; `tests/shader_layout.rs` checks their offsets with naga.
 //
 // Units: length mm, time s, concentration ng/mL, amounts ng.
 //
+// Species are processed four at a time: a "pack" is a vec4<f32> holding species 4k..4k+3
+// (a table of 5 species has 2 packs, the last padded with inert zeros). Each voxel's label
+// work is then shared by four species, and every load moves four values.
+//
 // Storage layout of a slab (the grid is cut into z-slabs so that no binding exceeds the
 // adapter's limit): planes p = 0 ..= nz+1, where p = 0 and p = nz+1 are ghost copies of the
 // neighbouring slabs' edge planes and p = 1..nz are this slab's own planes (global
-// z = z0 + p - 1). Fields: index ((p * n_species + s) * ny + y) * nx + x. Voxel words:
+// z = z0 + p - 1). Fields: vec4 index ((p * n_packs + k) * ny + y) * nx + x. Voxel words:
 // index (p * ny + y) * nx + x; bits 0-3 = tissue label, bit 7 = FLAG_UNIFORM (all six face
 // neighbours are tissue with this voxel's m_D, so the stencil needs no neighbour labels),
 // bits 8-31 = source slot (0 = none).
@@ -31,7 +35,7 @@ const TERM_SOURCES: u32 = 16u;
 const FLAG_HAS_OLD: u32 = 1u;   // the stage reads Y_{j-2} (nu != 0)
 const FLAG_REACT: u32 = 2u;     // the stage ends with the trailing reaction half-step
 
-// Ledger terms per (slot, species), each a Kahan pair (sum, compensation).
+// Ledger terms per (slot, pack), each a Kahan pair (sum, compensation) of vec4.
 const LEDGER_TERMS: u32 = 6u;
 const L_SECRETED: u32 = 0u;
 const L_DEGRADED: u32 = 1u;
@@ -43,15 +47,13 @@ const L_AMOUNT: u32 = 5u;     // amount present (overwritten by the mass kernel)
 // z-planes handled by one invocation.
 const Z_CHUNK: u32 = 32u;
 
-struct SpeciesParams {
-    diffusion: f32,     // D, mm²/s
-    decay: f32,         // k, 1/s
-    vmax: f32,          // V, ng/mL/s
-    km: f32,            // K, ng/mL
-    permeability: f32,  // P, 1/s
-    _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
+// Kinetics of four species (one pack).
+struct SpeciesPack {
+    diffusion: vec4<f32>,     // D, mm²/s
+    decay: vec4<f32>,         // k, 1/s
+    vmax: vec4<f32>,          // V, ng/mL/s
+    km: vec4<f32>,            // K, ng/mL
+    permeability: vec4<f32>,  // P, 1/s
 }
 
 struct LabelParams {
@@ -72,7 +74,7 @@ struct SlabInfo {
     z0: u32,             // global z of this slab's first own plane
     nz: u32,             // own planes in this slab
     chunks: u32,         // ceil(nz / Z_CHUNK)
-    n_species: u32,
+    n_packs: u32,        // ceil(n_species / 4)
     slot_offset: u32,    // first ledger slot of this slab
     groups_x: u32,
     groups_y: u32,
@@ -87,34 +89,38 @@ struct SlabInfo {
 struct StageParams {
     mu: f32,             // RKL1 weight of Y_{j-1}
     nu: f32,             // RKL1 weight of Y_{j-2}
-    mu_tilde_dt: f32,    // RKL1 weight of L(Y_{j-1}), times dt (s)
-    beta_dt: f32,        // weight of this stage's boundary flux in the step's total, times dt (s)
+    mu_tilde_dt: f32,    // RKL1 weight of F(Y_{j-1}), times dt (s)
+    beta_dt: f32,        // weight of this stage's fluxes in the step's total, times dt (s)
     tau: f32,            // reaction half-step, s
     flags: u32,
     terms: u32,
     _pad0: u32,
 }
 
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> voxels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> ledger: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ledger: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> slab: SlabInfo;
-@group(1) @binding(0) var<storage, read> species: array<SpeciesParams>;
+@group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
-@group(1) @binding(2) var<storage, read> plasma: array<f32>;
-@group(1) @binding(3) var<storage, read> sources: array<f32>;
+@group(1) @binding(2) var<storage, read> plasma: array<vec4<f32>>;
+@group(1) @binding(3) var<storage, read> sources: array<vec4<f32>>;
 @group(2) @binding(0) var<uniform> stage: StageParams;
 
-var<workgroup> red4: array<vec4<f32>, 64>;
-var<workgroup> red1: array<f32, 64>;
+// Per-invocation ledger contributions for the workgroup reduction (64 invocations).
+var<workgroup> red_secreted: array<vec4<f32>, 64>;
+var<workgroup> red_degraded: array<vec4<f32>, 64>;
+var<workgroup> red_uptake: array<vec4<f32>, 64>;
+var<workgroup> red_capillary: array<vec4<f32>, 64>;
+var<workgroup> red_blood: array<vec4<f32>, 64>;
 
 fn voxel_index(p: u32, y: u32, x: u32) -> u32 {
     return (p * slab.ny + y) * slab.nx + x;
 }
 
-fn field_index(p: u32, s: u32, y: u32, x: u32) -> u32 {
-    return ((p * slab.n_species + s) * slab.ny + y) * slab.nx + x;
+fn field_index(p: u32, k: u32, y: u32, x: u32) -> u32 {
+    return ((p * slab.n_packs + k) * slab.ny + y) * slab.nx + x;
 }
 
 fn harmonic(a: f32, b: f32) -> f32 {
@@ -128,69 +134,76 @@ fn harmonic(a: f32, b: f32) -> f32 {
 //   phi = (1 - e^{-b tau}) / b,   psi = (tau - phi) / b,
 // so that c(tau) = c0 (1 - b phi) + a phi and ∫c dt = c0 phi + a psi. Series for small b tau
 // avoid the cancellation of 1 - e^{-x}.
-fn relax(b: f32, tau: f32) -> vec2<f32> {
+struct Relax {
+    phi: vec4<f32>,
+    psi: vec4<f32>,
+}
+
+fn relax(b: vec4<f32>, tau: f32) -> Relax {
     let x = b * tau;
-    if (x < 0.1) {
-        let phi = tau * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x * (1.0 / 120.0 - x / 720.0)))));
-        let psi = tau * tau * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x * (1.0 / 120.0 - x * (1.0 / 720.0 - x / 5040.0)))));
-        return vec2<f32>(phi, psi);
-    }
-    let phi = (1.0 - exp(-x)) / b;
-    return vec2<f32>(phi, (tau - phi) / b);
+    let small = x < vec4<f32>(0.1);
+    let phi_s = tau * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x * (1.0 / 120.0 - x / 720.0)))));
+    let psi_s = tau * tau * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x * (1.0 / 120.0 - x * (1.0 / 720.0 - x / 5040.0)))));
+    let bb = select(b, vec4<f32>(1.0), small);
+    let phi_l = (1.0 - exp(-x)) / bb;
+    let psi_l = (tau - phi_l) / bb;
+    var r: Relax;
+    r.phi = select(phi_l, phi_s, small);
+    r.psi = select(psi_l, psi_s, small);
+    return r;
 }
 
 struct Reacted {
-    c: f32,
-    // (unused here: secretion is counted by the diffusion stages), degraded, taken up,
-    // exchanged tissue -> plasma; ng/mL, multiplied by the voxel volume in the ledger.
-    terms: vec4<f32>,
+    c: vec4<f32>,
+    degraded: vec4<f32>,    // ng/mL (times the voxel volume in the ledger)
+    uptake: vec4<f32>,
+    capillary: vec4<f32>,   // tissue -> plasma
 }
 
-// One reaction sub-step of length tau at a tissue voxel:
+// One reaction sub-step of length tau at a tissue voxel, four species at once:
 //   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)
 // solved exactly for the linear part with the Michaelis–Menten coefficient lagged
 // (predictor at c0, corrector at the midpoint), so every step is unconditionally stable and
-// c stays non-negative. The returned ledger terms add up exactly to c0 - c.
-fn react(c0: f32, tau: f32, sp: SpeciesParams, lp: LabelParams, cp: f32, terms: u32) -> Reacted {
-    let k = select(0.0, sp.decay, (terms & TERM_DECAY) != 0u);
-    let pex = select(0.0, sp.permeability * lp.m_perfusion, (terms & TERM_EXCHANGE) != 0u);
-    let vu = select(0.0, sp.vmax * lp.m_uptake, (terms & TERM_UPTAKE) != 0u);
+// c stays non-negative. The ledger terms add up exactly to c0 - c.
+fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32>, terms: u32) -> Reacted {
+    let zero = vec4<f32>(0.0);
+    let k = select(zero, sp.decay, (terms & TERM_DECAY) != 0u);
+    let pex = select(zero, sp.permeability * lp.m_perfusion, (terms & TERM_EXCHANGE) != 0u);
+    let vu = select(zero, sp.vmax * lp.m_uptake, (terms & TERM_UPTAKE) != 0u);
     let a = pex * cp;
-    var u = 0.0;
-    if (vu > 0.0) {
-        u = vu / (sp.km + max(c0, 0.0));
-    }
+    let has_uptake = vu > zero;
+    var u = select(zero, vu / (sp.km + max(c0, zero)), has_uptake);
     var b = k + pex + u;
     var r = relax(b, tau);
-    if (vu > 0.0) {
-        let c1 = c0 - b * c0 * r.x + a * r.x;
-        u = vu / (sp.km + max(0.5 * (c0 + c1), 0.0));
-        b = k + pex + u;
-        r = relax(b, tau);
-    }
-    let integral = c0 * r.x + a * r.y;
+    let c1 = c0 - b * c0 * r.phi + a * r.phi;
+    u = select(zero, vu / (sp.km + max(0.5 * (c0 + c1), zero)), has_uptake);
+    b = k + pex + u;
+    r = relax(b, tau);
+    let integral = c0 * r.phi + a * r.psi;
     var out: Reacted;
-    out.c = c0 - b * c0 * r.x + a * r.x;
-    out.terms = vec4<f32>(0.0, k * integral, u * integral, pex * (integral - cp * tau));
+    out.c = c0 - b * c0 * r.phi + a * r.phi;
+    out.degraded = k * integral;
+    out.uptake = u * integral;
+    out.capillary = pex * (integral - cp * tau);
     return out;
 }
 
-// Secretion rate (ng/mL/s) of species s at a voxel word, zero when sources are switched off.
-fn source_rate(word: u32, s: u32, terms: u32) -> f32 {
+// Secretion rate (ng/mL/s) of pack k at a voxel word, zero when sources are switched off.
+fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
     let slot = word >> 8u;
     if (slot == 0u || (terms & TERM_SOURCES) == 0u) {
-        return 0.0;
+        return vec4<f32>(0.0);
     }
-    return sources[(slot - 1u) * slab.n_species + s];
+    return sources[(slot - 1u) * slab.n_packs + k];
 }
 
 fn ledger_slot(wg: vec3<u32>, chunk: u32) -> u32 {
     return slab.slot_offset + (chunk * slab.groups_y + wg.y) * slab.groups_x + wg.x;
 }
 
-// Compensated (Kahan) accumulation of v into ledger entry (slot, s, term).
-fn ledger_add(slot: u32, s: u32, term: u32, v: f32) {
-    let i = ((slot * slab.n_species + s) * LEDGER_TERMS + term) * 2u;
+// Compensated (Kahan) accumulation of v into ledger entry (slot, pack, term).
+fn ledger_add(slot: u32, k: u32, term: u32, v: vec4<f32>) {
+    let i = ((slot * slab.n_packs + k) * LEDGER_TERMS + term) * 2u;
     let sum = ledger[i];
     let y = v - ledger[i + 1u];
     let t = sum + y;
@@ -200,27 +213,30 @@ fn ledger_add(slot: u32, s: u32, term: u32, v: f32) {
 
 // Workgroup tree reduction of the per-invocation contributions; invocation 0 adds them to the
 // ledger. Must be called in uniform control flow by the whole workgroup.
-fn reduce_into_ledger(li: u32, slot: u32, s: u32, v4: vec4<f32>, v1: f32, with4: bool, with1: bool) {
-    red4[li] = v4;
-    red1[li] = v1;
+fn reduce_into_ledger(li: u32, slot: u32, k: u32, secreted: vec4<f32>, degraded: vec4<f32>,
+                      uptake: vec4<f32>, capillary: vec4<f32>, blood: vec4<f32>) {
+    red_secreted[li] = secreted;
+    red_degraded[li] = degraded;
+    red_uptake[li] = uptake;
+    red_capillary[li] = capillary;
+    red_blood[li] = blood;
     workgroupBarrier();
     for (var off = 32u; off > 0u; off = off >> 1u) {
         if (li < off) {
-            red4[li] = red4[li] + red4[li + off];
-            red1[li] = red1[li] + red1[li + off];
+            red_secreted[li] += red_secreted[li + off];
+            red_degraded[li] += red_degraded[li + off];
+            red_uptake[li] += red_uptake[li + off];
+            red_capillary[li] += red_capillary[li + off];
+            red_blood[li] += red_blood[li + off];
         }
         workgroupBarrier();
     }
     if (li == 0u) {
         let vol = slab.voxel_ml;
-        if (with4) {
-            ledger_add(slot, s, L_SECRETED, red4[0].x * vol);
-            ledger_add(slot, s, L_DEGRADED, red4[0].y * vol);
-            ledger_add(slot, s, L_UPTAKE, red4[0].z * vol);
-            ledger_add(slot, s, L_CAPILLARY, red4[0].w * vol);
-        }
-        if (with1) {
-            ledger_add(slot, s, L_BLOOD, red1[0] * vol);
-        }
+        ledger_add(slot, k, L_SECRETED, red_secreted[0] * vol);
+        ledger_add(slot, k, L_DEGRADED, red_degraded[0] * vol);
+        ledger_add(slot, k, L_UPTAKE, red_uptake[0] * vol);
+        ledger_add(slot, k, L_CAPILLARY, red_capillary[0] * vol);
+        ledger_add(slot, k, L_BLOOD, red_blood[0] * vol);
     }
 }

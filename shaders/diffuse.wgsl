@@ -4,30 +4,29 @@
 //   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt F(Y_{j-1})
 //   F(c)_v = (1/h²) Σ_faces D_s · hm(m_D(v), m_D(n)) · (c_n - c_v) + S_v      [ng/mL/s]
 //
-// S_v is the secretion rate from the source map; keeping it inside F makes the discrete
-// steady state of a source an exact fixed point of the scheme whatever dt is.
-//
 // hm is the harmonic mean of the per-label diffusion multipliers; a face towards `outside` (or
 // the grid edge) carries no flux; a face towards a blood voxel sees c_n = C_p (plasma). The
-// flux through blood faces is the heart's exchange with the blood pools: each stage adds its
-// share (beta_j dt) to the ledger, so the step's total is exact.
+// flux through blood faces is the heart's exchange with the blood pools, and S_v the secretion
+// from the source map; each stage adds its share (beta_j dt) of both to the ledger, so the
+// step's totals are exact. Keeping S inside F makes the discrete steady state of a source an
+// exact fixed point of the scheme whatever dt is.
 //
 // Y_{j-2} lives in `dst` and is overwritten in place by Y_j (each invocation reads and writes
 // only its own voxel there), so the scheme needs two field copies whatever the stage count.
-// Invocation layout: x, y from the global id; workgroup z = species * chunks + chunk; each
-// invocation walks Z_CHUNK planes along z.
+// Invocation layout: x, y from the global id; workgroup z = pack * chunks + chunk; each
+// invocation walks Z_CHUNK planes along z with a sliding window.
 
 struct Neighbour {
-    flux: f32,   // hm · (c_n - c)
-    blood: f32,  // the part of flux that crosses a blood face
+    flux: vec4<f32>,   // hm · (c_n - c)
+    blood: vec4<f32>,  // the part of flux that crosses a blood face
 }
 
-fn neighbour(m_self: f32, c: f32, word: u32, fi: u32, cp: f32) -> Neighbour {
+fn neighbour(m_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Neighbour {
     var n: Neighbour;
     let lp = labels.entries[word & LABEL_MASK];
     if (lp.kind == KIND_OUTSIDE) {
-        n.flux = 0.0;
-        n.blood = 0.0;
+        n.flux = vec4<f32>(0.0);
+        n.blood = vec4<f32>(0.0);
         return n;
     }
     let g = harmonic(m_self, lp.m_diffusion);
@@ -37,7 +36,7 @@ fn neighbour(m_self: f32, c: f32, word: u32, fi: u32, cp: f32) -> Neighbour {
         return n;
     }
     n.flux = g * (src[fi] - c);
-    n.blood = 0.0;
+    n.blood = vec4<f32>(0.0);
     return n;
 }
 
@@ -47,36 +46,40 @@ fn diffuse_stage(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let s = wg.z / slab.chunks;
+    let k = wg.z / slab.chunks;
     let chunk = wg.z % slab.chunks;
     let x = gid.x;
     let y = gid.y;
-    var acc4 = vec4<f32>(0.0);
-    var blood_out = 0.0;
+    let zero = vec4<f32>(0.0);
+    var secreted = zero;
+    var degraded = zero;
+    var uptake = zero;
+    var capillary = zero;
+    var blood_out = zero;
     let react_after = (stage.flags & FLAG_REACT) != 0u;
     if (x < slab.nx && y < slab.ny) {
-        let sp = species[s];
-        let cp = plasma[s];
-        let d_inv_h2 = select(0.0, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
+        let sp = species[k];
+        let cp = plasma[k];
+        let d_inv_h2 = select(zero, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
         let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;
-        let fplane = plane * slab.n_species;
+        let fplane = plane * slab.n_packs;
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         // Sliding window along z: the values at p-1 and p come from the previous iteration.
-        var fi = field_index(p_begin, s, y, x);
+        var fi = field_index(p_begin, k, y, x);
+        var vi = voxel_index(p_begin, y, x);
         var c_below = src[fi - fplane];
         var c = src[fi];
-        var vi = voxel_index(p_begin, y, x);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let c_above = src[fi + fplane];
             let word = voxels[vi];
             let lp = labels.entries[word & LABEL_MASK];
-            var out = 0.0;
+            var out = zero;
             if (lp.kind == KIND_TISSUE) {
                 let m = lp.m_diffusion;
-                var flux = 0.0;
-                var blood = 0.0;
+                var flux = zero;
+                var blood = zero;
                 if ((word & FLAG_UNIFORM) != 0u) {
                     // All six neighbours are tissue with this voxel's m_D: hm = m on every face.
                     flux = m * ((src[fi - 1u] + src[fi + 1u]) + (src[fi - slab.nx] + src[fi + slab.nx])
@@ -108,17 +111,19 @@ fn diffuse_stage(
                         flux += n.flux; blood += n.blood;
                     }
                 }
-                let secretion = source_rate(word, s, stage.terms);
+                let secretion = source_rate(word, k, stage.terms);
                 var y_new = stage.mu * c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
                 if (has_old) {
                     y_new += stage.nu * dst[fi];
                 }
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
-                acc4.x += stage.beta_dt * secretion;
+                secreted += stage.beta_dt * secretion;
                 if (react_after) {
                     let r = react(y_new, stage.tau, sp, lp, cp, stage.terms);
                     y_new = r.c;
-                    acc4 += r.terms;
+                    degraded += r.degraded;
+                    uptake += r.uptake;
+                    capillary += r.capillary;
                 }
                 out = y_new;
             } else if (lp.kind == KIND_BLOOD) {
@@ -131,5 +136,5 @@ fn diffuse_stage(
             vi += plane;
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, blood_out, true, true);
+    reduce_into_ledger(li, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, blood_out);
 }

@@ -7,32 +7,32 @@ fn tissue_amount(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let s = wg.z / slab.chunks;
+    let k = wg.z / slab.chunks;
     let chunk = wg.z % slab.chunks;
     let x = gid.x;
     let y = gid.y;
-    var sum = 0.0;
+    var sum = vec4<f32>(0.0);
     if (x < slab.nx && y < slab.ny) {
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
             if (labels.entries[word & LABEL_MASK].kind == KIND_TISSUE) {
-                sum += dst[field_index(p, s, y, x)];
+                sum += dst[field_index(p, k, y, x)];
             }
         }
     }
-    red1[li] = sum;
+    red_blood[li] = sum;
     workgroupBarrier();
     for (var off = 32u; off > 0u; off = off >> 1u) {
         if (li < off) {
-            red1[li] = red1[li] + red1[li + off];
+            red_blood[li] += red_blood[li + off];
         }
         workgroupBarrier();
     }
     if (li == 0u) {
-        let i = ((ledger_slot(wg, chunk) * slab.n_species + s) * LEDGER_TERMS + L_AMOUNT) * 2u;
-        ledger[i] = red1[0] * slab.voxel_ml;
-        ledger[i + 1u] = 0.0;
+        let i = ((ledger_slot(wg, chunk) * slab.n_packs + k) * LEDGER_TERMS + L_AMOUNT) * 2u;
+        ledger[i] = red_blood[0] * slab.voxel_ml;
+        ledger[i + 1u] = vec4<f32>(0.0);
     }
 }

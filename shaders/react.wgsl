@@ -3,9 +3,10 @@
 //
 //   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)        [ng/mL/s]
 //
-// solved by `react` in common.wgsl; the degraded, taken-up and exchanged amounts (ng) go to
-// the ledger. The trailing half-step is fused into the last diffusion stage. Secretion is not
-// here but in the diffusion stages, so a steady source profile is a fixed point of the step.
+// solved by `react` in common.wgsl, four species at a time; the degraded, taken-up and
+// exchanged amounts (ng) go to the ledger. The trailing half-step is fused into the last
+// diffusion stage. Secretion is not here but in the diffusion stages, so a steady source
+// profile is a fixed point of the step.
 
 @compute @workgroup_size(8, 8, 1)
 fn react_half_step(
@@ -13,28 +14,33 @@ fn react_half_step(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let s = wg.z / slab.chunks;
+    let k = wg.z / slab.chunks;
     let chunk = wg.z % slab.chunks;
     let x = gid.x;
     let y = gid.y;
-    var acc4 = vec4<f32>(0.0);
+    let zero = vec4<f32>(0.0);
+    var degraded = zero;
+    var uptake = zero;
+    var capillary = zero;
     if (x < slab.nx && y < slab.ny) {
-        let sp = species[s];
-        let cp = plasma[s];
+        let sp = species[k];
+        let cp = plasma[k];
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
             let lp = labels.entries[word & LABEL_MASK];
-            let fi = field_index(p, s, y, x);
+            let fi = field_index(p, k, y, x);
             if (lp.kind == KIND_TISSUE) {
                 let r = react(dst[fi], stage.tau, sp, lp, cp, stage.terms);
                 dst[fi] = r.c;
-                acc4 += r.terms;
+                degraded += r.degraded;
+                uptake += r.uptake;
+                capillary += r.capillary;
             } else if (lp.kind == KIND_BLOOD) {
                 dst[fi] = cp;
             }
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), s, acc4, 0.0, true, false);
+    reduce_into_ledger(li, ledger_slot(wg, chunk), k, zero, degraded, uptake, capillary, zero);
 }

@@ -1,45 +1,55 @@
-// reduce.wgsl — sums the per-workgroup ledger slots into one entry per (species, term).
+// reduce.wgsl — sums the per-workgroup ledger slots into one entry per (pack, term).
 //
-// The ledger holds, for every slot, species and term, a Kahan pair (sum, compensation) whose
-// true value is sum - compensation. Workgroup w reduces entry w = species * LEDGER_TERMS + term
-// over all slots and writes (Σ sum, Σ compensation); the host subtracts them in f64.
+// The ledger holds, for every slot, pack of four species and term, a Kahan pair
+// (sum, compensation) of vec4 whose true value is sum - compensation. Workgroup w reduces
+// entry w = pack * LEDGER_TERMS + term over all slots and writes (Σ sum, Σ compensation);
+// the host subtracts them in f64.
 
 struct ReduceInfo {
     slots: u32,
-    entries: u32,   // n_species * LEDGER_TERMS
+    entries: u32,   // n_packs * LEDGER_TERMS
     _pad0: u32,
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<storage, read> slots: array<f32>;
-@group(0) @binding(1) var<storage, read_write> totals: array<vec2<f32>>;
+@group(0) @binding(0) var<storage, read> slots: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> totals: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> info: ReduceInfo;
 
-var<workgroup> part: array<vec2<f32>, 256>;
+var<workgroup> part_sum: array<vec4<f32>, 256>;
+var<workgroup> part_comp: array<vec4<f32>, 256>;
 
 @compute @workgroup_size(256, 1, 1)
 fn reduce_ledger(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let entry = wg.x;
-    // Kahan sums of the slot values and of their compensations, strided over slots.
-    var hi = vec2<f32>(0.0);
-    var lo = vec2<f32>(0.0);
+    // Kahan sums of the slot sums and of their compensations, strided over slots.
+    var sum = vec4<f32>(0.0);
+    var sum_c = vec4<f32>(0.0);
+    var comp = vec4<f32>(0.0);
+    var comp_c = vec4<f32>(0.0);
     for (var slot = li; slot < info.slots; slot = slot + 256u) {
         let i = (slot * info.entries + entry) * 2u;
-        let v = vec2<f32>(slots[i], slots[i + 1u]);
-        let y = v - lo;
-        let t = hi + y;
-        lo = (t - hi) - y;
-        hi = t;
+        let y = slots[i] - sum_c;
+        let t = sum + y;
+        sum_c = (t - sum) - y;
+        sum = t;
+        let y2 = slots[i + 1u] - comp_c;
+        let t2 = comp + y2;
+        comp_c = (t2 - comp) - y2;
+        comp = t2;
     }
-    part[li] = hi - lo;
+    part_sum[li] = sum - sum_c;
+    part_comp[li] = comp - comp_c;
     workgroupBarrier();
     for (var off = 128u; off > 0u; off = off >> 1u) {
         if (li < off) {
-            part[li] = part[li] + part[li + off];
+            part_sum[li] += part_sum[li + off];
+            part_comp[li] += part_comp[li + off];
         }
         workgroupBarrier();
     }
     if (li == 0u) {
-        totals[entry] = part[0];
+        totals[entry * 2u] = part_sum[0];
+        totals[entry * 2u + 1u] = part_comp[0];
     }
 }

@@ -6,7 +6,7 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams,
+    self, consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesPack, StageParams,
 };
 use secretome::gpu::shaders;
 
@@ -23,20 +23,7 @@ type WgslLayout = (String, usize, Vec<(String, u32)>);
 
 fn rust_layouts() -> Vec<Layout> {
     vec![
-        (
-            "SpeciesParams",
-            fields!(
-                SpeciesParams,
-                diffusion,
-                decay,
-                vmax,
-                km,
-                permeability,
-                _pad0,
-                _pad1,
-                _pad2
-            ),
-        ),
+        ("SpeciesPack", fields!(SpeciesPack, diffusion, decay, vmax, km, permeability)),
         (
             "LabelParams",
             fields!(LabelParams, m_diffusion, m_uptake, m_perfusion, kind),
@@ -52,7 +39,7 @@ fn rust_layouts() -> Vec<Layout> {
                 z0,
                 nz,
                 chunks,
-                n_species,
+                n_packs,
                 slot_offset,
                 groups_x,
                 groups_y,
@@ -127,7 +114,7 @@ fn rust_twins_match_wgsl_structs() {
         assert_eq!(fields, w, "{name}: field names/offsets differ");
     }
     // Every WGSL struct used as a buffer has a twin (the kernels' private structs excepted).
-    let private = ["Neighbour", "Reacted"];
+    let private = ["Neighbour", "Reacted", "Relax"];
     for (name, _, _) in &wgsl {
         assert!(
             private.contains(&name.as_str()) || layout::twins().iter().any(|(n, _)| n == name),

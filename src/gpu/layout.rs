@@ -5,23 +5,29 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// Per-species transport and kinetics (twin of WGSL `SpeciesParams`).
+/// Kinetics of four species, one per vector lane (twin of WGSL `SpeciesPack`). Species
+/// 4k..4k+3 form pack k; lanes past the last species are inert (zero rates, K = 1).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
-pub struct SpeciesParams {
+pub struct SpeciesPack {
     /// D, mm²/s.
-    pub diffusion: f32,
+    pub diffusion: [f32; 4],
     /// k, 1/s.
-    pub decay: f32,
+    pub decay: [f32; 4],
     /// V, ng/mL/s.
-    pub vmax: f32,
+    pub vmax: [f32; 4],
     /// K, ng/mL.
-    pub km: f32,
+    pub km: [f32; 4],
     /// P, 1/s.
-    pub permeability: f32,
-    pub _pad0: f32,
-    pub _pad1: f32,
-    pub _pad2: f32,
+    pub permeability: [f32; 4],
+}
+
+/// Number of species packed in one vector lane group.
+pub const PACK: usize = 4;
+
+/// Packs needed for `n_species`.
+pub fn packs(n_species: usize) -> usize {
+    n_species.div_ceil(PACK)
 }
 
 /// Per-label multipliers and transport kind (twin of WGSL `LabelParams`).
@@ -52,7 +58,7 @@ pub struct SlabInfo {
     pub z0: u32,
     pub nz: u32,
     pub chunks: u32,
-    pub n_species: u32,
+    pub n_packs: u32,
     pub slot_offset: u32,
     pub groups_x: u32,
     pub groups_y: u32,
@@ -119,7 +125,7 @@ pub mod consts {
 /// Every twin with its WGSL name and size, for the layout test.
 pub fn twins() -> Vec<(&'static str, usize)> {
     vec![
-        ("SpeciesParams", std::mem::size_of::<SpeciesParams>()),
+        ("SpeciesPack", std::mem::size_of::<SpeciesPack>()),
         ("LabelParams", std::mem::size_of::<LabelParams>()),
         ("LabelTable", std::mem::size_of::<LabelTableGpu>()),
         ("SlabInfo", std::mem::size_of::<SlabInfo>()),

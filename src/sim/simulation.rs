@@ -12,7 +12,7 @@ use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesParams, StageParams,
+    consts, packs, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, GpuContext};
 use crate::model::TissueLabel;
@@ -20,10 +20,10 @@ use crate::sim::ledger::{Ledger, SpeciesLedger};
 use crate::sim::problem::{Problem, SourceMap};
 use crate::sim::scheme::StagePlan;
 
-/// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, one voxel
-/// word), not counting ghost planes and the ledger.
+/// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, species in
+/// packs of four, one voxel word), not counting ghost planes and the ledger.
 pub fn bytes_per_voxel(n_species: usize) -> usize {
-    8 * n_species + 4
+    32 * packs(n_species) + 4
 }
 
 /// Options that change how the grid is laid out on the GPU (for tests of large-grid paths).
@@ -151,8 +151,9 @@ impl Simulation {
         let queue = ctx.queue.clone();
         let [nx, ny, nz] = problem.grid.dims;
         let ns = problem.n_species();
+        let np = packs(ns);
         let plane_voxels = (nx * ny) as u64;
-        let field_plane = plane_voxels * ns as u64 * 4;
+        let field_plane = plane_voxels * np as u64 * 16;
         let max_slab = opts
             .max_slab_bytes
             .unwrap_or(u64::MAX)
@@ -198,7 +199,7 @@ impl Simulation {
         let chunks_max = slab_nz.div_ceil(consts::Z_CHUNK as usize) as u32;
         if groups_x > max_groups
             || groups_y > max_groups
-            || chunks_max as u64 * ns as u64 > max_groups as u64
+            || chunks_max as u64 * np as u64 > max_groups as u64
         {
             return Err(SimError::TooLarge(format!(
                 "a {nx}×{ny}×{nz} grid with {ns} species needs more than {max_groups} workgroups along one dimension on '{}'",
@@ -317,7 +318,7 @@ impl Simulation {
         // Globals.
         let species_buf = buffer(
             "Simulation::species",
-            (ns * std::mem::size_of::<SpeciesParams>()) as u64,
+            (np * std::mem::size_of::<SpeciesPack>()) as u64,
             st,
         );
         let labels_buf = buffer(
@@ -325,9 +326,9 @@ impl Simulation {
             std::mem::size_of::<LabelTableGpu>() as u64,
             un,
         );
-        let plasma_buf = buffer("Simulation::plasma", (ns * 4) as u64, st);
+        let plasma_buf = buffer("Simulation::plasma", (np * 16) as u64, st);
         let n_src = problem.sources.entries.len().max(1);
-        let sources_buf = buffer("Simulation::sources", (n_src * ns * 4) as u64, st);
+        let sources_buf = buffer("Simulation::sources", (n_src * np * 16) as u64, st);
 
         // Slabs and ledger slots.
         let mut slab_specs = Vec::new();
@@ -343,7 +344,7 @@ impl Simulation {
                 z0: z0 as u32,
                 nz: snz as u32,
                 chunks,
-                n_species: ns as u32,
+                n_packs: np as u32,
                 slot_offset: slots,
                 groups_x,
                 groups_y,
@@ -355,10 +356,10 @@ impl Simulation {
             slab_specs.push((z0, snz, info));
             z0 += snz;
         }
-        let ledger_floats = slots as u64 * ns as u64 * consts::LEDGER_TERMS as u64 * 2;
+        let ledger_floats = slots as u64 * np as u64 * consts::LEDGER_TERMS as u64 * 2 * 4;
         let ledger_buf = buffer("Simulation::ledger", ledger_floats * 4, st);
-        let entries = ns as u32 * consts::LEDGER_TERMS;
-        let totals_buf = buffer("Simulation::ledger_totals", entries as u64 * 8, st);
+        let entries = np as u32 * consts::LEDGER_TERMS;
+        let totals_buf = buffer("Simulation::ledger_totals", entries as u64 * 32, st);
         let reduce_info = buffer(
             "Simulation::reduce_info",
             std::mem::size_of::<ReduceInfo>() as u64,
@@ -405,7 +406,7 @@ impl Simulation {
             slabs.push(Slab {
                 z0,
                 nz: snz,
-                dispatch: [groups_x, groups_y, info.chunks * ns as u32],
+                dispatch: [groups_x, groups_y, info.chunks * np as u32],
                 fields,
                 voxels,
                 groups,
@@ -510,18 +511,22 @@ impl Simulation {
     }
 
     fn upload_parameters(&mut self) {
-        let sp: Vec<SpeciesParams> = self
-            .problem
-            .species
-            .species
-            .iter()
-            .map(|s| SpeciesParams {
-                diffusion: s.diffusion.value as f32,
-                decay: s.decay_rate() as f32,
-                vmax: s.uptake_vmax.value as f32,
-                km: s.uptake_km.value as f32,
-                permeability: s.permeability.value as f32,
-                ..SpeciesParams::zeroed()
+        let table = &self.problem.species.species;
+        let sp: Vec<SpeciesPack> = table
+            .chunks(PACK)
+            .map(|group| {
+                let mut p = SpeciesPack {
+                    km: [1.0; 4],
+                    ..SpeciesPack::zeroed()
+                };
+                for (lane, s) in group.iter().enumerate() {
+                    p.diffusion[lane] = s.diffusion.value as f32;
+                    p.decay[lane] = s.decay_rate() as f32;
+                    p.vmax[lane] = s.uptake_vmax.value as f32;
+                    p.km[lane] = s.uptake_km.value as f32;
+                    p.permeability[lane] = s.permeability.value as f32;
+                }
+                p
             })
             .collect();
         self.queue
@@ -539,7 +544,7 @@ impl Simulation {
         }
         self.queue
             .write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
-        let plasma: Vec<f32> = self.problem.plasma.iter().map(|&v| v as f32).collect();
+        let plasma = padded(&self.problem.plasma);
         self.queue
             .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
     }
@@ -565,7 +570,8 @@ impl Simulation {
                 l as u32 | if uniform { consts::FLAG_UNIFORM } else { 0 }
             })
             .collect();
-        let needed = (sources.entries.len().max(1) * ns * 4) as u64;
+        let np = packs(ns);
+        let needed = (sources.entries.len().max(1) * np * 16) as u64;
         if needed > self.sources_buf.size() {
             self.sources_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("Simulation::sources"),
@@ -587,7 +593,7 @@ impl Simulation {
         let mut table = Vec::with_capacity(sources.entries.len() * ns);
         for (slot, (&v, rates)) in sources.entries.iter().enumerate() {
             words[v] |= ((slot + 1) as u32) << 8;
-            table.extend(rates.iter().map(|&r| r as f32));
+            table.extend(padded(rates));
         }
         if !table.is_empty() {
             self.queue
@@ -626,7 +632,7 @@ impl Simulation {
         p.plasma = plasma.to_vec();
         p.validate()?;
         self.problem.plasma = plasma.to_vec();
-        let v: Vec<f32> = plasma.iter().map(|&v| v as f32).collect();
+        let v = padded(plasma);
         self.queue
             .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
         Ok(())
@@ -712,7 +718,7 @@ impl Simulation {
 
     /// Copies the edge planes of the buffer `which` into the neighbouring slabs' ghosts.
     fn exchange_ghosts(&self, enc: &mut wgpu::CommandEncoder, which: usize) {
-        let plane = (self.dims[0] * self.dims[1] * self.n_species * 4) as u64;
+        let plane = (self.dims[0] * self.dims[1] * packs(self.n_species) * 16) as u64;
         for pair in self.slabs.windows(2) {
             let (lo, hi) = (&pair[0], &pair[1]);
             enc.copy_buffer_to_buffer(
@@ -828,7 +834,8 @@ impl Simulation {
         }
         let plane = nx * ny;
         for slab in &self.slabs {
-            let mut data = vec![0f32; (slab.nz + 2) * plane * ns];
+            let np = packs(ns);
+            let mut data = vec![0f32; (slab.nz + 2) * plane * np * PACK];
             for p in 0..slab.nz + 2 {
                 let gz = slab.z0 as isize + p as isize - 1;
                 if gz < 0 || gz >= nz as isize {
@@ -836,8 +843,10 @@ impl Simulation {
                 }
                 for s in 0..ns {
                     let g = s * n + gz as usize * plane;
-                    let o = (p * ns + s) * plane;
-                    data[o..o + plane].copy_from_slice(&fields[g..g + plane]);
+                    let o = (p * np + s / PACK) * plane;
+                    for (i, &v) in fields[g..g + plane].iter().enumerate() {
+                        data[(o + i) * PACK + s % PACK] = v;
+                    }
                 }
             }
             self.queue
@@ -866,8 +875,10 @@ impl Simulation {
                 let gz = slab.z0 + p - 1;
                 for s in 0..ns {
                     let g = s * n + gz * plane;
-                    let o = (p * ns + s) * plane;
-                    out[g..g + plane].copy_from_slice(&data[o..o + plane]);
+                    let o = (p * packs(ns) + s / PACK) * plane;
+                    for (i, v) in out[g..g + plane].iter_mut().enumerate() {
+                        *v = data[(o + i) * PACK + s % PACK];
+                    }
                 }
             }
         }
@@ -889,18 +900,21 @@ impl Simulation {
             self.dispatch_all(&mut pass, &self.mass, 1 - self.cur, 0);
             pass.set_pipeline(&self.reduce);
             pass.set_bind_group(0, &self.reduce_group, &[]);
-            pass.dispatch_workgroups(self.n_species as u32 * consts::LEDGER_TERMS, 1, 1);
+            pass.dispatch_workgroups(packs(self.n_species) as u32 * consts::LEDGER_TERMS, 1, 1);
         }
         self.queue.submit([enc.finish()]);
         let size = self
             .totals_buf
             .size()
-            .min(self.n_species as u64 * consts::LEDGER_TERMS as u64 * 8);
+            .min(packs(self.n_species) as u64 * consts::LEDGER_TERMS as u64 * 32);
         let bytes = read_buffer(&self.device, &self.queue, &self.totals_buf, 0, size)?;
         let v: &[f32] = bytemuck::cast_slice(&bytes);
         let t = consts::LEDGER_TERMS as usize;
-        let get =
-            |s: usize, term: usize| v[(s * t + term) * 2] as f64 - v[(s * t + term) * 2 + 1] as f64;
+        // Entry (pack, term) holds (Σ sums, Σ compensations) as two vec4; lane = species % 4.
+        let get = |s: usize, term: usize| {
+            let e = (s / PACK * t + term) * 2 * PACK + s % PACK;
+            v[e] as f64 - v[e + PACK] as f64
+        };
         Ok(Ledger {
             species: (0..self.n_species)
                 .map(|s| SpeciesLedger {
@@ -996,4 +1010,11 @@ fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
     }
     drop(held);
     total
+}
+
+/// Per-species values as f32 padded to whole packs of four.
+fn padded(values: &[f64]) -> Vec<f32> {
+    let mut v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+    v.resize(packs(values.len()) * PACK, 0.0);
+    v
 }
