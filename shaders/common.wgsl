@@ -15,10 +15,12 @@
 // z = z0 + p - 1). Fields: vec4 index ((p * n_packs + k) * ny + y) * nx + x. Voxel words:
 // index (p * ny + y) * nx + x; bits 0-3 = tissue label, bit 7 = FLAG_UNIFORM (all six face
 // neighbours are tissue with this voxel's m_D, so the stencil needs no neighbour labels),
+// bit 6 = FLAG_UNIT (FLAG_UNIFORM and m_D = 1: the stencil needs no label at all),
 // bits 8-31 = source slot (0 = none).
 
 const LABEL_MASK: u32 = 15u;
 const FLAG_UNIFORM: u32 = 128u;
+const FLAG_UNIT: u32 = 64u;
 
 const KIND_OUTSIDE: u32 = 0u;
 const KIND_BLOOD: u32 = 1u;

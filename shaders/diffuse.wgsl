@@ -74,7 +74,12 @@ fn diffuse_stage(
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let c_above = src[fi + fplane];
             let word = voxels[vi];
-            let lp = labels.entries[word & LABEL_MASK];
+            // Most voxels sit in uniform unit-m_D tissue: skip the label table unless the
+            // reaction (which needs it) follows.
+            var lp = LabelParams(1.0, 1.0, 1.0, KIND_TISSUE);
+            if ((word & FLAG_UNIT) == 0u || react_after) {
+                lp = labels.entries[word & LABEL_MASK];
+            }
             var out = zero;
             if (lp.kind == KIND_TISSUE) {
                 let m = lp.m_diffusion;

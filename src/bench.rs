@@ -137,21 +137,30 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
     let bytes_per_voxel = sim.gpu_bytes() as f64 / voxels;
     drop(sim);
 
-    // One hour of P1 from the start.
+    // One hour of P1 from the start; the median of three runs (wall times vary on shared
+    // machines).
     let p = p1_problem(n, P1_HOUR_DT);
-    let mut sim = Simulation::new(ctx, &p)?;
-    sim.finish()?;
     let hour_steps = (3600.0 / P1_HOUR_DT).round() as usize;
-    let t = Instant::now();
-    sim.step(hour_steps);
-    sim.finish()?;
-    let hour_wall_s = t.elapsed().as_secs_f64();
-    let fields = sim.read_fields()?;
-    let hour_error = p1_error(n, sim.time(), &fields);
+    let mut walls = Vec::new();
+    let mut hour_error = 0.0;
+    let mut slabs = 0;
+    for _ in 0..3 {
+        let mut sim = Simulation::new(ctx, &p)?;
+        sim.finish()?;
+        let t = Instant::now();
+        sim.step(hour_steps);
+        sim.finish()?;
+        walls.push(t.elapsed().as_secs_f64());
+        let fields = sim.read_fields()?;
+        hour_error = p1_error(n, sim.time(), &fields);
+        slabs = sim.slab_count();
+    }
+    walls.sort_by(f64::total_cmp);
+    let hour_wall_s = walls[1];
     Ok(BenchFigures {
         n,
         species: 4,
-        slabs: sim.slab_count(),
+        slabs,
         stages,
         updates_per_s,
         steps_per_s: steps as f64 / elapsed,

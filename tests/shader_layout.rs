@@ -23,7 +23,10 @@ type WgslLayout = (String, usize, Vec<(String, u32)>);
 
 fn rust_layouts() -> Vec<Layout> {
     vec![
-        ("SpeciesPack", fields!(SpeciesPack, diffusion, decay, vmax, km, permeability)),
+        (
+            "SpeciesPack",
+            fields!(SpeciesPack, diffusion, decay, vmax, km, permeability),
+        ),
         (
             "LabelParams",
             fields!(LabelParams, m_diffusion, m_uptake, m_perfusion, kind),
@@ -149,6 +152,7 @@ fn constants_match() {
         ("LEDGER_TERMS", consts::LEDGER_TERMS),
         ("LABEL_MASK", consts::LABEL_MASK),
         ("FLAG_UNIFORM", consts::FLAG_UNIFORM),
+        ("FLAG_UNIT", consts::FLAG_UNIT),
         ("Z_CHUNK", consts::Z_CHUNK),
         ("L_SECRETED", consts::L_SECRETED as u32),
         ("L_DEGRADED", consts::L_DEGRADED as u32),

@@ -111,6 +111,7 @@ pub mod consts {
     pub const LEDGER_TERMS: u32 = 6;
     pub const LABEL_MASK: u32 = 15;
     pub const FLAG_UNIFORM: u32 = 128;
+    pub const FLAG_UNIT: u32 = 64;
     pub const L_SECRETED: usize = 0;
     pub const L_DEGRADED: usize = 1;
     pub const L_UPTAKE: usize = 2;

@@ -188,7 +188,11 @@ impl GpuContext {
         };
         let module = self.device.create_shader_module(desc);
         if let Some(e) = pollster::block_on(scope.pop()) {
-            let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             return Err(SimError::Gpu(format!("shader {name}: {text}")));
         }
         Ok(module)

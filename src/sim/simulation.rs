@@ -567,7 +567,14 @@ impl Simulation {
                         let ln = words_grid.labels[n];
                         ln.is_tissue() && table.get(ln).diffusion as f32 == m
                     });
-                l as u32 | if uniform { consts::FLAG_UNIFORM } else { 0 }
+                let mut w = l as u32;
+                if uniform {
+                    w |= consts::FLAG_UNIFORM;
+                    if m == 1.0 {
+                        w |= consts::FLAG_UNIT;
+                    }
+                }
+                w
             })
             .collect();
         let np = packs(ns);
