@@ -15,7 +15,7 @@ use secretome::{GpuContext, Grid, Problem, Simulation, SpeciesTable};
 #[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// Simulated time, hours.
-    #[arg(long, default_value_t = 24.0)]
+    #[arg(long, default_value_t = 6.0)]
     pub hours: f64,
     /// Time step, s (any value is stable).
     #[arg(long, default_value_t = 60.0)]
@@ -40,7 +40,7 @@ pub struct RunArgs {
 impl Default for RunArgs {
     fn default() -> Self {
         RunArgs {
-            hours: 24.0,
+            hours: 6.0,
             dt: 60.0,
             grid: 80,
             spacing: 0.25,
@@ -167,7 +167,14 @@ pub fn run(a: &RunArgs) -> Result<()> {
         sim.step(k);
         done += k;
         let f = sim.read_fields()?;
-        let mut line = format!("t = {:6.2} h |", sim.time() / 3600.0);
+        println!(
+            "t = {:.2} h{:>13} {:>17} {:>17} {:>16}",
+            sim.time() / 3600.0,
+            "",
+            "max (ng/mL)",
+            "BZ mean (ng/mL)",
+            "above EC50 (µL)"
+        );
         for (s, sp) in p.species.species.iter().enumerate() {
             let field = &f[s * n..(s + 1) * n];
             let (mut bz_sum, mut bz_n, mut above) = (0.0f64, 0usize, 0usize);
@@ -185,22 +192,25 @@ pub fn run(a: &RunArgs) -> Result<()> {
                     above += 1;
                 }
             }
-            line += &format!(
-                " {} max {:.3} BZ mean {:.4} ng/mL, {:.2} mL > EC50 |",
+            println!(
+                "  {:<16} {:>17.4} {:>17.5} {:>16.2}",
                 sp.id,
                 max,
                 bz_sum / bz_n.max(1) as f64,
-                above as f64 * vol
+                above as f64 * vol * 1e3
             );
         }
-        println!("{line}");
     }
     let wall = t0.elapsed().as_secs_f64();
     let ledger = sim.ledger()?;
-    println!("mass ledger (ng): species, secreted, degraded, taken up, to plasma (capillaries), to blood pool (faces), in tissue, closure");
+    println!("mass ledger (ng since the start; closure = unaccounted fraction):");
+    println!(
+        "  {:<8} {:>10} {:>10} {:>10} {:>11} {:>11} {:>10} {:>9}",
+        "species", "secreted", "degraded", "taken up", "→ plasma", "→ blood", "in tissue", "closure"
+    );
     for (s, l) in ledger.species.iter().enumerate() {
         println!(
-            "  {:6} {:10.4e} {:10.4e} {:10.4e} {:10.4e} {:10.4e} {:10.4e} {:9.1e}",
+            "  {:<8} {:>10.3e} {:>10.3e} {:>10.3e} {:>11.3e} {:>11.3e} {:>10.3e} {:>9.1e}",
             p.species.species[s].id,
             l.secreted,
             l.degraded,
