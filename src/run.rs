@@ -206,7 +206,14 @@ pub fn run(a: &RunArgs) -> Result<()> {
     println!("mass ledger (ng since the start; closure = unaccounted fraction):");
     println!(
         "  {:<8} {:>10} {:>10} {:>10} {:>11} {:>11} {:>10} {:>9}",
-        "species", "secreted", "degraded", "taken up", "→ plasma", "→ blood", "in tissue", "closure"
+        "species",
+        "secreted",
+        "degraded",
+        "taken up",
+        "→ plasma",
+        "→ blood",
+        "in tissue",
+        "closure"
     );
     for (s, l) in ledger.species.iter().enumerate() {
         println!(

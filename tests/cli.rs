@@ -44,7 +44,11 @@ fn default_run_reports_spread_and_a_closed_ledger() {
     );
     // Every species' closure (last column) is below 1e-4.
     let ledger = out.split("mass ledger").nth(1).unwrap();
-    let rows: Vec<&str> = ledger.lines().skip(2).filter(|l| l.starts_with("  ")).collect();
+    let rows: Vec<&str> = ledger
+        .lines()
+        .skip(2)
+        .filter(|l| l.starts_with("  "))
+        .collect();
     assert_eq!(rows.len(), 4, "{out}");
     for r in rows {
         let closure: f64 = r.split_whitespace().last().unwrap().parse().unwrap();

@@ -2,7 +2,7 @@
 
 pub mod layout;
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use crate::error::{Result, SimError};
 
@@ -57,12 +57,44 @@ impl std::fmt::Display for AdapterReport {
     }
 }
 
+/// The first GPU error that no error scope caught, as one line (wgpu would otherwise panic).
+#[derive(Clone, Default)]
+pub struct ErrorSlot(Arc<Mutex<Option<String>>>);
+
+impl ErrorSlot {
+    /// Routes the device's uncaptured errors into this slot.
+    pub fn attach(device: &wgpu::Device) -> Self {
+        let slot = ErrorSlot::default();
+        let inner = slot.0.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let text = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Ok(mut g) = inner.lock() {
+                g.get_or_insert(text);
+            }
+        }));
+        slot
+    }
+
+    /// The recorded error, if any, as a `SimError`.
+    pub fn check(&self) -> Result<()> {
+        match self.0.lock().ok().and_then(|g| g.clone()) {
+            Some(e) => Err(SimError::Gpu(e)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// An open GPU device and what it can do.
 pub struct GpuContext {
     pub adapter: wgpu::Adapter,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub report: AdapterReport,
+    pub errors: ErrorSlot,
 }
 
 impl GpuContext {
@@ -159,11 +191,13 @@ impl GpuContext {
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
             max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
         };
+        let errors = ErrorSlot::attach(&device);
         Ok(GpuContext {
             adapter,
             device,
             queue,
             report,
+            errors,
         })
     }
 

@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::model::{LabelKind, TissueLabel};
 use crate::sim::ledger::{Ledger, SpeciesLedger};
-use crate::sim::problem::{Problem, Terms};
+use crate::sim::problem::{Problem, SourceMap, Terms};
 use crate::sim::scheme::StagePlan;
 
 /// `phi = (1 − e^{−bτ})/b`, `psi = (τ − phi)/b` (see `relax` in common.wgsl).
@@ -347,9 +347,25 @@ impl CpuReference {
     }
 
     /// Sets the plasma concentration of every species (ng/mL); blood voxels follow.
-    pub fn set_plasma(&mut self, plasma: &[f64]) {
+    pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
+        self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
         self.enforce_blood();
+        Ok(())
+    }
+
+    /// Replaces the source map (secretion per voxel, ng/mL/s).
+    pub fn set_sources(&mut self, sources: &SourceMap) -> Result<()> {
+        self.problem.validate_sources(sources)?;
+        let n = self.problem.grid.voxel_count();
+        self.rates.iter_mut().for_each(|r| *r = 0.0);
+        for (&v, r) in &sources.entries {
+            for (s, &rate) in r.iter().enumerate() {
+                self.rates[s * n + v] = rate;
+            }
+        }
+        self.problem.sources = sources.clone();
+        Ok(())
     }
 
     /// Label of a voxel (for tests).

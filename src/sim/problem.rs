@@ -157,33 +157,11 @@ impl Problem {
                 self.grid.spacing
             ));
         }
-        if !(self.dt > 0.0 && self.dt.is_finite()) {
-            return bad(format!(
-                "time step {} s: expected a positive duration",
-                self.dt
-            ));
-        }
+        Self::validate_dt(self.dt)?;
         if self.species.is_empty() {
             return bad("no species: the table needs at least one".into());
         }
-        if self.plasma.len() != self.n_species() {
-            return bad(format!(
-                "{} plasma values for {} species",
-                self.plasma.len(),
-                self.n_species()
-            ));
-        }
-        if let Some((i, v)) = self
-            .plasma
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(**v >= 0.0 && v.is_finite()))
-        {
-            return bad(format!(
-                "plasma concentration of {} is {v}: expected ≥ 0",
-                self.species.species[i].id
-            ));
-        }
+        self.validate_plasma(&self.plasma)?;
         if self.initial.len() != self.n_species() * self.grid.voxel_count() {
             return bad(format!(
                 "initial fields hold {} values, expected {} species × {} voxels",
@@ -205,25 +183,73 @@ impl Problem {
                 self.initial[i]
             ));
         }
-        if self.sources.n_species != self.n_species() {
+        self.validate_sources(&self.sources)?;
+        Ok(())
+    }
+
+    /// Checks a time step (s).
+    pub fn validate_dt(dt: f64) -> Result<()> {
+        if !(dt > 0.0 && dt.is_finite()) {
+            return Err(SimError::Problem(format!(
+                "time step {dt} s: expected a positive duration"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks plasma concentrations (ng/mL, one per species).
+    pub fn validate_plasma(&self, plasma: &[f64]) -> Result<()> {
+        if plasma.len() != self.n_species() {
+            return Err(SimError::Problem(format!(
+                "{} plasma values for {} species",
+                plasma.len(),
+                self.n_species()
+            )));
+        }
+        if let Some((i, v)) = plasma
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(**v >= 0.0 && v.is_finite()))
+        {
+            return Err(SimError::Problem(format!(
+                "plasma concentration of {} is {v}: expected ≥ 0",
+                self.species.species[i].id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks a source map against this problem's grid and species.
+    pub fn validate_sources(&self, sources: &SourceMap) -> Result<()> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        if sources.n_species != self.n_species() {
             return bad(format!(
                 "source map has {} species, the table {}",
-                self.sources.n_species,
+                sources.n_species,
                 self.n_species()
             ));
         }
-        for (&v, rates) in &self.sources.entries {
+        for (&v, rates) in &sources.entries {
             if v >= self.grid.voxel_count() {
                 return bad(format!("source at voxel {v} lies outside the grid"));
             }
-            if rates.iter().any(|r| !(*r >= 0.0 && r.is_finite())) {
+            if !self.grid.labels[v].is_tissue() {
                 return bad(format!(
-                    "source at voxel {:?} has a negative or non-finite rate",
+                    "source at voxel {:?} is in '{}', not tissue",
+                    self.grid.coords(v),
+                    self.grid.labels[v].name()
+                ));
+            }
+            if rates.len() != self.n_species()
+                || rates.iter().any(|r| !(*r >= 0.0 && r.is_finite()))
+            {
+                return bad(format!(
+                    "source at voxel {:?} has a negative, missing or non-finite rate",
                     self.grid.coords(v)
                 ));
             }
         }
-        if self.sources.entries.len() >= (1 << 24) - 1 {
+        if sources.entries.len() >= (1 << 24) - 1 {
             return bad("more than 16 million source voxels".into());
         }
         Ok(())

@@ -14,7 +14,7 @@ use crate::error::{Result, SimError};
 use crate::gpu::layout::{
     consts, packs, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
 };
-use crate::gpu::{read_buffer, shaders, GpuContext};
+use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
 use crate::model::TissueLabel;
 use crate::sim::ledger::{Ledger, SpeciesLedger};
 use crate::sim::problem::{Problem, SourceMap};
@@ -52,6 +52,7 @@ struct Slab {
 pub struct Simulation {
     device: wgpu::Device,
     queue: wgpu::Queue,
+    errors: ErrorSlot,
     adapter_name: String,
     dims: [usize; 3],
     n_species: usize,
@@ -468,12 +469,16 @@ impl Simulation {
         let mut sim = Simulation {
             device,
             queue,
+            errors: ctx.errors.clone(),
             adapter_name: ctx.report.name.clone(),
             dims: [nx, ny, nz],
             n_species: ns,
             voxel_ml: problem.grid.voxel_ml(),
             plan: problem.plan(),
-            problem: problem.clone(),
+            problem: Problem {
+                initial: Vec::new(),
+                ..problem.clone()
+            },
             slabs,
             cur: 0,
             globals,
@@ -626,18 +631,14 @@ impl Simulation {
 
     /// Replaces the source map (secretion per voxel); takes effect at the next step.
     pub fn set_sources(&mut self, sources: &SourceMap) -> Result<()> {
-        let mut p = self.problem.clone();
-        p.sources = sources.clone();
-        p.validate()?;
+        self.problem.validate_sources(sources)?;
         self.problem.sources = sources.clone();
         self.upload_voxels(sources)
     }
 
     /// Sets the plasma concentration of every species (ng/mL); takes effect at the next step.
     pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
-        let mut p = self.problem.clone();
-        p.plasma = plasma.to_vec();
-        p.validate()?;
+        self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
         let v = padded(plasma);
         self.queue
@@ -647,9 +648,7 @@ impl Simulation {
 
     /// Changes the time step (s); the stage count follows.
     pub fn set_dt(&mut self, dt: f64) -> Result<()> {
-        let mut p = self.problem.clone();
-        p.dt = dt;
-        p.validate()?;
+        Problem::validate_dt(dt)?;
         self.problem.dt = dt;
         self.plan = self.problem.plan();
         self.write_stages()
@@ -820,12 +819,12 @@ impl Simulation {
         }
     }
 
-    /// Waits for all submitted steps to finish (for timing).
+    /// Waits for all submitted steps to finish; reports any GPU error since the start.
     pub fn finish(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))
+            .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))?;
+        self.errors.check()
     }
 
     /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`).
@@ -868,6 +867,7 @@ impl Simulation {
         let n = nx * ny * nz;
         let ns = self.n_species;
         let plane = nx * ny;
+        self.errors.check()?;
         let mut out = vec![0f32; n * ns];
         for slab in &self.slabs {
             let bytes = read_buffer(
@@ -910,6 +910,7 @@ impl Simulation {
             pass.dispatch_workgroups(packs(self.n_species) as u32 * consts::LEDGER_TERMS, 1, 1);
         }
         self.queue.submit([enc.finish()]);
+        self.errors.check()?;
         let size = self
             .totals_buf
             .size()
@@ -986,6 +987,8 @@ impl Simulation {
         &self.adapter_name
     }
 
+    /// The problem as uploaded (with the current sources, plasma and dt; without the initial
+    /// fields, which are not kept on the host).
     pub fn problem(&self) -> &Problem {
         &self.problem
     }
