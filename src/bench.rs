@@ -100,6 +100,10 @@ pub struct BenchFigures {
     pub updates_per_s: f64,
     /// Time steps per second at the rate-measurement step.
     pub steps_per_s: f64,
+    /// Effective memory bandwidth of the diffusion stages, bytes/s, counting the least
+    /// traffic a stage needs: read the fields once, read Y_{j-2}, write Y_j, read the voxel
+    /// words.
+    pub bandwidth: f64,
     /// GPU memory per voxel, bytes.
     pub bytes_per_voxel: f64,
     /// One simulated hour of P1: wall time (s), time step (s), steps, and max relative error.
@@ -135,6 +139,8 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
     let voxels = (n * n * n) as f64;
     let updates_per_s = steps as f64 * stages as f64 * voxels * 4.0 / elapsed;
     let bytes_per_voxel = sim.gpu_bytes() as f64 / voxels;
+    let stage_bytes = (3 * 16 * crate::gpu::layout::packs(4) + 4) as f64;
+    let bandwidth = steps as f64 * stages as f64 * voxels * stage_bytes / elapsed;
     drop(sim);
 
     // One hour of P1 from the start; the median of three runs (wall times vary on shared
@@ -164,6 +170,7 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
         stages,
         updates_per_s,
         steps_per_s: steps as f64 / elapsed,
+        bandwidth,
         bytes_per_voxel,
         hour_wall_s,
         hour_dt: P1_HOUR_DT,

@@ -37,6 +37,10 @@ enum Command {
         /// Grid sizes to measure (edge voxels), instead of 64 and 128.
         #[arg(long, value_delimiter = ',')]
         sizes: Vec<usize>,
+        /// The GPU's peak memory bandwidth in GB/s (from its data sheet), to print the share
+        /// the diffusion stages reach.
+        #[arg(long)]
+        peak_gbs: Option<f64>,
         /// Skip the CPU twin's rate.
         #[arg(long)]
         no_cpu: bool,
@@ -90,8 +94,9 @@ fn dispatch(cli: Cli) -> Result<()> {
             large,
             seconds,
             sizes,
+            peak_gbs,
             no_cpu,
-        } => bench(large, seconds, sizes, no_cpu),
+        } => bench(large, seconds, sizes, peak_gbs, no_cpu),
         Command::Info => {
             let ctx = GpuContext::new().context("opening the GPU")?;
             println!("adapter: {}", ctx.report);
@@ -104,24 +109,21 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-fn bench(large: bool, seconds: f64, sizes: Vec<usize>, no_cpu: bool) -> Result<()> {
+fn bench(
+    large: bool,
+    seconds: f64,
+    sizes: Vec<usize>,
+    peak_gbs: Option<f64>,
+    no_cpu: bool,
+) -> Result<()> {
     if !(seconds > 0.0 && seconds.is_finite()) {
         anyhow::bail!("--seconds {seconds}: expected a positive number of seconds");
     }
-    let ctx = GpuContext::new().context("opening the GPU")?;
-    println!("adapter: {}", ctx.report);
-    println!("problem P1: n³ voxels, h = 100 µm, 4 species, decay only, zero-flux walls");
-    println!(
-        "{:>5} {:>6} {:>7} {:>16} {:>9} {:>10} {:>22} {:>10}",
-        "grid",
-        "slabs",
-        "stages",
-        "updates/s",
-        "steps/s",
-        "B/voxel",
-        "1 h of P1 (wall, dt)",
-        "max error"
-    );
+    if let Some(p) = peak_gbs {
+        if !(p > 0.0 && p.is_finite()) {
+            anyhow::bail!("--peak-gbs {p}: expected the GPU's peak bandwidth in GB/s (> 0)");
+        }
+    }
     let mut sizes = if sizes.is_empty() {
         vec![64, 128]
     } else {
@@ -133,15 +135,34 @@ fn bench(large: bool, seconds: f64, sizes: Vec<usize>, no_cpu: bool) -> Result<(
     if large {
         sizes.push(256);
     }
+    let ctx = GpuContext::new().context("opening the GPU")?;
+    println!("adapter: {}", ctx.report);
+    println!("problem P1: n³ voxels, h = 100 µm, 4 species, decay only, zero-flux walls");
+    println!(
+        "{:>5} {:>6} {:>7} {:>16} {:>9} {:>10} {:>10} {:>22} {:>10}",
+        "grid",
+        "slabs",
+        "stages",
+        "updates/s",
+        "steps/s",
+        "GB/s",
+        "B/voxel",
+        "1 h of P1 (wall, dt)",
+        "max error"
+    );
     for n in sizes {
         let f = bench_gpu(&ctx, n, seconds).with_context(|| format!("benchmark at {n}³"))?;
+        let share = peak_gbs
+            .map(|p| format!(" ({:.0} % of peak)", f.bandwidth / 1e9 / p * 100.0))
+            .unwrap_or_default();
         println!(
-            "{:>4}³ {:>6} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}",
+            "{:>4}³ {:>6} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}",
             f.n,
             f.slabs,
             f.stages,
             f.updates_per_s / 1e6,
             f.steps_per_s,
+            f.bandwidth / 1e9,
             f.bytes_per_voxel,
             f.hour_wall_s,
             f.hour_dt,
@@ -149,6 +170,7 @@ fn bench(large: bool, seconds: f64, sizes: Vec<usize>, no_cpu: bool) -> Result<(
         );
     }
     println!("updates/s: species-voxel updates per second of the diffusion stages at dt = 60 s (each stage updates every species-voxel once)");
+    println!("GB/s: least memory traffic of those stages (fields read once, Y_(j-2) read, Y_j written, voxel words read) per second");
     if !no_cpu {
         let rate = bench_cpu(64, 2).context("CPU twin benchmark")?;
         println!(
