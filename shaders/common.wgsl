@@ -13,14 +13,17 @@
 // adapter's limit): planes p = 0 ..= nz+1, where p = 0 and p = nz+1 are ghost copies of the
 // neighbouring slabs' edge planes and p = 1..nz are this slab's own planes (global
 // z = z0 + p - 1). Fields: vec4 index ((p * n_packs + k) * ny + y) * nx + x. Voxel words:
-// index (p * ny + y) * nx + x; bits 0-3 = tissue label, bit 7 = FLAG_UNIFORM (all six face
-// neighbours are tissue with this voxel's m_D, so the stencil needs no neighbour labels),
-// bit 6 = FLAG_UNIT (FLAG_UNIFORM and m_D = 1: the stencil needs no label at all),
-// bits 8-31 = source slot (0 = none).
+// index (p * ny + y) * nx + x; bits 0-2 = tissue label; bits 3-8 = closed faces (x-, x+, y-,
+// y+, z-, z+ facing `outside` or the grid edge); bit 9 = FLAG_SIMPLE (every other face opens
+// onto tissue with this voxel's m_D, so the stencil needs no neighbour labels); bit 10 =
+// FLAG_UNIT (FLAG_SIMPLE and m_D = 1: no label lookup at all); bits 11-31 = source slot
+// (0 = none).
 
-const LABEL_MASK: u32 = 15u;
-const FLAG_UNIFORM: u32 = 128u;
-const FLAG_UNIT: u32 = 64u;
+const LABEL_MASK: u32 = 7u;
+const FACE_SHIFT: u32 = 3u;
+const FLAG_SIMPLE: u32 = 512u;
+const FLAG_UNIT: u32 = 1024u;
+const SLOT_SHIFT: u32 = 11u;
 
 const KIND_OUTSIDE: u32 = 0u;
 const KIND_BLOOD: u32 = 1u;
@@ -36,6 +39,7 @@ const TERM_SOURCES: u32 = 16u;
 // Stage flags (StageParams.flags).
 const FLAG_HAS_OLD: u32 = 1u;   // the stage reads Y_{j-2} (nu != 0)
 const FLAG_REACT: u32 = 2u;     // the stage ends with the trailing reaction half-step
+const FLAG_REACT_TWICE: u32 = 4u; // ... followed by the next step's leading half-step
 
 // Ledger terms per (slot, pack), each a Kahan pair (sum, compensation) of vec4.
 const LEDGER_TERMS: u32 = 6u;
@@ -192,7 +196,7 @@ fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32
 
 // Secretion rate (ng/mL/s) of pack k at a voxel word, zero when sources are switched off.
 fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
-    let slot = word >> 8u;
+    let slot = word >> SLOT_SHIFT;
     if (slot == 0u || (terms & TERM_SOURCES) == 0u) {
         return vec4<f32>(0.0);
     }

@@ -85,10 +85,17 @@ fn diffuse_stage(
                 let m = lp.m_diffusion;
                 var flux = zero;
                 var blood = zero;
-                if ((word & FLAG_UNIFORM) != 0u) {
-                    // All six neighbours are tissue with this voxel's m_D: hm = m on every face.
-                    flux = m * ((src[fi - 1u] + src[fi + 1u]) + (src[fi - slab.nx] + src[fi + slab.nx])
-                        + (c_below + c_above) - 6.0 * c);
+                if ((word & FLAG_SIMPLE) != 0u) {
+                    // Every face is closed or opens onto tissue with this voxel's m_D
+                    // (hm = m): no neighbour labels, no branches. Closed faces' loads stay
+                    // inside the slab buffer and are masked out.
+                    let closed = word >> FACE_SHIFT;
+                    flux = m * (select(src[fi - 1u] - c, zero, (closed & 1u) != 0u)
+                        + select(src[fi + 1u] - c, zero, (closed & 2u) != 0u)
+                        + select(src[fi - slab.nx] - c, zero, (closed & 4u) != 0u)
+                        + select(src[fi + slab.nx] - c, zero, (closed & 8u) != 0u)
+                        + select(c_below - c, zero, (closed & 16u) != 0u)
+                        + select(c_above - c, zero, (closed & 32u) != 0u));
                 } else {
                     if (x > 0u) {
                         let n = neighbour(m, c, voxels[vi - 1u], fi - 1u, cp);
@@ -129,6 +136,15 @@ fn diffuse_stage(
                     degraded += r.degraded;
                     uptake += r.uptake;
                     capillary += r.capillary;
+                    if ((stage.flags & FLAG_REACT_TWICE) != 0u) {
+                        // The next step's leading half-step, fused (same operations, same
+                        // order as the separate pass, one memory pass fewer).
+                        let r2 = react(y_new, stage.tau, sp, lp, cp, stage.terms);
+                        y_new = r2.c;
+                        degraded += r2.degraded;
+                        uptake += r2.uptake;
+                        capillary += r2.capillary;
+                    }
                 }
                 out = y_new;
             } else if (lp.kind == KIND_BLOOD) {

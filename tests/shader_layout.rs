@@ -151,8 +151,11 @@ fn constants_match() {
         ("FLAG_REACT", consts::FLAG_REACT),
         ("LEDGER_TERMS", consts::LEDGER_TERMS),
         ("LABEL_MASK", consts::LABEL_MASK),
-        ("FLAG_UNIFORM", consts::FLAG_UNIFORM),
+        ("FACE_SHIFT", consts::FACE_SHIFT),
+        ("FLAG_SIMPLE", consts::FLAG_SIMPLE),
         ("FLAG_UNIT", consts::FLAG_UNIT),
+        ("SLOT_SHIFT", consts::SLOT_SHIFT),
+        ("FLAG_REACT_TWICE", consts::FLAG_REACT_TWICE),
         ("Z_CHUNK", consts::Z_CHUNK),
         ("L_SECRETED", consts::L_SECRETED as u32),
         ("L_DEGRADED", consts::L_DEGRADED as u32),
@@ -169,5 +172,9 @@ fn constants_match() {
     }
     // The labels fit the mask, the workgroup is 8×8 as the dispatch assumes.
     assert!(secretome::TissueLabel::COUNT as u32 <= consts::LABEL_MASK + 1);
+    // Label, six face bits and the two flags sit below the source slot.
+    assert_eq!(consts::LABEL_MASK + 1, 1 << consts::FACE_SHIFT);
+    assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 6));
+    assert_eq!(consts::FLAG_UNIT << 1, 1 << consts::SLOT_SHIFT);
     assert!(shaders::DIFFUSE.contains("@workgroup_size(8, 8, 1)") && consts::GROUP_XY == 8);
 }

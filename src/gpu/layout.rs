@@ -109,9 +109,12 @@ pub mod consts {
     pub const FLAG_HAS_OLD: u32 = 1;
     pub const FLAG_REACT: u32 = 2;
     pub const LEDGER_TERMS: u32 = 6;
-    pub const LABEL_MASK: u32 = 15;
-    pub const FLAG_UNIFORM: u32 = 128;
-    pub const FLAG_UNIT: u32 = 64;
+    pub const LABEL_MASK: u32 = 7;
+    pub const FACE_SHIFT: u32 = 3;
+    pub const FLAG_SIMPLE: u32 = 512;
+    pub const FLAG_UNIT: u32 = 1024;
+    pub const SLOT_SHIFT: u32 = 11;
+    pub const FLAG_REACT_TWICE: u32 = 4;
     pub const L_SECRETED: usize = 0;
     pub const L_DEGRADED: usize = 1;
     pub const L_UPTAKE: usize = 2;

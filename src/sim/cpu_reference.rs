@@ -259,8 +259,9 @@ impl CpuReference {
         l.to_plasma_capillary += acc[3] * vol;
     }
 
-    /// One RKL1 stage `j` (0-based), `cur` = Y_{j−1}, `other` = Y_{j−2} → Y_j in `other`.
-    fn stage(&mut self, j: usize, react_after: bool) {
+    /// One RKL1 stage `j` (0-based), `cur` = Y_{j−1}, `other` = Y_{j−2} → Y_j in `other`,
+    /// followed by `reactions` reaction half-steps.
+    fn stage(&mut self, j: usize, reactions: usize) {
         let n = self.problem.grid.voxel_count();
         let vol = self.problem.grid.voxel_ml();
         let inv_h2 = 1.0 / (self.problem.grid.spacing * self.problem.grid.spacing);
@@ -314,8 +315,8 @@ impl CpuReference {
                         }
                         blood_out -= beta * d * blood;
                         acc[0] += beta * secretion;
-                        if react_after {
-                            let m = self.problem.labels.get(l);
+                        let m = self.problem.labels.get(l);
+                        for _ in 0..reactions {
                             let (c2, t) =
                                 react(y, tau, &k, m.uptake, m.perfusion, cp, self.problem.terms);
                             y = c2;
@@ -334,13 +335,22 @@ impl CpuReference {
         std::mem::swap(&mut self.cur, &mut self.other);
     }
 
-    /// Advances `steps` time steps.
+    /// Advances `steps` time steps. As on the GPU, the trailing reaction half-step of a step
+    /// and the leading one of the next are applied in the same stage, one after the other.
     pub fn step(&mut self, steps: usize) {
         let stages = self.plan.stages();
-        for _ in 0..steps {
-            self.react_all(0.5 * self.plan.dt);
+        for k in 0..steps {
+            if k == 0 {
+                self.react_all(0.5 * self.plan.dt);
+            }
             for j in 0..stages {
-                self.stage(j, j + 1 == stages);
+                let last = j + 1 == stages;
+                let reactions = match (last, k + 1 < steps) {
+                    (false, _) => 0,
+                    (true, false) => 1,
+                    (true, true) => 2,
+                };
+                self.stage(j, reactions);
             }
             self.time += self.plan.dt;
         }

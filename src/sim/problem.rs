@@ -249,8 +249,8 @@ impl Problem {
                 ));
             }
         }
-        if sources.entries.len() >= (1 << 24) - 1 {
-            return bad("more than 16 million source voxels".into());
+        if sources.entries.len() >= (1 << 21) - 1 {
+            return bad("more than 2 million source voxels".into());
         }
         Ok(())
     }

@@ -554,34 +554,12 @@ impl Simulation {
             .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
     }
 
-    /// Writes voxel words (label | source slot << 8) and the source table.
+    /// Writes voxel words (see `common.wgsl`: label, closed faces, flags, source slot) and
+    /// the source table.
     fn upload_voxels(&mut self, sources: &SourceMap) -> Result<()> {
         let [nx, ny, nz] = self.dims;
         let ns = self.n_species;
-        let words_grid = &self.problem.grid;
-        let table = &self.problem.labels;
-        let mut words: Vec<u32> = words_grid
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| {
-                let m = table.get(l).diffusion as f32;
-                let uniform = l.is_tissue()
-                    && words_grid.neighbours(i).count() == 6
-                    && words_grid.neighbours(i).all(|n| {
-                        let ln = words_grid.labels[n];
-                        ln.is_tissue() && table.get(ln).diffusion as f32 == m
-                    });
-                let mut w = l as u32;
-                if uniform {
-                    w |= consts::FLAG_UNIFORM;
-                    if m == 1.0 {
-                        w |= consts::FLAG_UNIT;
-                    }
-                }
-                w
-            })
-            .collect();
+        let mut words = voxel_words(&self.problem.grid, &self.problem.labels);
         let np = packs(ns);
         let needed = (sources.entries.len().max(1) * np * 16) as u64;
         if needed > self.sources_buf.size() {
@@ -604,7 +582,7 @@ impl Simulation {
         }
         let mut table = Vec::with_capacity(sources.entries.len() * ns);
         for (slot, (&v, rates)) in sources.entries.iter().enumerate() {
-            words[v] |= ((slot + 1) as u32) << 8;
+            words[v] |= ((slot + 1) as u32) << consts::SLOT_SHIFT;
             table.extend(padded(rates));
         }
         if !table.is_empty() {
@@ -655,11 +633,12 @@ impl Simulation {
     }
 
     /// Writes the stage parameters of one step: slot 0 the leading reaction half-step,
-    /// slots 1..=s the diffusion stages (the last fused with the trailing half-step).
+    /// slots 1..=s the diffusion stages (the last fused with the trailing half-step), slot
+    /// s + 1 the last stage also fused with the next step's leading half-step.
     fn write_stages(&mut self) -> Result<()> {
         let s = self.plan.stages();
-        if s + 1 > self.stage_capacity {
-            self.stage_capacity = (s + 1).next_power_of_two();
+        if s + 2 > self.stage_capacity {
+            self.stage_capacity = (s + 2).next_power_of_two();
             self.stage_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("Simulation::stages"),
                 size: self.stage_stride * self.stage_capacity as u64,
@@ -682,7 +661,7 @@ impl Simulation {
         }
         let terms = self.problem.terms.bits();
         let tau = (0.5 * self.plan.dt) as f32;
-        let mut bytes = vec![0u8; self.stage_stride as usize * (s + 1)];
+        let mut bytes = vec![0u8; self.stage_stride as usize * (s + 2)];
         let mut put = |i: usize, p: StageParams| {
             let o = i * self.stage_stride as usize;
             bytes[o..o + std::mem::size_of::<StageParams>()]
@@ -696,7 +675,10 @@ impl Simulation {
                 ..StageParams::zeroed()
             },
         );
-        for j in 0..s {
+        // Slots 1..=s: the stages; slot s + 1: the last stage fused with the next step's
+        // leading half-step.
+        for slot in 1..=s + 1 {
+            let j = slot.min(s) - 1;
             let mut flags = 0;
             if self.plan.nu[j] != 0.0 {
                 flags |= consts::FLAG_HAS_OLD;
@@ -704,8 +686,11 @@ impl Simulation {
             if j + 1 == s {
                 flags |= consts::FLAG_REACT;
             }
+            if slot == s + 1 {
+                flags |= consts::FLAG_REACT_TWICE;
+            }
             put(
-                j + 1,
+                slot,
                 StageParams {
                     mu: self.plan.mu[j] as f32,
                     nu: self.plan.nu[j] as f32,
@@ -764,20 +749,32 @@ impl Simulation {
         }
     }
 
-    /// Records one time step into `enc`.
-    fn encode_step(&mut self, enc: &mut wgpu::CommandEncoder) {
+    /// Records one time step into `enc`. `lead` records the leading reaction half-step as its
+    /// own pass; `fuse_next` makes the last stage also apply the next step's leading half-step
+    /// (the same operations in the same order, one memory pass fewer).
+    fn encode_step(&mut self, enc: &mut wgpu::CommandEncoder, lead: bool, fuse_next: bool) {
         let multi = self.slabs.len() > 1;
         let stages = self.plan.stages();
+        // Stage slot of stage j (0-based): j + 1, or s + 1 for the fused last stage.
+        let slot = |j: usize| {
+            if fuse_next && j + 1 == stages {
+                stages + 1
+            } else {
+                j + 1
+            }
+        };
         // The bind group whose `dst` is buffer b is groups[1 - b].
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("Simulation::react_half_step"),
+                label: Some("Simulation::step"),
                 timestamp_writes: None,
             });
-            self.dispatch_all(&mut pass, &self.react, 1 - self.cur, 0);
+            if lead {
+                self.dispatch_all(&mut pass, &self.react, 1 - self.cur, 0);
+            }
             if !multi {
                 for j in 0..stages {
-                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, j + 1);
+                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, slot(j));
                     self.cur = 1 - self.cur;
                 }
             }
@@ -790,7 +787,7 @@ impl Simulation {
                         label: Some("Simulation::diffuse_stage"),
                         timestamp_writes: None,
                     });
-                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, j + 1);
+                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, slot(j));
                 }
                 self.cur = 1 - self.cur;
                 self.exchange_ghosts(enc, self.cur);
@@ -800,7 +797,9 @@ impl Simulation {
         self.steps += 1;
     }
 
-    /// Advances `steps` time steps. Nothing is read back; work is submitted in batches.
+    /// Advances `steps` time steps. Nothing is read back; work is submitted in batches. Within
+    /// one call, each step's trailing reaction half-step and the next step's leading one run
+    /// in the same kernel; the fields are identical to calling `step(1)` repeatedly.
     pub fn step(&mut self, steps: usize) {
         let batch = 32;
         let mut done = 0;
@@ -811,8 +810,9 @@ impl Simulation {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("Simulation::step"),
                 });
-            for _ in 0..n {
-                self.encode_step(&mut enc);
+            for i in 0..n {
+                let k = done + i;
+                self.encode_step(&mut enc, k == 0, k + 1 < steps);
             }
             self.queue.submit([enc.finish()]);
             done += n;
@@ -1027,4 +1027,50 @@ fn padded(values: &[f64]) -> Vec<f32> {
     let mut v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
     v.resize(packs(values.len()) * PACK, 0.0);
     v
+}
+
+/// The voxel word of every voxel, without source slots: label (bits 0-2), closed faces
+/// (bits 3-8: x−, x+, y−, y+, z−, z+ towards `outside` or the grid edge), FLAG_SIMPLE when every
+/// other face opens onto tissue with the voxel's own m_D (so the stencil needs no neighbour
+/// labels), FLAG_UNIT when that m_D is 1 (no label lookup at all).
+pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) -> Vec<u32> {
+    let [nx, ny, nz] = grid.dims;
+    let plane = nx * ny;
+    grid.labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let mut w = l as u32;
+            if !l.is_tissue() {
+                return w;
+            }
+            let m = table.get(l).diffusion as f32;
+            let [x, y, z] = grid.coords(i);
+            let faces = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < nx).then(|| i + 1),
+                (y > 0).then(|| i - nx),
+                (y + 1 < ny).then(|| i + nx),
+                (z > 0).then(|| i - plane),
+                (z + 1 < nz).then(|| i + plane),
+            ];
+            let mut simple = true;
+            for (f, n) in faces.into_iter().enumerate() {
+                match n.map(|n| grid.labels[n]) {
+                    None => w |= 1 << (consts::FACE_SHIFT + f as u32),
+                    Some(ln) if ln.kind() == crate::model::LabelKind::Outside => {
+                        w |= 1 << (consts::FACE_SHIFT + f as u32)
+                    }
+                    Some(ln) => simple &= ln.is_tissue() && table.get(ln).diffusion as f32 == m,
+                }
+            }
+            if simple {
+                w |= consts::FLAG_SIMPLE;
+                if m == 1.0 {
+                    w |= consts::FLAG_UNIT;
+                }
+            }
+            w
+        })
+        .collect()
 }
