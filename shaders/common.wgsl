@@ -181,10 +181,13 @@ fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32
     var u = select(zero, vu / (sp.km + max(c0, zero)), has_uptake);
     var b = k + pex + u;
     var r = relax(b, tau);
-    let c1 = c0 - b * c0 * r.phi + a * r.phi;
-    u = select(zero, vu / (sp.km + max(0.5 * (c0 + c1), zero)), has_uptake);
-    b = k + pex + u;
-    r = relax(b, tau);
+    if (any(has_uptake)) {
+        // Corrector: the uptake coefficient at the midpoint of the predicted step.
+        let c1 = c0 - b * c0 * r.phi + a * r.phi;
+        u = select(zero, vu / (sp.km + max(0.5 * (c0 + c1), zero)), has_uptake);
+        b = k + pex + u;
+        r = relax(b, tau);
+    }
     let integral = c0 * r.phi + a * r.psi;
     var out: Reacted;
     out.c = c0 - b * c0 * r.phi + a * r.phi;
