@@ -3,8 +3,9 @@
 //!
 //! The grid is cut into z-slabs so that no storage binding exceeds the adapter's limit
 //! (lavapipe: 128 MiB); each slab buffer carries one ghost plane on either side, refreshed by
-//! buffer copies after every stage. Memory: two f32 copies of every field plus one u32 voxel
-//! word (label and source slot) per voxel — 36 bytes per voxel for four species.
+//! buffer copies after every stage. Memory: two f32 copies of every field (species packed four
+//! to a vec4) plus one u32 voxel word (label, closed faces, flags, source slot) per voxel —
+//! 36 bytes per voxel for four species.
 
 use std::num::NonZeroU64;
 
