@@ -111,20 +111,10 @@ impl CpuReference {
                 permeability: s.permeability.value,
             })
             .collect();
-        let [nx, ny, nz] = grid.dims;
-        let plane = nx * ny;
         let mut faces = vec![[(0.0, 0usize); 6]; n];
         for (i, f) in faces.iter_mut().enumerate() {
-            let [x, y, z] = grid.coords(i);
             let l = grid.labels[i];
-            let cand = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < nx).then(|| i + 1),
-                (y > 0).then(|| i - nx),
-                (y + 1 < ny).then(|| i + nx),
-                (z > 0).then(|| i - plane),
-                (z + 1 < nz).then(|| i + plane),
-            ];
+            let cand = grid.face_neighbours(i);
             for (slot, c) in f.iter_mut().zip(cand) {
                 if let Some(j) = c {
                     *slot = (problem.labels.face(l, grid.labels[j]), j);

@@ -56,8 +56,9 @@ impl Grid {
         ]
     }
 
-    /// Indices of the up to six face neighbours of voxel `i` inside the grid.
-    pub fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> {
+    /// The six face neighbours of voxel `i` in the order x−, x+, y−, y+, z−, z+ (the order of
+    /// the closed-face bits in the GPU voxel word); `None` past the grid edge.
+    pub fn face_neighbours(&self, i: usize) -> [Option<usize>; 6] {
         let [x, y, z] = self.coords(i);
         let [nx, ny, nz] = self.dims;
         let plane = nx * ny;
@@ -69,8 +70,11 @@ impl Grid {
             (z > 0).then(|| i - plane),
             (z + 1 < nz).then(|| i + plane),
         ]
-        .into_iter()
-        .flatten()
+    }
+
+    /// Indices of the up to six face neighbours of voxel `i` inside the grid.
+    pub fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> {
+        self.face_neighbours(i).into_iter().flatten()
     }
 
     /// Largest sum over a tissue voxel's faces of the face multiplier `hm(m_D, m_D')`:

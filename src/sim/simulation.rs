@@ -1035,8 +1035,6 @@ fn padded(values: &[f64]) -> Vec<f32> {
 /// other face opens onto tissue with the voxel's own m_D (so the stencil needs no neighbour
 /// labels), FLAG_UNIT when that m_D is 1 (no label lookup at all).
 pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) -> Vec<u32> {
-    let [nx, ny, nz] = grid.dims;
-    let plane = nx * ny;
     grid.labels
         .iter()
         .enumerate()
@@ -1046,15 +1044,7 @@ pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) ->
                 return w;
             }
             let m = table.get(l).diffusion as f32;
-            let [x, y, z] = grid.coords(i);
-            let faces = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < nx).then(|| i + 1),
-                (y > 0).then(|| i - nx),
-                (y + 1 < ny).then(|| i + nx),
-                (z > 0).then(|| i - plane),
-                (z + 1 < nz).then(|| i + plane),
-            ];
+            let faces = grid.face_neighbours(i);
             let mut simple = true;
             for (f, n) in faces.into_iter().enumerate() {
                 match n.map(|n| grid.labels[n]) {
