@@ -40,6 +40,10 @@ fn neighbour(m_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Ne
     return n;
 }
 
+// Pipeline specialisation: the simulator builds this kernel twice, with and without the
+// reaction tail, so that the plain stages (most of them) are compiled without its registers.
+override REACT_STAGE: bool = true;
+
 @compute @workgroup_size(8, 8, 1)
 fn diffuse_stage(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -56,7 +60,7 @@ fn diffuse_stage(
     var uptake = zero;
     var capillary = zero;
     var blood_out = zero;
-    let react_after = (stage.flags & FLAG_REACT) != 0u;
+    let react_after = REACT_STAGE && (stage.flags & FLAG_REACT) != 0u;
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
         let cp = plasma[k];
@@ -66,14 +70,31 @@ fn diffuse_stage(
         let fplane = plane * slab.n_packs;
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
-        // Sliding window along z: the values at p-1 and p come from the previous iteration.
+        // Sliding window along z: the values at p-1 and p come from the previous iteration,
+        // and the loads of the next plane (c above it, its voxel word, its Y_{j-2}) are issued
+        // before this plane's arithmetic, so a memory round trip overlaps each iteration
+        // instead of stalling it.
         var fi = field_index(p_begin, k, y, x);
         var vi = voxel_index(p_begin, y, x);
         var c_below = src[fi - fplane];
         var c = src[fi];
+        var c_above = src[fi + fplane];
+        var word = voxels[vi];
+        var old = zero;
+        if (has_old) {
+            old = dst[fi];
+        }
         for (var p = p_begin; p < p_end; p = p + 1u) {
-            let c_above = src[fi + fplane];
-            let word = voxels[vi];
+            var c_next = zero;
+            var word_next = 0u;
+            var old_next = zero;
+            if (p + 1u < p_end) {
+                c_next = src[fi + 2u * fplane];
+                word_next = voxels[vi + plane];
+                if (has_old) {
+                    old_next = dst[fi + fplane];
+                }
+            }
             // Most voxels sit in uniform unit-m_D tissue: skip the label table unless the
             // reaction (which needs it) follows.
             var lp = LabelParams(1.0, 1.0, 1.0, KIND_TISSUE);
@@ -126,7 +147,7 @@ fn diffuse_stage(
                 let secretion = source_rate(word, k, stage.terms);
                 var y_new = stage.mu * c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
                 if (has_old) {
-                    y_new += stage.nu * dst[fi];
+                    y_new += stage.nu * old;
                 }
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
                 secreted += stage.beta_dt * secretion;
@@ -153,6 +174,9 @@ fn diffuse_stage(
             dst[fi] = out;
             c_below = c;
             c = c_above;
+            c_above = c_next;
+            word = word_next;
+            old = old_next;
             fi += fplane;
             vi += plane;
         }

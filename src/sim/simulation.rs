@@ -78,6 +78,8 @@ pub struct Simulation {
     totals_buf: wgpu::Buffer,
     reduce_group: wgpu::BindGroup,
     diffuse: wgpu::ComputePipeline,
+    /// The same kernel specialised with the reaction tail (the last stage of a step).
+    diffuse_react: wgpu::ComputePipeline,
     react: wgpu::ComputePipeline,
     mass: wgpu::ComputePipeline,
     reduce: wgpu::ComputePipeline,
@@ -251,22 +253,43 @@ impl Simulation {
                 .ok_or_else(|| SimError::Gpu(format!("missing shader {name}")))?;
             ctx.shader(name, src)
         };
+        // Every kernel writes its workgroup arrays before reading them, so the zero fill that
+        // wgpu adds by default would only cost time.
+        let specialised = |label: &str,
+                           m: &wgpu::ShaderModule,
+                           entry: &str,
+                           layout: &wgpu::PipelineLayout,
+                           constants: &[(&str, f64)]| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                module: m,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            })
+        };
         let pipeline =
             |label: &str, m: &wgpu::ShaderModule, entry: &str, layout: &wgpu::PipelineLayout| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(label),
-                    layout: Some(layout),
-                    module: m,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
+                specialised(label, m, entry, layout, &[])
             };
-        let diffuse = pipeline(
+        let diffuse_module = module("diffuse.wgsl")?;
+        let diffuse = specialised(
             "Simulation::diffuse_stage",
-            &module("diffuse.wgsl")?,
+            &diffuse_module,
             "diffuse_stage",
             &layout,
+            &[("REACT_STAGE", 0.0)],
+        );
+        let diffuse_react = specialised(
+            "Simulation::diffuse_stage_react",
+            &diffuse_module,
+            "diffuse_stage",
+            &layout,
+            &[("REACT_STAGE", 1.0)],
         );
         let react = pipeline(
             "Simulation::react_half_step",
@@ -497,6 +520,7 @@ impl Simulation {
             totals_buf,
             reduce_group,
             diffuse,
+            diffuse_react,
             react,
             mass,
             reduce,
@@ -764,6 +788,13 @@ impl Simulation {
                 j + 1
             }
         };
+        let diffuse = |j: usize| {
+            if j + 1 == stages {
+                &self.diffuse_react
+            } else {
+                &self.diffuse
+            }
+        };
         // The bind group whose `dst` is buffer b is groups[1 - b].
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -775,7 +806,7 @@ impl Simulation {
             }
             if !multi {
                 for j in 0..stages {
-                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, slot(j));
+                    self.dispatch_all(&mut pass, diffuse(j), self.cur, slot(j));
                     self.cur = 1 - self.cur;
                 }
             }
@@ -788,7 +819,7 @@ impl Simulation {
                         label: Some("Simulation::diffuse_stage"),
                         timestamp_writes: None,
                     });
-                    self.dispatch_all(&mut pass, &self.diffuse, self.cur, slot(j));
+                    self.dispatch_all(&mut pass, diffuse(j), self.cur, slot(j));
                 }
                 self.cur = 1 - self.cur;
                 self.exchange_ghosts(enc, self.cur);
