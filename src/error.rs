@@ -79,6 +79,12 @@ pub enum SimError {
     Device { adapter: String, message: String },
     #[error("{0}")]
     TooLarge(String),
+    /// A mesh file that cannot be used: which file and what is wrong with it.
+    #[error("{file}: {message}")]
+    Mesh { file: String, message: String },
+    /// A geometry that cannot be built or labelled (bad parameters, no cavity found, …).
+    #[error("geometry: {0}")]
+    Geometry(String),
     #[error("invalid problem: {0}")]
     Problem(String),
     #[error("GPU error: {0}")]

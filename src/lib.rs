@@ -6,8 +6,10 @@
 
 pub mod bench;
 pub mod error;
+pub mod geometry;
 pub mod gpu;
 pub mod model;
+pub mod output;
 pub mod sim;
 
 pub use error::{InputError, Result, SimError};

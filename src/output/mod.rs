@@ -1,0 +1,3 @@
+//! Writers of result files: VTK XML image data (`.vti`) for ParaView, and later CSV, JSON, PNG.
+
+pub mod vti;

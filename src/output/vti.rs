@@ -1,0 +1,1 @@
+//! VTK XML image data (.vti) writer.
