@@ -3,6 +3,22 @@
 //!
 //! Lengths are in mm throughout.
 
-pub mod mesh;
+// Voxel loops index several parallel per-voxel arrays at once; an index reads clearer there.
+#![allow(clippy::needless_range_loop)]
 
+pub mod anatomy;
+pub mod distance;
+pub mod frame;
+pub mod heart;
+pub mod infarct;
+pub mod isosurface;
+pub mod mesh;
+pub mod stats;
+pub mod voxelize;
+
+pub use anatomy::{label_heart, AnatomyHints, BasePlane, HeartAnatomy};
+pub use frame::HeartFrame;
+pub use heart::HeartParams;
+pub use infarct::{InfarctSpec, Territory};
 pub use mesh::{MeshReport, NamedMesh, TriMesh};
+pub use voxelize::{voxelize, GridSpec, Voxelized};

@@ -1,0 +1,231 @@
+//! The default heart: a procedural adult human biventricular geometry (MODEL.md §1).
+//!
+//! Frame: the base plane is z = 0 and the LV long axis is the z axis, apex at negative z; the
+//! RV lies towards +x (septum direction) and the anterior wall towards +y, which is the
+//! anatomical handedness (anterior = long axis × septum direction, long axis pointing from
+//! apex to base).
+//!
+//! Solids, all cut by the base plane:
+//! - LV cavity: an ellipsoid of radius `lv_cavity_radius` and half-length
+//!   `lv_cavity_half_length`, centred `base_above_equator` below the base plane;
+//! - LV epicardium: the same ellipsoid grown by `lv_wall` sideways and `lv_apex_wall` at the apex;
+//! - RV cavity: the part of an ellipsoid centred `rv_offset` towards +x that lies outside the LV
+//!   epicardium, which makes it a crescent wrapped around the septum;
+//! - RV free wall: that ellipsoid grown by `rv_wall`.
+//!
+//! Myocardium = (LV epicardium ∪ RV outer ellipsoid) − cavities.
+
+use super::frame::HeartFrame;
+use super::mesh::{NamedMesh, TriMesh};
+use crate::error::{Result, SimError};
+
+/// Dimensions of the default heart, mm. The defaults meet every MODEL.md §1 target.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeartParams {
+    /// LV cavity radius at the equator, mm.
+    pub lv_cavity_radius: f64,
+    /// LV cavity half-length along the long axis, mm.
+    pub lv_cavity_half_length: f64,
+    /// LV wall thickness at the equator, mm.
+    pub lv_wall: f64,
+    /// LV wall thickness at the apex, mm.
+    pub lv_apex_wall: f64,
+    /// Height of the base plane above the LV ellipsoids' equator, mm.
+    pub base_above_equator: f64,
+    /// Offset of the RV ellipsoid's centre from the LV axis towards the septum, mm.
+    pub rv_offset: f64,
+    /// RV cavity ellipsoid semi-axis towards the septum (x), mm.
+    pub rv_radius_septal: f64,
+    /// RV cavity ellipsoid semi-axis along the anterior–inferior direction (y), mm.
+    pub rv_radius_wrap: f64,
+    /// RV cavity ellipsoid half-length along the long axis, mm.
+    pub rv_half_length: f64,
+    /// RV free wall thickness, mm.
+    pub rv_wall: f64,
+}
+
+impl Default for HeartParams {
+    fn default() -> Self {
+        HeartParams {
+            lv_cavity_radius: 28.0,
+            lv_cavity_half_length: 68.0,
+            lv_wall: 9.5,
+            lv_apex_wall: 8.0,
+            base_above_equator: 14.0,
+            rv_offset: 23.0,
+            rv_radius_septal: 35.0,
+            rv_radius_wrap: 49.0,
+            rv_half_length: 66.0,
+            rv_wall: 4.0,
+        }
+    }
+}
+
+/// Distance-like function of an ellipsoid (negative inside, exact sign, ≈ distance near the
+/// surface; Quilez's bound).
+fn ellipsoid(p: [f64; 3], c: [f64; 3], r: [f64; 3]) -> f64 {
+    let q = [
+        (p[0] - c[0]) / r[0],
+        (p[1] - c[1]) / r[1],
+        (p[2] - c[2]) / r[2],
+    ];
+    let s = [q[0] / r[0], q[1] / r[1], q[2] / r[2]];
+    let k0 = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt();
+    let k1 = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+    if k1 < 1e-12 {
+        return -r[0].min(r[1]).min(r[2]);
+    }
+    k0 * (k0 - 1.0) / k1
+}
+
+impl HeartParams {
+    /// Checks that the dimensions make a heart: positive, RV overlapping the LV.
+    pub fn validate(&self) -> Result<()> {
+        let named = [
+            ("lv_cavity_radius", self.lv_cavity_radius),
+            ("lv_cavity_half_length", self.lv_cavity_half_length),
+            ("lv_wall", self.lv_wall),
+            ("lv_apex_wall", self.lv_apex_wall),
+            ("rv_radius_septal", self.rv_radius_septal),
+            ("rv_radius_wrap", self.rv_radius_wrap),
+            ("rv_half_length", self.rv_half_length),
+            ("rv_wall", self.rv_wall),
+        ];
+        for (k, v) in named {
+            if !(v > 0.0 && v.is_finite() && v < 500.0) {
+                return Err(SimError::Geometry(format!(
+                    "heart.{k} = {v}: expected a length in mm between 0 and 500"
+                )));
+            }
+        }
+        if !(self.base_above_equator >= 0.0 && self.base_above_equator < self.lv_cavity_half_length)
+        {
+            return Err(SimError::Geometry(format!(
+                "heart.base_above_equator = {}: expected 0 ≤ value < lv_cavity_half_length ({})",
+                self.base_above_equator, self.lv_cavity_half_length
+            )));
+        }
+        let epi = self.lv_cavity_radius + self.lv_wall;
+        if self.rv_offset - self.rv_radius_septal >= epi || self.rv_offset < 0.0 {
+            return Err(SimError::Geometry(format!(
+                "heart.rv_offset = {}: expected 0 ≤ offset and the RV ellipsoid to overlap the LV epicardium (offset − rv_radius_septal < {epi})",
+                self.rv_offset
+            )));
+        }
+        Ok(())
+    }
+
+    fn centre(&self) -> [f64; 3] {
+        [0.0, 0.0, -self.base_above_equator]
+    }
+
+    fn lv_cavity_ellipsoid(&self, p: [f64; 3]) -> f64 {
+        let r = self.lv_cavity_radius;
+        ellipsoid(p, self.centre(), [r, r, self.lv_cavity_half_length])
+    }
+
+    fn lv_epi_ellipsoid(&self, p: [f64; 3]) -> f64 {
+        let r = self.lv_cavity_radius + self.lv_wall;
+        ellipsoid(
+            p,
+            self.centre(),
+            [r, r, self.lv_cavity_half_length + self.lv_apex_wall],
+        )
+    }
+
+    fn rv_ellipsoid(&self, p: [f64; 3], grow: f64) -> f64 {
+        let c = self.centre();
+        ellipsoid(
+            p,
+            [c[0] + self.rv_offset, c[1], c[2]],
+            [
+                self.rv_radius_septal + grow,
+                self.rv_radius_wrap + grow,
+                self.rv_half_length + grow,
+            ],
+        )
+    }
+
+    /// Implicit LV cavity (negative inside).
+    pub fn lv_cavity(&self, p: [f64; 3]) -> f64 {
+        self.lv_cavity_ellipsoid(p).max(p[2])
+    }
+
+    /// Implicit RV cavity (negative inside).
+    pub fn rv_cavity(&self, p: [f64; 3]) -> f64 {
+        self.rv_ellipsoid(p, 0.0)
+            .max(-self.lv_epi_ellipsoid(p))
+            .max(p[2])
+    }
+
+    /// Implicit myocardium (negative inside).
+    pub fn myocardium(&self, p: [f64; 3]) -> f64 {
+        let outer = self
+            .lv_epi_ellipsoid(p)
+            .min(self.rv_ellipsoid(p, self.rv_wall));
+        outer
+            .max(-self.lv_cavity(p))
+            .max(-self.rv_cavity(p))
+            .max(p[2])
+    }
+
+    /// Epicardial base–apex length, mm.
+    pub fn length(&self) -> f64 {
+        self.base_above_equator + self.lv_cavity_half_length + self.lv_apex_wall
+    }
+
+    /// Bounding box of the whole heart, mm.
+    pub fn bounds(&self) -> ([f64; 3], [f64; 3]) {
+        let lv = self.lv_cavity_radius + self.lv_wall;
+        let rx = self.rv_offset + self.rv_radius_septal + self.rv_wall;
+        let ry = self.rv_radius_wrap + self.rv_wall;
+        (
+            [-lv, -lv.max(ry), -self.length()],
+            [lv.max(rx), lv.max(ry), 0.0],
+        )
+    }
+
+    /// The heart's frame, known exactly for the procedural geometry.
+    pub fn frame(&self) -> HeartFrame {
+        HeartFrame {
+            base_centre: [0.0, 0.0, 0.0],
+            long_axis: [0.0, 0.0, 1.0],
+            apex: [0.0, 0.0, -self.length()],
+            septum: [1.0, 0.0, 0.0],
+            anterior_insertion: None,
+        }
+    }
+
+    /// Surface meshes of the myocardium, the LV cavity and the RV cavity (named objects
+    /// `myocardium`, `lv_cavity`, `rv_cavity`), with lattice step `step` mm.
+    pub fn meshes(&self, step: f64) -> Result<Vec<NamedMesh>> {
+        self.validate()?;
+        if !(step > 0.0 && step.is_finite()) {
+            return Err(SimError::Geometry(format!(
+                "mesh step {step}: expected a positive length in mm"
+            )));
+        }
+        let (lo, hi) = self.bounds();
+        let m = 2.0 * step;
+        let lo = lo.map(|v| v - m);
+        let hi = hi.map(|v| v + m);
+        let mesh = |f: &dyn Fn([f64; 3]) -> f64| -> TriMesh {
+            super::isosurface::surface_mesh(f, lo, hi, step)
+        };
+        Ok(vec![
+            NamedMesh {
+                name: "myocardium".into(),
+                mesh: mesh(&|p| self.myocardium(p)),
+            },
+            NamedMesh {
+                name: "lv_cavity".into(),
+                mesh: mesh(&|p| self.lv_cavity(p)),
+            },
+            NamedMesh {
+                name: "rv_cavity".into(),
+                mesh: mesh(&|p| self.rv_cavity(p)),
+            },
+        ])
+    }
+}
