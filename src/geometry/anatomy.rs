@@ -6,7 +6,7 @@
 //! named cavity surfaces where given. LV and RV are told apart by a hint point, by the cavity
 //! surfaces' names, or else by the wall around them (the LV's is thicker).
 
-use super::distance::distance_to;
+use super::distance::{bounding_box, distance_in_box, distance_to};
 use super::frame::{add, cross, dot, normalize, reject, scale, sub, HeartFrame};
 use super::infarct::{apply_infarcts, InfarctSpec};
 use super::mesh::NamedMesh;
@@ -55,7 +55,7 @@ pub struct HeartAnatomy {
     /// Transmural depth (0 endocardium → 1 epicardium) of every LV myocardial voxel; NaN
     /// elsewhere.
     pub depth: Vec<f32>,
-    /// Local wall thickness at every myocardial voxel (LV and RV), mm; NaN elsewhere.
+    /// Local LV wall thickness at every LV myocardial voxel, mm; NaN elsewhere.
     pub wall_thickness: Vec<f32>,
     /// Whether each voxel is LV myocardium (free wall and septum, any tissue label).
     pub lv_myocardium: Vec<bool>,
@@ -269,12 +269,17 @@ pub fn label_heart(
         cavities.truncate(2);
     }
 
-    // Which cavity is the LV.
-    let d_out = {
-        let outside: Vec<bool> = (0..n)
-            .map(|i| labels[i] == TissueLabel::Outside && comp[i] == u32::MAX)
-            .collect();
+    // Which cavity is the LV. The wall around each cavity (distance to the outside) decides
+    // only when nothing else does.
+    let outside: Vec<bool> = (0..n)
+        .map(|i| labels[i] == TissueLabel::Outside && comp[i] == u32::MAX)
+        .collect();
+    let by_walls =
+        cavities.len() == 2 && hints.lv_point.is_none() && lv_in.is_none() && rv_in.is_none();
+    let d_out = if by_walls {
         distance_to(&outside, spec.dims, spacing)
+    } else {
+        Vec::new()
     };
     let score = |c: usize| -> (usize, usize, f64) {
         let members = &comps[c];
@@ -288,7 +293,7 @@ pub fn label_heart(
         let mut wall: Vec<f64> = members
             .iter()
             .filter(|&&i| grid_tmp.neighbours(i).any(|j| is_myo[j]))
-            .map(|&i| d_out[i])
+            .filter_map(|&i| d_out.get(i).copied())
             .filter(|d| d.is_finite())
             .collect();
         wall.sort_by(f64::total_cmp);
@@ -445,39 +450,60 @@ pub fn label_heart(
         anterior_insertion: Some(hints.anterior_insertion.unwrap_or(insertion_point)),
     };
 
-    // LV myocardium: myocardium not seen through the RV cavity from the LV axis.
-    let is_rv = |p: [f64; 3]| -> bool {
-        voxel_at(&spec, p).is_some_and(|i| labels[i] == TissueLabel::BloodRv)
+    // LV myocardium: myocardium not seen through the RV cavity from the LV axis. Per slice
+    // across the axis and per angular bin, the RV cavity's nearest radius to the axis; a
+    // myocardial voxel beyond it is RV free wall.
+    let bins = ((std::f64::consts::TAU * 0.5 * (hi[0] - lo[0]).max(hi[1] - lo[1])) / spacing)
+        .ceil()
+        .clamp(36.0, 4096.0) as usize;
+    let slice_of = |t: f64| (t / spacing).round() as i64;
+    let slice_lo = slice_of(-((hi[0] - lo[0]) + (hi[1] - lo[1]) + (hi[2] - lo[2])));
+    let slices = (-2 * slice_lo + 2) as usize;
+    let bin_of = |a: f64| {
+        (((a + std::f64::consts::PI) / std::f64::consts::TAU) * bins as f64) as usize % bins
     };
+    let polar = |i: usize| {
+        let p = spec.centre_of(i);
+        let d = sub(p, base_centre);
+        let t = dot(d, u);
+        let r = crate::geometry::frame::norm(reject(d, u));
+        let s = (slice_of(t) - slice_lo).clamp(0, slices as i64 - 1) as usize;
+        (s, bin_of(angle_of(p)), r)
+    };
+    let mut rv_near = vec![f64::INFINITY; slices * bins];
+    for i in 0..n {
+        if labels[i] == TissueLabel::BloodRv {
+            let (s, b, r) = polar(i);
+            let slot = &mut rv_near[s * bins + b];
+            *slot = slot.min(r);
+        }
+    }
     let mut lv_myo = vec![false; n];
     for i in 0..n {
-        if labels[i] != TissueLabel::Myocardium {
-            continue;
+        if labels[i] == TissueLabel::Myocardium {
+            let (s, b, r) = polar(i);
+            lv_myo[i] = r < rv_near[s * bins + b];
         }
-        let p = spec.centre_of(i);
-        let t = t_of(p);
-        let on_axis = add(base_centre, scale(u, t));
-        let d = sub(p, on_axis);
-        let r = crate::geometry::frame::norm(d);
-        let steps = (r / (0.5 * spacing)).ceil() as usize;
-        let mut through_rv = false;
-        for s in 1..steps {
-            let q = add(on_axis, scale(d, s as f64 / steps as f64));
-            if is_rv(q) {
-                through_rv = true;
-                break;
-            }
-        }
-        lv_myo[i] = !through_rv;
     }
 
     // Transmural depth and wall thickness.
     let blood_lv: Vec<bool> = labels.iter().map(|&l| l == TissueLabel::BloodLv).collect();
-    let blood_rv: Vec<bool> = labels.iter().map(|&l| l == TissueLabel::BloodRv).collect();
     let not_lv: Vec<bool> = (0..n).map(|i| !lv_myo[i] && !blood_lv[i]).collect();
-    let d_endo = distance_to(&blood_lv, spec.dims, spacing);
-    let d_epi = distance_to(&not_lv, spec.dims, spacing);
-    let d_rv = distance_to(&blood_rv, spec.dims, spacing);
+    // Depth needs distances only around the LV wall: compute them in its box, on two threads.
+    let dims = spec.dims;
+    let (d_endo, d_epi) = match bounding_box(&lv_myo, dims, 2) {
+        Some((blo, bhi)) => std::thread::scope(|sc| {
+            let other = sc.spawn(|| distance_in_box(&blood_lv, dims, spacing, blo, bhi));
+            let d_epi = distance_in_box(&not_lv, dims, spacing, blo, bhi);
+            match other.join() {
+                Ok(d_endo) => Ok((d_endo, d_epi)),
+                Err(_) => Err(SimError::Geometry(
+                    "distance transform thread failed".into(),
+                )),
+            }
+        })?,
+        None => (vec![f64::INFINITY; n], vec![f64::INFINITY; n]),
+    };
     let half = 0.5 * spacing;
     let mut depth = vec![f32::NAN; n];
     let mut thickness = vec![f32::NAN; n];
@@ -493,12 +519,6 @@ pub fn label_heart(
                 thickness[i] = (a + b) as f32;
             } else {
                 depth[i] = 0.5;
-            }
-        } else {
-            let a = (d_rv[i] - half).max(0.0);
-            let b = (d_out[i] - half).max(0.0);
-            if a.is_finite() && b.is_finite() {
-                thickness[i] = (a + b) as f32;
             }
         }
     }

@@ -42,6 +42,70 @@ pub fn distance_to(feature: &[bool], dims: [usize; 3], h: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Like [`distance_to`], but computed only inside the voxel box `lo..hi` (exclusive), with
+/// features outside the box ignored; voxels outside the box get `f64::INFINITY`. Cheaper when
+/// the distances that matter lie in a small part of the grid.
+pub fn distance_in_box(
+    feature: &[bool],
+    dims: [usize; 3],
+    h: f64,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) -> Vec<f64> {
+    let hi = [0, 1, 2].map(|k| hi[k].min(dims[k]));
+    let sub = [0, 1, 2].map(|k| hi[k].saturating_sub(lo[k]));
+    let mut out = vec![f64::INFINITY; feature.len()];
+    if sub.contains(&0) {
+        return out;
+    }
+    let idx = |x: usize, y: usize, z: usize| (z * dims[1] + y) * dims[0] + x;
+    let mut local = Vec::with_capacity(sub[0] * sub[1] * sub[2]);
+    for z in lo[2]..hi[2] {
+        for y in lo[1]..hi[1] {
+            for x in lo[0]..hi[0] {
+                local.push(feature[idx(x, y, z)]);
+            }
+        }
+    }
+    let d = distance_to(&local, sub, h);
+    let mut k = 0;
+    for z in lo[2]..hi[2] {
+        for y in lo[1]..hi[1] {
+            for x in lo[0]..hi[0] {
+                out[idx(x, y, z)] = d[k];
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Voxel box (lo, hi exclusive) of the voxels where `mask` is true, grown by `margin` voxels
+/// and clipped to the grid; `None` when the mask is empty.
+pub fn bounding_box(
+    mask: &[bool],
+    dims: [usize; 3],
+    margin: usize,
+) -> Option<([usize; 3], [usize; 3])> {
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    let (nx, ny) = (dims[0], dims[1]);
+    for (i, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
+        let c = [i % nx, (i / nx) % ny, i / (nx * ny)];
+        for k in 0..3 {
+            lo[k] = lo[k].min(c[k]);
+            hi[k] = hi[k].max(c[k] + 1);
+        }
+    }
+    if lo[0] == usize::MAX {
+        return None;
+    }
+    Some((
+        lo.map(|v| v.saturating_sub(margin)),
+        [0, 1, 2].map(|k| (hi[k] + margin).min(dims[k])),
+    ))
+}
+
 /// 1D squared distance transform of sampled function `f` (in voxel units²).
 fn envelope(f: &[f64], out: &mut [f64], v: &mut [usize], z: &mut [f64]) {
     let n = f.len();
@@ -99,6 +163,17 @@ mod tests {
                 }
             }
             assert!((d[i] - best).abs() < 1e-9, "voxel {i}: {} vs {best}", d[i]);
+        }
+        // Inside a box holding every feature and voxel of interest, the same distances.
+        let (lo, hi) = bounding_box(&feature, dims, 0).unwrap();
+        let b = distance_in_box(&feature, dims, 0.5, lo, hi);
+        for i in 0..n {
+            let c = [i % 7, (i / 7) % 5, i / 35];
+            if (0..3).all(|k| c[k] >= lo[k] && c[k] < hi[k]) {
+                assert_eq!(b[i], d[i]);
+            } else {
+                assert!(b[i].is_infinite());
+            }
         }
     }
 }

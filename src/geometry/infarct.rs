@@ -1,7 +1,7 @@
 //! Infarcts: a core in a coronary territory or a list of AHA segments, reaching a fraction of
 //! the wall from the endocardium, surrounded by a border zone inside the myocardium.
 
-use super::distance::distance_to;
+use super::distance::{bounding_box, distance_in_box};
 use crate::error::{Result, SimError};
 use crate::model::TissueLabel;
 use crate::sim::Grid;
@@ -132,7 +132,11 @@ pub fn apply_infarcts(
             }
         }
         if inf.border_zone_mm > 0.0 {
-            let d = distance_to(&core, grid.dims, grid.spacing);
+            let margin = (inf.border_zone_mm / grid.spacing).ceil() as usize + 1;
+            let Some((lo, hi)) = bounding_box(&core, grid.dims, margin) else {
+                continue;
+            };
+            let d = distance_in_box(&core, grid.dims, grid.spacing, lo, hi);
             for i in 0..n {
                 if grid.labels[i] == TissueLabel::Myocardium && d[i] <= inf.border_zone_mm {
                     grid.labels[i] = TissueLabel::BorderZone;

@@ -2,6 +2,7 @@
 //! prints and what the tests check against MODEL.md §1.
 
 use super::anatomy::HeartAnatomy;
+use super::distance::{bounding_box, distance_in_box};
 use crate::model::TissueLabel;
 
 /// Median and 10th/90th percentiles, mm.
@@ -74,6 +75,30 @@ impl HeartStats {
         let mut infarct = 0usize;
         let mut bz = 0usize;
         let mut levels: [Vec<f64>; 3] = Default::default();
+        // RV free wall thickness: distances to the RV cavity and to the outside, around it.
+        let rv_wall_mask: Vec<bool> = (0..g.voxel_count())
+            .map(|i| g.labels[i].is_tissue() && !a.lv_myocardium[i])
+            .collect();
+        let (d_rv, d_out) = match bounding_box(&rv_wall_mask, g.dims, 2) {
+            Some((lo, hi)) => {
+                let rv: Vec<bool> = g
+                    .labels
+                    .iter()
+                    .map(|&l| l == TissueLabel::BloodRv)
+                    .collect();
+                let out: Vec<bool> = g
+                    .labels
+                    .iter()
+                    .map(|&l| l == TissueLabel::Outside)
+                    .collect();
+                (
+                    distance_in_box(&rv, g.dims, g.spacing, lo, hi),
+                    distance_in_box(&out, g.dims, g.spacing, lo, hi),
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let half = 0.5 * g.spacing;
         let mut rv_t = Vec::new();
         for i in 0..g.voxel_count() {
             let l = g.labels[i];
@@ -98,12 +123,10 @@ impl HeartStats {
                 }
             } else {
                 rv_wall += 1;
-                rv_t.push(a.wall_thickness[i] as f64);
+                rv_t.push((d_rv[i] - half).max(0.0) + (d_out[i] - half).max(0.0));
             }
         }
         let lv_wall = Spread::of(levels[0].iter().chain(&levels[1]).copied().collect());
-        // RV: the thickness seen from mid-wall voxels is the sum of the two distances; keep
-        // the thinner half of the free wall's voxels away from the junction with the LV.
         let rv_wall_spread = Spread::of(rv_t);
         let base_apex_mm = a.frame.length();
         HeartStats {

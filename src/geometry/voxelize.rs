@@ -6,7 +6,9 @@
 //! functions computed from canonically ordered endpoints, so a watertight mesh is crossed
 //! exactly once where two triangles meet. A column whose crossings do not balance passed
 //! through a hole: it abstains, and each voxel takes the majority of the axes that did not
-//! abstain. Small holes therefore do not leak, and a mesh may cross the grid edge.
+//! abstain. Small holes therefore do not leak, and a mesh may cross the grid edge. A
+//! watertight mesh is decided by the rays along z alone; the other two axes are cast only when
+//! some z column leaked.
 
 use super::mesh::TriMesh;
 
@@ -112,8 +114,34 @@ pub fn voxelize(mesh: &TriMesh, spec: &GridSpec) -> Voxelized {
     let n = spec.len();
     let mut votes_in = vec![0u8; n];
     let mut votes = vec![0u8; n];
+    let mut leaky_columns = cast(mesh, spec, 2, &mut votes, &mut votes_in);
+    if leaky_columns > 0 {
+        for axis in 0..2 {
+            leaky_columns += cast(mesh, spec, axis, &mut votes, &mut votes_in);
+        }
+    }
+    let inside = votes
+        .iter()
+        .zip(&votes_in)
+        .map(|(&v, &i)| v > 0 && 2 * i >= v && i > 0)
+        .collect();
+    Voxelized {
+        inside,
+        leaky_columns,
+    }
+}
+
+/// Casts the rays along `axis` through every column, adding each voxel's vote; returns the
+/// number of columns that leaked (and abstained).
+fn cast(
+    mesh: &TriMesh,
+    spec: &GridSpec,
+    axis: usize,
+    votes: &mut [u8],
+    votes_in: &mut [u8],
+) -> usize {
     let mut leaky_columns = 0;
-    for axis in 0..3 {
+    {
         let (ua, va) = ((axis + 1) % 3, (axis + 2) % 3);
         let (nu, nv, nd) = (spec.dims[ua], spec.dims[va], spec.dims[axis]);
         let h = spec.spacing;
@@ -208,15 +236,7 @@ pub fn voxelize(mesh: &TriMesh, spec: &GridSpec) -> Voxelized {
             }
         }
     }
-    let inside = votes
-        .iter()
-        .zip(&votes_in)
-        .map(|(&v, &i)| v > 0 && 2 * i >= v && i > 0)
-        .collect();
-    Voxelized {
-        inside,
-        leaky_columns,
-    }
+    leaky_columns
 }
 
 fn cross2(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
