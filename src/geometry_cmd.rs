@@ -47,7 +47,7 @@ pub struct GeometryArgs {
     #[arg(long, value_name = "FILE")]
     pub export_mesh: Option<PathBuf>,
     /// Lattice step of the default heart's surface mesh, mm.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = HeartParams::MESH_STEP)]
     pub mesh_step: f64,
 }
 

@@ -20,7 +20,7 @@ fn hints_of(p: &HeartParams) -> AnatomyHints {
 
 fn default_heart(h: f64) -> (HeartAnatomy, HeartStats) {
     let p = HeartParams::default();
-    let meshes = p.meshes(1.0).unwrap();
+    let meshes = p.meshes(HeartParams::MESH_STEP).unwrap();
     let a = label_heart(&meshes, h, &hints_of(&p), &[InfarctSpec::default_lad()]).unwrap();
     let s = HeartStats::of(&a);
     (a, s)
@@ -141,7 +141,7 @@ fn aha_segments_territories_and_default_infarct() {
 #[test]
 fn infarcts_by_territory_and_combined() {
     let p = HeartParams::default();
-    let meshes = p.meshes(1.0).unwrap();
+    let meshes = p.meshes(HeartParams::MESH_STEP).unwrap();
     let rca = InfarctSpec::territory(Territory::Rca, 1.0, 0.0);
     let lcx = InfarctSpec::territory(Territory::Lcx, 0.5, 3.0);
     let a = label_heart(&meshes, 1.0, &hints_of(&p), &[rca, lcx]).unwrap();
@@ -172,7 +172,7 @@ fn infarcts_by_territory_and_combined() {
 #[test]
 fn myocardium_alone_gives_the_same_heart() {
     let p = HeartParams::default();
-    let meshes = p.meshes(1.0).unwrap();
+    let meshes = p.meshes(HeartParams::MESH_STEP).unwrap();
     let full = label_heart(&meshes, 1.0, &hints_of(&p), &[]).unwrap();
     let myo: Vec<NamedMesh> = meshes
         .into_iter()

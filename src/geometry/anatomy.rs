@@ -150,6 +150,10 @@ pub fn label_heart(
     }
     let lv_in = lv_mesh.map(|m| voxelize(&m.mesh, &spec).inside);
     let rv_in = rv_mesh.map(|m| voxelize(&m.mesh, &spec).inside);
+    // Cavity surfaces, where given, are cavity whatever the myocardium's surface does: a gap in
+    // the wall then cannot let the outside in.
+    let in_cavity_mesh =
+        |i: usize| lv_in.as_ref().is_some_and(|v| v[i]) || rv_in.as_ref().is_some_and(|v| v[i]);
 
     let plane = match hints.base_plane {
         Some(p) => {
@@ -181,7 +185,7 @@ pub fn label_heart(
     for i in 0..n {
         let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
         let edge = x == 0 || y == 0 || z == 0 || x + 1 == nx || y + 1 == ny || z + 1 == nz;
-        if edge && !is_myo[i] {
+        if edge && !is_myo[i] && !in_cavity_mesh(i) {
             reached[i] = true;
             stack.push(i);
         }
@@ -194,7 +198,7 @@ pub fn label_heart(
     };
     while let Some(i) = stack.pop() {
         for j in grid_tmp.face_neighbours(i).into_iter().flatten() {
-            if !reached[j] && !is_myo[j] && side[j] == side[i] {
+            if !reached[j] && !is_myo[j] && side[j] == side[i] && !in_cavity_mesh(j) {
                 reached[j] = true;
                 stack.push(j);
             }
@@ -253,8 +257,14 @@ pub fn label_heart(
     cavities.sort_by_key(|&c| std::cmp::Reverse(comps[c].len()));
     if cavities.is_empty() {
         return Err(SimError::Geometry(format!(
-            "`{}` encloses no cavity once the base plane is closed; expected a myocardium with LV (and RV) cavities open at the base",
-            myo_mesh.name
+            "`{}` encloses no cavity once the base plane (point ({:.1}, {:.1}, {:.1}) mm, normal ({:.2}, {:.2}, {:.2})) is closed; expected a myocardium with LV (and RV) cavities open at the base, or give the base plane",
+            myo_mesh.name,
+            plane.point[0],
+            plane.point[1],
+            plane.point[2],
+            plane.normal[0],
+            plane.normal[1],
+            plane.normal[2]
         )));
     }
     if cavities.len() > 2 {
@@ -631,6 +641,13 @@ fn estimate_base_plane(
             *edges.entry((a.min(b), a.max(b))).or_insert(0) += 1;
         }
     }
+    let rim_length: f64 = edges
+        .iter()
+        .filter(|(_, &c)| c == 1)
+        .map(|(&(a, b), _)| {
+            crate::geometry::frame::norm(sub(m.vertices[a as usize], m.vertices[b as usize]))
+        })
+        .sum();
     let boundary: Vec<[f64; 3]> = {
         let mut vs: Vec<u32> = edges
             .iter()
@@ -641,12 +658,33 @@ fn estimate_base_plane(
         vs.dedup();
         vs.iter().map(|&v| m.vertices[v as usize]).collect()
     };
-    if boundary.len() >= 3 {
+    // Only a large, nearly planar boundary is a base opening; a few stray boundary edges
+    // (a non-manifold spot, a small hole) are not.
+    let size = {
+        let (lo, hi) = m.bounds().unwrap_or(([0.0; 3], [0.0; 3]));
+        crate::geometry::frame::norm(sub(hi, lo))
+    };
+    let fitted = (boundary.len() >= 12).then(|| {
         let c = scale(
             boundary.iter().fold([0.0; 3], |a, &v| add(a, v)),
             1.0 / boundary.len() as f64,
         );
         let normal = smallest_axis(&boundary, c);
+        let extent = boundary
+            .iter()
+            .map(|&v| crate::geometry::frame::norm(sub(v, c)))
+            .fold(0.0, f64::max);
+        let rms = (boundary
+            .iter()
+            .map(|&v| dot(sub(v, c), normal).powi(2))
+            .sum::<f64>()
+            / boundary.len() as f64)
+            .sqrt();
+        (c, normal, extent, rms)
+    });
+    if let Some((c, normal, _, _)) = fitted.filter(|&(_, _, extent, rms)| {
+        extent > 0.1 * size && rms < 0.1 * extent && rim_length > 0.5 * size
+    }) {
         // Towards the base: away from the heart's centre.
         let normal = if dot(sub(c, centre), normal) >= 0.0 {
             normal
@@ -687,12 +725,12 @@ fn estimate_base_plane(
             *buckets.entry(key).or_insert(0.0) += area;
         }
     }
-    if let Some((key, area)) = buckets
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(k, a)| (*k, *a))
-    {
-        if area > 0.02 * total_area {
+    let mut ranked: Vec<([i64; 4], f64)> = buckets.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if let Some(&(key, area)) = ranked.first() {
+        // A cut base is flat: its area dwarfs any other patch of one orientation.
+        let second = ranked.get(1).map_or(0.0, |r| r.1);
+        if area > 0.005 * total_area && area > 5.0 * second {
             let n0 =
                 normalize([key[0] as f64, key[1] as f64, key[2] as f64]).unwrap_or([0.0, 0.0, 1.0]);
             let d0 = key[3] as f64;

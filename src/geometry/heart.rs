@@ -80,6 +80,10 @@ fn ellipsoid(p: [f64; 3], c: [f64; 3], r: [f64; 3]) -> f64 {
 }
 
 impl HeartParams {
+    /// Lattice step of the default heart's surface meshes, mm: fine enough for the RV
+    /// crescent's tips, coarse enough to keep `assets/heart.obj` small.
+    pub const MESH_STEP: f64 = 1.5;
+
     /// Checks that the dimensions make a heart: positive, RV overlapping the LV.
     pub fn validate(&self) -> Result<()> {
         let named = [
@@ -210,8 +214,13 @@ impl HeartParams {
         let m = 2.0 * step;
         let lo = lo.map(|v| v - m);
         let hi = hi.map(|v| v + m);
+        // Vertices rounded to 0.1 µm: an OBJ file then holds them exactly in a few digits.
         let mesh = |f: &dyn Fn([f64; 3]) -> f64| -> TriMesh {
-            super::isosurface::surface_mesh(f, lo, hi, step)
+            let mut m = super::isosurface::surface_mesh(f, lo, hi, step);
+            for v in &mut m.vertices {
+                *v = v.map(|c| (c * 1e4).round() / 1e4);
+            }
+            m
         };
         Ok(vec![
             NamedMesh {
