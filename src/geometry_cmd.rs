@@ -31,14 +31,18 @@ pub struct GeometryArgs {
     #[arg(long, default_value_t = 4.0)]
     pub border_zone: f64,
     /// A point on the base plane, mm (`x,y,z`); estimated from the mesh when absent.
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
+    #[arg(long, value_delimiter = ',', value_name = "X,Y,Z")]
     pub base_point: Option<Vec<f64>>,
     /// The base plane's normal, pointing from apex to base (`x,y,z`).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
+    #[arg(long, value_delimiter = ',', value_name = "X,Y,Z")]
     pub base_normal: Option<Vec<f64>>,
     /// A point inside the LV cavity, mm (`x,y,z`), when LV and RV are told apart wrongly.
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
+    #[arg(long, value_delimiter = ',', value_name = "X,Y,Z")]
     pub lv_point: Option<Vec<f64>>,
+    /// The anterior RV insertion point, mm (`x,y,z`): where AHA sectors are counted from;
+    /// estimated from the RV cavity when absent.
+    #[arg(long, value_delimiter = ',', value_name = "X,Y,Z")]
+    pub anterior_insertion: Option<Vec<f64>>,
     /// Write `heart.vti` (label, aha_segment, depth) into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -61,9 +65,8 @@ fn point(v: &Option<Vec<f64>>, what: &str) -> Result<Option<[f64; 3]>> {
 
 /// Infarcts from the command line (`default` when none is given).
 pub fn parse_infarcts(list: &[String], transmural: f64, bz: f64) -> Result<Vec<InfarctSpec>> {
-    if list.is_empty() {
-        return Ok(vec![InfarctSpec::default_lad()]);
-    }
+    let default = ["default".to_string()];
+    let list = if list.is_empty() { &default[..] } else { list };
     let mut out = Vec::new();
     for item in list {
         let s = item.trim();
@@ -124,7 +127,10 @@ pub fn build(a: &GeometryArgs) -> Result<(HeartAnatomy, Vec<String>)> {
             (meshes, AnatomyHints::default())
         }
     };
-    match (point(&a.base_point, "base-point")?, point(&a.base_normal, "base-normal")?) {
+    match (
+        point(&a.base_point, "base-point")?,
+        point(&a.base_normal, "base-normal")?,
+    ) {
         (Some(p), Some(n)) => {
             hints.base_plane = Some(BasePlane {
                 point: p,
@@ -135,6 +141,7 @@ pub fn build(a: &GeometryArgs) -> Result<(HeartAnatomy, Vec<String>)> {
         _ => bail!("--base-point and --base-normal: expected both or neither"),
     }
     hints.lv_point = point(&a.lv_point, "lv-point")?;
+    hints.anterior_insertion = point(&a.anterior_insertion, "anterior-insertion")?;
     let anatomy = label_heart(&meshes, a.voxel, &hints, &infarcts)?;
     Ok((anatomy, notes))
 }
@@ -142,12 +149,13 @@ pub fn build(a: &GeometryArgs) -> Result<(HeartAnatomy, Vec<String>)> {
 pub fn geometry(a: &GeometryArgs) -> Result<()> {
     if let Some(path) = &a.export_mesh {
         let meshes = HeartParams::default().meshes(a.mesh_step)?;
-        write_meshes(path, &meshes)?;
-        let tris: usize = meshes.iter().map(|m| m.mesh.triangles.len()).sum();
+        let written = write_meshes(path, &meshes)?;
+        let tris: usize = written.iter().map(|m| m.mesh.triangles.len()).sum();
+        let names: Vec<&str> = written.iter().map(|m| m.name.as_str()).collect();
         println!(
-            "wrote {} ({} objects, {tris} triangles, lattice step {} mm)",
+            "wrote {} ({}; {tris} triangles, lattice step {} mm)",
             path.display(),
-            meshes.len(),
+            names.join(", "),
             a.mesh_step
         );
         return Ok(());
@@ -169,27 +177,31 @@ pub fn geometry(a: &GeometryArgs) -> Result<()> {
     Ok(())
 }
 
-fn write_meshes(path: &std::path::Path, meshes: &[NamedMesh]) -> Result<()> {
+/// Writes the surfaces (all of them to OBJ; the myocardium alone to STL, which holds one
+/// surface) and returns those written.
+fn write_meshes<'a>(path: &std::path::Path, meshes: &'a [NamedMesh]) -> Result<Vec<&'a NamedMesh>> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
     match ext.as_deref() {
-        Some("obj") => secretome::geometry::mesh::write_obj(path, meshes)?,
+        Some("obj") => {
+            secretome::geometry::mesh::write_obj(path, meshes)?;
+            Ok(meshes.iter().collect())
+        }
         Some("stl") => {
-            // STL holds one surface: the myocardium.
             let myo = meshes
                 .iter()
                 .find(|m| m.name == "myocardium")
                 .context("no myocardium surface")?;
-            secretome::geometry::mesh::write_stl(path, myo, true)?
+            secretome::geometry::mesh::write_stl(path, myo, true)?;
+            Ok(vec![myo])
         }
         _ => bail!(
             "--export-mesh {}: expected a file name ending in .obj or .stl",
             path.display()
         ),
     }
-    Ok(())
 }
 
 fn write_vti(path: &std::path::Path, a: &HeartAnatomy) -> Result<()> {
@@ -247,9 +259,18 @@ fn print_report(a: &HeartAnatomy, seconds: f64) {
             println!("{name:<28} {ml:>10.1}");
         }
     }
-    println!("{:<28} {:>10.1}   (target 120–180)", "LV cavity", s.lv_cavity_ml);
-    println!("{:<28} {:>10.1}   (target 100–160)", "LV myocardium", s.lv_myocardium_ml);
-    println!("{:<28} {:>10.1}   (target 130–200)", "RV cavity", s.rv_cavity_ml);
+    println!(
+        "{:<28} {:>10.1}   (target 120–180)",
+        "LV cavity", s.lv_cavity_ml
+    );
+    println!(
+        "{:<28} {:>10.1}   (target 100–160)",
+        "LV myocardium", s.lv_myocardium_ml
+    );
+    println!(
+        "{:<28} {:>10.1}   (target 130–200)",
+        "RV cavity", s.rv_cavity_ml
+    );
     println!("{:<28} {:>10.1}", "RV free wall", s.rv_wall_ml);
     println!();
     println!(
@@ -292,7 +313,10 @@ fn print_report(a: &HeartAnatomy, seconds: f64) {
         "apex",
     ];
     let total: f64 = s.segment_ml.iter().sum();
-    println!("{:<4} {:<22} {:>8} {:>9}", "AHA", "segment", "mL", "% of LV");
+    println!(
+        "{:<4} {:<22} {:>8} {:>9}",
+        "AHA", "segment", "mL", "% of LV"
+    );
     for (k, ml) in s.segment_ml.iter().enumerate() {
         println!(
             "{:<4} {:<22} {:>8.1} {:>8.1} %",

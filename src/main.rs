@@ -45,13 +45,25 @@ enum Command {
         #[arg(long)]
         no_cpu: bool,
     },
+    /// Build and label a heart (the default one, or a mesh): volumes per label and AHA
+    /// segment, wall thickness, infarct share; `--out DIR` writes heart.vti for ParaView.
+    #[command(allow_negative_numbers = true)]
+    Geometry(geometry_cmd::GeometryArgs),
     /// Show the GPU adapter that would be used and its limits.
     Info,
 }
 
+mod geometry_cmd;
 mod run;
 
 fn main() -> ExitCode {
+    // `secretome geometry | head` should stop quietly, as other command-line tools do,
+    // instead of panicking on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
@@ -97,6 +109,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             peak_gbs,
             no_cpu,
         } => bench(large, seconds, sizes, peak_gbs, no_cpu),
+        Command::Geometry(args) => geometry_cmd::geometry(&args),
         Command::Info => {
             let ctx = GpuContext::new().context("opening the GPU")?;
             println!("adapter: {}", ctx.report);

@@ -112,3 +112,69 @@ fn an_unknown_adapter_name_lists_the_available_ones() {
         "{err}"
     );
 }
+
+/// `secretome geometry` prints the heart's table and writes a .vti that starts as VTK XML.
+#[test]
+fn geometry_prints_the_heart_and_writes_vti() {
+    let dir = std::env::temp_dir().join(format!("secretome-geo-{}", std::process::id()));
+    let (code, out, err) =
+        secretome(&["geometry", "--voxel", "1.5", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    for want in [
+        "LV cavity",
+        "LV myocardium",
+        "RV cavity",
+        "base–apex length",
+        "apical septal",
+        "LAD territory",
+        "infarct:",
+        "anterior RV insertion",
+    ] {
+        assert!(out.contains(want), "missing '{want}' in:\n{out}");
+    }
+    let vti = std::fs::read(dir.join("heart.vti")).unwrap();
+    let head = String::from_utf8_lossy(&vti[..200]);
+    assert!(head.contains("<VTKFile type=\"ImageData\""), "{head}");
+    for name in ["label", "aha_segment", "depth"] {
+        assert!(
+            String::from_utf8_lossy(&vti).contains(&format!("Name=\"{name}\"")),
+            "array {name} missing"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_geometry_input_gets_one_line() {
+    let garbage =
+        std::env::temp_dir().join(format!("secretome-garbage-{}.stl", std::process::id()));
+    std::fs::write(&garbage, b"\x00\x01\x02 not a mesh").unwrap();
+    let g = garbage.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["geometry", "--voxel", "-1"],
+            "expected a positive length",
+        ),
+        (
+            vec!["geometry", "/nonexistent/heart.obj"],
+            "/nonexistent/heart.obj",
+        ),
+        (vec!["geometry", g], g),
+        (vec!["geometry", "--infarct", "18"], "1–17"),
+        (vec!["geometry", "--infarct", "LAx"], "LAD, RCA, LCx"),
+        (vec!["geometry", "--transmural", "1.5"], "0 < f ≤ 1"),
+        (vec!["geometry", "--base-point", "0,0,0"], "both or neither"),
+        (
+            vec!["geometry", "--export-mesh", "/tmp/x.ply"],
+            ".obj or .stl",
+        ),
+    ] {
+        let (code, out, err) = secretome(&args);
+        assert_ne!(code, 0, "{args:?} should fail:\n{out}");
+        let line = error_line(&err);
+        assert!(line.contains(want), "{args:?}: expected '{want}' in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+    std::fs::remove_file(&garbage).ok();
+}

@@ -221,3 +221,47 @@ fn agreement(a: &HeartAnatomy, b: &HeartAnatomy) -> f64 {
     }
     same as f64 / total as f64
 }
+
+/// The default heart written to OBJ (all three surfaces) and to binary STL (the myocardium
+/// alone, f32) and read back gives the same labels.
+#[test]
+fn exported_heart_reimports_to_the_same_labels() {
+    use secretome::geometry::mesh::{load_meshes, write_obj, write_stl};
+    let p = HeartParams::default();
+    let meshes = p.meshes(HeartParams::MESH_STEP).unwrap();
+    let hints = hints_of(&p);
+    let infarcts = [InfarctSpec::default_lad()];
+    let original = label_heart(&meshes, 1.0, &hints, &infarcts).unwrap();
+    let dir = std::env::temp_dir().join(format!("secretome-roundtrip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let obj = dir.join("heart.obj");
+    write_obj(&obj, &meshes).unwrap();
+    let (back, _) = load_meshes(&obj).unwrap();
+    let names: Vec<&str> = back.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["myocardium", "lv_cavity", "rv_cavity"]);
+    let a = label_heart(&back, 1.0, &hints, &infarcts).unwrap();
+    let same = agreement(&original, &a);
+    assert!(
+        same >= 0.99,
+        "OBJ: labels agree on {:.3} % of heart voxels",
+        same * 100.0
+    );
+    assert_eq!(
+        a.grid.labels, original.grid.labels,
+        "OBJ holds the vertices exactly"
+    );
+
+    let stl = dir.join("heart.stl");
+    write_stl(&stl, &meshes[0], true).unwrap();
+    let (back, _) = load_meshes(&stl).unwrap();
+    assert_eq!(back.len(), 1);
+    let a = label_heart(&back, 1.0, &hints, &infarcts).unwrap();
+    let same = agreement(&original, &a);
+    assert!(
+        same >= 0.99,
+        "STL: labels agree on {:.3} % of heart voxels",
+        same * 100.0
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
