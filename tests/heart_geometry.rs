@@ -265,3 +265,24 @@ fn exported_heart_reimports_to_the_same_labels() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `assets/heart.obj` is what `secretome geometry --export-mesh assets/heart.obj` makes now.
+#[test]
+fn shipped_heart_mesh_matches_the_generator() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/heart.obj");
+    let (shipped, _) = secretome::geometry::mesh::load_meshes(std::path::Path::new(path)).unwrap();
+    let made = HeartParams::default()
+        .meshes(HeartParams::MESH_STEP)
+        .unwrap();
+    assert_eq!(shipped.len(), made.len());
+    for (s, m) in shipped.iter().zip(&made) {
+        assert_eq!(s.name, m.name);
+        assert_eq!(s.mesh.triangles.len(), m.mesh.triangles.len(), "{}", s.name);
+        let rel = (s.mesh.signed_volume() - m.mesh.signed_volume()).abs() / m.mesh.signed_volume();
+        assert!(
+            rel < 1e-9,
+            "{}: regenerate with `secretome geometry --export-mesh assets/heart.obj`",
+            s.name
+        );
+    }
+}
