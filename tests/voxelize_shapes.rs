@@ -163,3 +163,24 @@ fn geometry_that_cannot_be_labelled_gets_one_line() {
         assert!(!e.contains('\n'), "one line: {e}");
     }
 }
+
+/// A mesh that runs past the grid's edge: the voxels inside the grid are still right.
+#[test]
+fn mesh_crossing_the_grid_edge() {
+    let r = 10.0;
+    let m = surface_mesh(&|p| ellipsoid(p, [r, r, r]), [-12.0; 3], [12.0; 3], 0.7);
+    // Only the lower half of the sphere's box is gridded.
+    let spec = GridSpec {
+        dims: [24, 24, 12],
+        origin: [-12.0, -12.0, -12.0],
+        spacing: 1.0,
+    };
+    let v = voxelize(&m, &spec);
+    assert_eq!(v.leaky_columns, 0);
+    let vol = v.inside.iter().filter(|&&b| b).count() as f64;
+    let exact = 2.0 / 3.0 * PI * r.powi(3);
+    assert!(
+        rel(vol, exact) < 0.02,
+        "half sphere: {vol:.0} vs {exact:.0} mm³"
+    );
+}
