@@ -110,7 +110,9 @@ struct StageParams {
 @group(0) @binding(4) var<uniform> slab: SlabInfo;
 @group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
-@group(1) @binding(2) var<storage, read> plasma: array<vec4<f32>>;
+// Compartments: plasma concentration per pack (ng/mL) in entries 0..n_packs, then the scale of
+// every source group (1 for the fixed source map, then each depot's cells), four per vec4.
+@group(1) @binding(2) var<storage, read> compartments: array<vec4<f32>>;
 @group(1) @binding(3) var<storage, read> sources: array<vec4<f32>>;
 @group(2) @binding(0) var<uniform> stage: StageParams;
 
@@ -197,13 +199,33 @@ fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32
     return out;
 }
 
+fn plasma_of(k: u32) -> vec4<f32> {
+    return compartments[k];
+}
+
+// Scale of source group d: 1 for the fixed map (d = 0), the cells of depot d - 1 otherwise.
+fn depot_scale(d: u32) -> f32 {
+    return compartments[slab.n_packs + d / 4u][d % 4u];
+}
+
 // Secretion rate (ng/mL/s) of pack k at a voxel word, zero when sources are switched off.
+// The voxel's slot points at its first source entry; an entry is a header vec4 (x = source
+// group, y = the voxel's entry count, both small integers held exactly as f32) followed by
+// one rate vec4 per pack (ng/mL/s per unit of the group's scale).
 fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
     let slot = word >> SLOT_SHIFT;
     if (slot == 0u || (terms & TERM_SOURCES) == 0u) {
         return vec4<f32>(0.0);
     }
-    return sources[(slot - 1u) * slab.n_packs + k];
+    let stride = slab.n_packs + 1u;
+    let first = slot - 1u;
+    let count = u32(sources[first * stride].y);
+    var rate = vec4<f32>(0.0);
+    for (var e = first; e < first + count; e = e + 1u) {
+        let group = u32(sources[e * stride].x);
+        rate += depot_scale(group) * sources[e * stride + 1u + k];
+    }
+    return rate;
 }
 
 fn ledger_slot(wg: vec3<u32>, chunk: u32) -> u32 {

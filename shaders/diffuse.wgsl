@@ -63,7 +63,7 @@ fn diffuse_stage(
     let react_after = REACT_STAGE && (stage.flags & FLAG_REACT) != 0u;
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
-        let cp = plasma[k];
+        let cp = plasma_of(k);
         let d_inv_h2 = select(zero, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
         let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;

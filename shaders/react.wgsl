@@ -24,7 +24,7 @@ fn react_half_step(
     var capillary = zero;
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
-        let cp = plasma[k];
+        let cp = plasma_of(k);
         let p_begin = chunk * Z_CHUNK + 1u;
         let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {

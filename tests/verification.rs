@@ -8,6 +8,7 @@ use std::f64::consts::PI;
 
 use common::{gpu, heterogeneous_grid, Rng};
 use secretome::model::{Species, TissueLabel};
+use secretome::sim::DepotSource;
 use secretome::{Grid, Problem, Simulation, SpeciesTable, Terms};
 
 fn one_species(d: f64, k: f64) -> SpeciesTable {
@@ -34,6 +35,7 @@ const DIFFUSION_DECAY: Terms = Terms {
 
 #[test]
 fn steady_point_source_with_decay_matches_the_analytic_profile() {
+    // A depot of known strength Q = N σ (and the same through the fixed source map).
     // c(r) = Q/(4πDr)·exp(−r/λ), λ = √(D/k), in a 96³ box (walls ≥ 4.8 λ away).
     let (n, h) = (96usize, 0.1);
     let d = 1e-4; // mm²/s
@@ -56,7 +58,16 @@ fn steady_point_source_with_decay_matches_the_analytic_profile() {
     let c = n / 2;
     let centre = p.grid.index(c, c, c);
     let vol = p.grid.voxel_ml();
-    p.sources.add_amount(centre, 0, q, vol);
+    // Half of Q from the fixed source map, half from a one-voxel depot of cells: a missing
+    // path would halve the profile.
+    p.sources.add_amount(centre, 0, 0.5 * q, vol);
+    let cells = 2e6;
+    p.depots.push(DepotSource {
+        name: "point".into(),
+        voxels: vec![(centre, 1.0)],
+        cells,
+        secretion: vec![0.5 * q / cells],
+    });
     let mut sim = Simulation::new(gpu(), &p).unwrap();
     sim.step((12.0 / k / dt).round() as usize);
     let f = sim.read_fields().unwrap();

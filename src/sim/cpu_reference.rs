@@ -4,7 +4,7 @@
 //! `shaders/diffuse.wgsl`, `step` mirrors `Simulation::step`. Tests compare the two; it is also
 //! usable for small runs. Single-threaded and plain on purpose: it is the reference.
 
-use crate::error::Result;
+use crate::error::{Result, SimError};
 use crate::model::{LabelKind, TissueLabel};
 use crate::sim::ledger::{Ledger, SpeciesLedger};
 use crate::sim::problem::{Problem, SourceMap, Terms};
@@ -121,12 +121,7 @@ impl CpuReference {
                 }
             }
         }
-        let mut rates = vec![0.0; ns * n];
-        for (&v, r) in &problem.sources.entries {
-            for (s, &rate) in r.iter().enumerate() {
-                rates[s * n + v] = rate;
-            }
-        }
+        let rates = vec![0.0; ns * n];
         let cur: Vec<f64> = problem.initial.iter().map(|&v| v as f64).collect();
         let mut me = CpuReference {
             plan: problem.plan(),
@@ -140,6 +135,7 @@ impl CpuReference {
             initial_amount: vec![0.0; ns],
             time: 0.0,
         };
+        me.rebuild_rates();
         me.enforce_blood();
         me.initial_amount = me.amounts();
         Ok(me)
@@ -357,15 +353,48 @@ impl CpuReference {
     /// Replaces the source map (secretion per voxel, ng/mL/s).
     pub fn set_sources(&mut self, sources: &SourceMap) -> Result<()> {
         self.problem.validate_sources(sources)?;
+        self.problem.sources = sources.clone();
+        self.rebuild_rates();
+        Ok(())
+    }
+
+    /// Replaces the depots.
+    pub fn set_depots(&mut self, depots: &[crate::sim::DepotSource]) -> Result<()> {
+        self.problem.validate_depots(depots)?;
+        self.problem.depots = depots.to_vec();
+        self.rebuild_rates();
+        Ok(())
+    }
+
+    /// Sets every depot's cell count.
+    pub fn set_depot_cells(&mut self, cells: &[f64]) -> Result<()> {
+        if cells.len() != self.problem.depots.len() {
+            return Err(SimError::Problem(format!(
+                "{} cell counts for {} depots",
+                cells.len(),
+                self.problem.depots.len()
+            )));
+        }
+        for (d, &c) in self.problem.depots.iter_mut().zip(cells) {
+            d.cells = c;
+        }
+        self.rebuild_rates();
+        Ok(())
+    }
+
+    /// Secretion rate per voxel and species (ng/mL/s): every source entry times its group's
+    /// scale, summed in entry order as the GPU does.
+    fn rebuild_rates(&mut self) {
         let n = self.problem.grid.voxel_count();
         self.rates.iter_mut().for_each(|r| *r = 0.0);
-        for (&v, r) in &sources.entries {
-            for (s, &rate) in r.iter().enumerate() {
-                self.rates[s * n + v] = rate;
+        let scales = self.problem.depot_scales();
+        for (&v, list) in &self.problem.source_entries() {
+            for e in list {
+                for (s, &rate) in e.rates.iter().enumerate() {
+                    self.rates[s * n + v] += scales[e.depot] * rate;
+                }
             }
         }
-        self.problem.sources = sources.clone();
-        Ok(())
     }
 
     /// Label of a voxel (for tests).

@@ -97,6 +97,27 @@ impl SourceMap {
     }
 }
 
+/// A group of secreting cells in the grid (a depot of MODEL.md §3): which voxels it covers,
+/// how many cells it holds and what each cell secretes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DepotSource {
+    pub name: String,
+    /// Tissue voxels and their share of the depot's secretion (the weights sum to 1).
+    pub voxels: Vec<(usize, f64)>,
+    /// Cells at the start, cells.
+    pub cells: f64,
+    /// Secretion per cell of each species, ng/cell/s, before the environment fold change.
+    pub secretion: Vec<f64>,
+}
+
+/// One contribution to a source voxel: a depot (0 = the fixed source map, whose scale is
+/// always 1) and its rate per unit scale of each species, ng/mL/s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceEntry {
+    pub depot: usize,
+    pub rates: Vec<f64>,
+}
+
 /// Everything needed to advance the fields: grid, species, multipliers, switches, time step,
 /// plasma concentrations, sources and the initial fields.
 #[derive(Clone, Debug)]
@@ -110,6 +131,8 @@ pub struct Problem {
     /// Plasma concentration per species, ng/mL.
     pub plasma: Vec<f64>,
     pub sources: SourceMap,
+    /// Depots of secreting cells in the grid; their cell counts scale their sources.
+    pub depots: Vec<DepotSource>,
     /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
     pub initial: Vec<f32>,
 }
@@ -127,6 +150,7 @@ impl Problem {
             dt,
             plasma: vec![0.0; s],
             sources: SourceMap::new(s),
+            depots: Vec::new(),
             initial: vec![0.0; n],
         }
     }
@@ -184,7 +208,93 @@ impl Problem {
             ));
         }
         self.validate_sources(&self.sources)?;
+        self.validate_depots(&self.depots)?;
         Ok(())
+    }
+
+    /// Checks depots: voxels in the grid and in tissue, weights summing to 1, finite
+    /// non-negative cells and secretion.
+    pub fn validate_depots(&self, depots: &[DepotSource]) -> Result<()> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        for d in depots {
+            if d.voxels.is_empty() {
+                return bad(format!("depot '{}' covers no tissue voxel", d.name));
+            }
+            for &(v, w) in &d.voxels {
+                if v >= self.grid.voxel_count() || !self.grid.labels[v].is_tissue() {
+                    return bad(format!(
+                        "depot '{}' covers voxel {v}, which is not tissue",
+                        d.name
+                    ));
+                }
+                if !(w > 0.0 && w.is_finite()) {
+                    return bad(format!("depot '{}' has a voxel weight {w}", d.name));
+                }
+            }
+            let sum: f64 = d.voxels.iter().map(|v| v.1).sum();
+            if (sum - 1.0).abs() > 1e-9 {
+                return bad(format!(
+                    "depot '{}': voxel weights sum to {sum}, expected 1",
+                    d.name
+                ));
+            }
+            if !(d.cells >= 0.0 && d.cells.is_finite()) {
+                return bad(format!("depot '{}' has {} cells", d.name, d.cells));
+            }
+            if d.secretion.len() != self.n_species()
+                || d.secretion.iter().any(|r| !(*r >= 0.0 && r.is_finite()))
+            {
+                return bad(format!(
+                    "depot '{}': expected a secretion ≥ 0 per species ({} species)",
+                    d.name,
+                    self.n_species()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Environment fold change of secretion for species `s` at a voxel of `label`: the
+    /// species' hypoxia fold in border zone and infarct, 1 elsewhere (MODEL.md §3).
+    pub fn fold(&self, label: crate::model::TissueLabel, s: usize) -> f64 {
+        use crate::model::TissueLabel as L;
+        match label {
+            L::BorderZone | L::Infarct => self.species.species[s].hypoxia_fold.value,
+            _ => 1.0,
+        }
+    }
+
+    /// Every source voxel's contributions: the fixed source map (depot 0) and each depot's
+    /// share (depot d + 1), in voxel order.
+    pub fn source_entries(&self) -> BTreeMap<usize, Vec<SourceEntry>> {
+        let mut out: BTreeMap<usize, Vec<SourceEntry>> = BTreeMap::new();
+        for (&v, rates) in &self.sources.entries {
+            out.entry(v).or_default().push(SourceEntry {
+                depot: 0,
+                rates: rates.clone(),
+            });
+        }
+        let vol = self.grid.voxel_ml();
+        for (d, depot) in self.depots.iter().enumerate() {
+            for &(v, w) in &depot.voxels {
+                let label = self.grid.labels[v];
+                let rates = (0..self.n_species())
+                    .map(|s| w * depot.secretion[s] * self.fold(label, s) / vol)
+                    .collect();
+                out.entry(v).or_default().push(SourceEntry {
+                    depot: d + 1,
+                    rates,
+                });
+            }
+        }
+        out
+    }
+
+    /// Scale of each source group: 1 for the fixed map, then each depot's cells.
+    pub fn depot_scales(&self) -> Vec<f64> {
+        std::iter::once(1.0)
+            .chain(self.depots.iter().map(|d| d.cells))
+            .collect()
     }
 
     /// Checks a time step (s).

@@ -18,7 +18,7 @@ use crate::gpu::layout::{
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
 use crate::model::TissueLabel;
 use crate::sim::ledger::{Ledger, SpeciesLedger};
-use crate::sim::problem::{Problem, SourceMap};
+use crate::sim::problem::{DepotSource, Problem, SourceMap};
 use crate::sim::scheme::StagePlan;
 
 /// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, species in
@@ -351,9 +351,12 @@ impl Simulation {
             std::mem::size_of::<LabelTableGpu>() as u64,
             un,
         );
-        let plasma_buf = buffer("Simulation::plasma", (np * 16) as u64, st);
-        let n_src = problem.sources.entries.len().max(1);
-        let sources_buf = buffer("Simulation::sources", (n_src * np * 16) as u64, st);
+        let plasma_buf = buffer(
+            "Simulation::compartments",
+            compartments_bytes(np, problem.depots.len()),
+            st,
+        );
+        let sources_buf = buffer("Simulation::sources", ((np + 1) * 16) as u64, st);
 
         // Slabs and ledger slots.
         let mut slab_specs = Vec::new();
@@ -531,7 +534,7 @@ impl Simulation {
             source_voxels: Vec::new(),
         };
         sim.upload_parameters();
-        sim.upload_voxels(&problem.sources)?;
+        sim.upload_voxels()?;
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
         sim.queue
@@ -574,19 +577,61 @@ impl Simulation {
         }
         self.queue
             .write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
-        let plasma = padded(&self.problem.plasma);
+        self.write_compartments();
+    }
+
+    /// Writes plasma concentrations and source-group scales (see `common.wgsl`).
+    fn write_compartments(&mut self) {
+        let np = packs(self.n_species);
+        let mut data = padded(&self.problem.plasma);
+        let scales = self.problem.depot_scales();
+        let mut s: Vec<f32> = scales.iter().map(|&x| x as f32).collect();
+        s.resize(scales.len().div_ceil(PACK) * PACK, 0.0);
+        data.extend(s);
+        let needed = compartments_bytes(np, self.problem.depots.len());
+        if needed > self.plasma_buf.size() {
+            self.plasma_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("Simulation::compartments"),
+                size: needed.next_power_of_two(),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            self.rebuild_globals();
+        }
         self.queue
-            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&plasma));
+            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&data));
+    }
+
+    fn rebuild_globals(&mut self) {
+        self.globals = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::globals"),
+            layout: &self.globals_layout,
+            entries: &[
+                entry(0, &self.species_buf),
+                entry(1, &self.labels_buf),
+                entry(2, &self.plasma_buf),
+                entry(3, &self.sources_buf),
+            ],
+        });
     }
 
     /// Writes voxel words (see `common.wgsl`: label, closed faces, flags, source slot) and
-    /// the source table.
-    fn upload_voxels(&mut self, sources: &SourceMap) -> Result<()> {
+    /// the source entries of the fixed source map and the depots.
+    fn upload_voxels(&mut self) -> Result<()> {
         let [nx, ny, nz] = self.dims;
-        let ns = self.n_species;
         let mut words = voxel_words(&self.problem.grid, &self.problem.labels);
-        let np = packs(ns);
-        let needed = (sources.entries.len().max(1) * np * 16) as u64;
+        let np = packs(self.n_species);
+        let stride = np + 1;
+        let entries = self.problem.source_entries();
+        let n_entries: usize = entries.values().map(|e| e.len()).sum();
+        if n_entries >= (1 << 21) - 1 {
+            return Err(SimError::Problem(format!(
+                "{n_entries} source entries: at most 2 million fit the voxel word"
+            )));
+        }
+        let needed = (n_entries.max(1) * stride * 16) as u64;
         if needed > self.sources_buf.size() {
             self.sources_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("Simulation::sources"),
@@ -594,27 +639,23 @@ impl Simulation {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            self.globals = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("Simulation::globals"),
-                layout: &self.globals_layout,
-                entries: &[
-                    entry(0, &self.species_buf),
-                    entry(1, &self.labels_buf),
-                    entry(2, &self.plasma_buf),
-                    entry(3, &self.sources_buf),
-                ],
-            });
+            self.rebuild_globals();
         }
-        let mut table = Vec::with_capacity(sources.entries.len() * ns);
-        for (slot, (&v, rates)) in sources.entries.iter().enumerate() {
-            words[v] |= ((slot + 1) as u32) << consts::SLOT_SHIFT;
-            table.extend(padded(rates));
+        let mut table: Vec<f32> = Vec::with_capacity(n_entries * stride * PACK);
+        let mut next = 0usize;
+        for (&v, list) in &entries {
+            words[v] |= ((next + 1) as u32) << consts::SLOT_SHIFT;
+            for e in list {
+                table.extend([e.depot as f32, list.len() as f32, 0.0, 0.0]);
+                table.extend(padded(&e.rates));
+            }
+            next += list.len();
         }
         if !table.is_empty() {
             self.queue
                 .write_buffer(&self.sources_buf, 0, bytemuck::cast_slice(&table));
         }
-        self.source_voxels = sources.entries.keys().copied().collect();
+        self.source_voxels = entries.keys().copied().collect();
         let plane = nx * ny;
         for slab in &self.slabs {
             let mut data = vec![0u32; (slab.nz + 2) * plane];
@@ -636,16 +677,41 @@ impl Simulation {
     pub fn set_sources(&mut self, sources: &SourceMap) -> Result<()> {
         self.problem.validate_sources(sources)?;
         self.problem.sources = sources.clone();
-        self.upload_voxels(sources)
+        self.upload_voxels()
     }
 
     /// Sets the plasma concentration of every species (ng/mL); takes effect at the next step.
     pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
         self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
-        let v = padded(plasma);
-        self.queue
-            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
+        self.write_compartments();
+        Ok(())
+    }
+
+    /// Replaces the depots (voxels, cells, secretion); takes effect at the next step.
+    pub fn set_depots(&mut self, depots: &[DepotSource]) -> Result<()> {
+        self.problem.validate_depots(depots)?;
+        self.problem.depots = depots.to_vec();
+        self.upload_voxels()?;
+        self.write_compartments();
+        Ok(())
+    }
+
+    /// Sets every depot's cell count (cells); takes effect at the next step.
+    pub fn set_depot_cells(&mut self, cells: &[f64]) -> Result<()> {
+        if cells.len() != self.problem.depots.len()
+            || cells.iter().any(|c| !(*c >= 0.0 && c.is_finite()))
+        {
+            return Err(SimError::Problem(format!(
+                "{} cell counts for {} depots: expected one count ≥ 0 per depot",
+                cells.len(),
+                self.problem.depots.len()
+            )));
+        }
+        for (d, &c) in self.problem.depots.iter_mut().zip(cells) {
+            d.cells = c;
+        }
+        self.write_compartments();
         Ok(())
     }
 
@@ -1055,6 +1121,12 @@ fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
 }
 
 /// Per-species values as f32 padded to whole packs of four.
+/// Bytes of the compartments buffer: plasma packs, then the scales of the fixed source map
+/// and `depots` depots, four per vec4.
+fn compartments_bytes(n_packs: usize, depots: usize) -> u64 {
+    ((n_packs + (depots + 1).div_ceil(PACK)) * 16) as u64
+}
+
 fn padded(values: &[f64]) -> Vec<f32> {
     let mut v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
     v.resize(packs(values.len()) * PACK, 0.0);
