@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 //! Depots of secreting cells as sources: secretion per step is exactly cells × rate × fold
 //! (ledger), the GPU agrees with the CPU twin, and a change of cell count takes effect at the
 //! next step.
