@@ -6,7 +6,7 @@
 mod common;
 
 use common::{gpu, max_rel_diff};
-use secretome::sim::DepotSource;
+use secretome::sim::{Autocrine, DepotSource};
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, TissueLabel};
 
 /// A 20³ block of myocardium at 0.5 mm with a border-zone slab (x ≥ 10) and two overlapping
@@ -56,12 +56,14 @@ fn problem() -> Problem {
             voxels: a,
             cells: 2e7,
             secretion: sigma.clone(),
+            k_death: 0.0,
         },
         DepotSource {
             name: "b".into(),
             voxels: b,
             cells: 5e6,
             secretion: sigma.iter().map(|s| 2.0 * s).collect(),
+            k_death: 0.0,
         },
     ];
     p
@@ -161,4 +163,116 @@ fn bad_depots_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("≥ 0"), "{e}");
+}
+
+/// A depot of `cells` spread evenly over the voxels of a cube of `side` voxels at the centre
+/// of a 20³ block of myocardium, with the autocrine feedback of MODEL.md §3.
+fn autocrine_problem(side: usize, enabled: bool) -> Problem {
+    let n = 20;
+    let grid = Grid::filled([n; 3], 0.5, TissueLabel::Myocardium);
+    let table = SpeciesTable::default_table().unwrap();
+    let mut p = Problem::new(grid, table, 600.0);
+    let lo = (n - side) / 2;
+    let mut voxels = Vec::new();
+    for z in lo..lo + side {
+        for y in lo..lo + side {
+            for x in lo..lo + side {
+                voxels.push((p.grid.index(x, y, z), 1.0 / (side * side * side) as f64));
+            }
+        }
+    }
+    let sigma = p
+        .species
+        .species
+        .iter()
+        .map(|s| s.secretion.value)
+        .collect();
+    p.depots = vec![DepotSource {
+        name: "cells".into(),
+        voxels,
+        cells: 2e7,
+        secretion: sigma,
+        k_death: std::f64::consts::LN_2 / (3.0 * 86400.0),
+    }];
+    let vegf = p.species.index_of("VEGF").unwrap();
+    let hgf = p.species.index_of("HGF").unwrap();
+    let mut weights = vec![0.0; p.n_species()];
+    weights[vegf] = 0.5;
+    weights[hgf] = 0.5;
+    p.autocrine = Autocrine {
+        enabled,
+        a_max: 0.5,
+        k_half: 1.0,
+        hill: 1.0,
+        weights,
+    };
+    p
+}
+
+fn cells_after(p: &Problem, steps: usize) -> (f64, f64) {
+    let mut sim = Simulation::new(gpu(), p).unwrap();
+    let mut cpu = CpuReference::new(p).unwrap();
+    sim.step(steps);
+    cpu.step(steps);
+    (sim.depot_cells().unwrap()[0], cpu.depot_cells()[0])
+}
+
+/// Off: cells follow N₀ e^{−k t}. On: the GPU's cells and depot concentrations follow the CPU
+/// twin, and more cells survive; a dense depot survives better than a diluted one.
+#[test]
+fn autocrine_feedback_keeps_cells_alive() {
+    let steps = 288; // 2 days at 600 s
+    let t = steps as f64 * 600.0;
+    let off = autocrine_problem(2, false);
+    let (g_off, c_off) = cells_after(&off, steps);
+    let exact = 2e7 * (-off.depots[0].k_death * t).exp();
+    assert!(
+        (c_off - exact).abs() < 1e-9 * exact,
+        "CPU off: {c_off} vs {exact}"
+    );
+    assert!(
+        (g_off - exact).abs() < 1e-4 * exact,
+        "GPU off: {g_off} vs {exact}"
+    );
+
+    let dense = autocrine_problem(2, true);
+    let (g_dense, c_dense) = cells_after(&dense, steps);
+    assert!(
+        (g_dense - c_dense).abs() < 1e-4 * c_dense,
+        "GPU {g_dense} vs CPU {c_dense}"
+    );
+    assert!(
+        g_dense > 1.2 * g_off,
+        "feedback on {g_dense:.3e} vs off {g_off:.3e}"
+    );
+    assert!(g_dense <= 2e7, "cells only die");
+
+    let diluted = autocrine_problem(16, true);
+    let (g_dil, c_dil) = cells_after(&diluted, steps);
+    assert!(
+        (g_dil - c_dil).abs() < 1e-4 * c_dil,
+        "GPU {g_dil} vs CPU {c_dil}"
+    );
+    assert!(
+        g_dense > g_dil,
+        "dense {g_dense:.3e} vs diluted {g_dil:.3e}"
+    );
+    assert!(g_dil > g_off, "some protection even diluted");
+    eprintln!("cells after 2 d: off {g_off:.3e}, dense {g_dense:.3e}, diluted {g_dil:.3e}");
+
+    // The depot's concentration is what the feedback read.
+    let mut sim = Simulation::new(gpu(), &dense).unwrap();
+    let mut cpu = CpuReference::new(&dense).unwrap();
+    sim.step(10);
+    cpu.step(10);
+    let g = sim.depot_concentrations().unwrap();
+    let c = cpu.depot_concentrations();
+    for s in 0..dense.n_species() {
+        assert!(
+            (g[0][s] - c[0][s]).abs() <= 1e-4 * c[0][s].max(1e-6),
+            "{s}: {} vs {}",
+            g[0][s],
+            c[0][s]
+        );
+    }
 }

@@ -6,7 +6,8 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesPack, StageParams,
+    self, consts, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo,
+    SpeciesPack, StageParams,
 };
 use secretome::gpu::shaders;
 
@@ -23,6 +24,24 @@ type WgslLayout = (String, usize, Vec<(String, u32)>);
 
 fn rust_layouts() -> Vec<Layout> {
     vec![
+        (
+            "DepotSlabInfo",
+            fields!(
+                DepotSlabInfo,
+                nx,
+                ny,
+                n_packs,
+                slab,
+                n_depots,
+                _pad0,
+                _pad1,
+                _pad2
+            ),
+        ),
+        (
+            "DepotInfo",
+            fields!(DepotInfo, n_depots, n_packs, n_slabs, enabled, a_max, k_half, hill, dt),
+        ),
         (
             "SpeciesPack",
             fields!(SpeciesPack, diffusion, decay, vmax, km, permeability),

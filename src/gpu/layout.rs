@@ -99,6 +99,39 @@ pub struct ReduceInfo {
     pub _pad1: u32,
 }
 
+/// Where one slab's depot voxels are (twin of WGSL `DepotSlabInfo`, depot_sample.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct DepotSlabInfo {
+    pub nx: u32,
+    pub ny: u32,
+    pub n_packs: u32,
+    pub slab: u32,
+    pub n_depots: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// Autocrine survival parameters (twin of WGSL `DepotInfo`, depot_update.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct DepotInfo {
+    pub n_depots: u32,
+    pub n_packs: u32,
+    pub n_slabs: u32,
+    /// 1: feedback on.
+    pub enabled: u32,
+    /// Largest protection a_max (0..1).
+    pub a_max: f32,
+    /// K_auto, ng/mL.
+    pub k_half: f32,
+    /// Hill exponent n.
+    pub hill: f32,
+    /// Time step, s.
+    pub dt: f32,
+}
+
 /// Constants mirrored from `common.wgsl` (checked by `tests/shader_layout.rs`).
 pub mod consts {
     pub const TERM_DIFFUSION: u32 = 1;
@@ -135,5 +168,7 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("SlabInfo", std::mem::size_of::<SlabInfo>()),
         ("StageParams", std::mem::size_of::<StageParams>()),
         ("ReduceInfo", std::mem::size_of::<ReduceInfo>()),
+        ("DepotSlabInfo", std::mem::size_of::<DepotSlabInfo>()),
+        ("DepotInfo", std::mem::size_of::<DepotInfo>()),
     ]
 }

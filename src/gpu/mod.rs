@@ -13,6 +13,8 @@ pub mod shaders {
     pub const REACT: &str = include_str!("../../shaders/react.wgsl");
     pub const MASS: &str = include_str!("../../shaders/mass.wgsl");
     pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+    pub const DEPOT_SAMPLE: &str = include_str!("../../shaders/depot_sample.wgsl");
+    pub const DEPOT_UPDATE: &str = include_str!("../../shaders/depot_update.wgsl");
 
     /// Every shader module as compiled: (name, full source).
     pub fn modules() -> Vec<(&'static str, String)> {
@@ -21,6 +23,8 @@ pub mod shaders {
             ("react.wgsl", format!("{COMMON}\n{REACT}")),
             ("mass.wgsl", format!("{COMMON}\n{MASS}")),
             ("reduce.wgsl", REDUCE.to_string()),
+            ("depot_sample.wgsl", DEPOT_SAMPLE.to_string()),
+            ("depot_update.wgsl", DEPOT_UPDATE.to_string()),
         ]
     }
 }

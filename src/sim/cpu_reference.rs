@@ -91,6 +91,8 @@ pub struct CpuReference {
     ledger: Vec<SpeciesLedger>,
     initial_amount: Vec<f64>,
     time: f64,
+    /// Mean concentration at each depot after the last step, ng/mL.
+    depot_conc: Vec<Vec<f64>>,
 }
 
 impl CpuReference {
@@ -134,6 +136,7 @@ impl CpuReference {
             ledger: vec![SpeciesLedger::default(); ns],
             initial_amount: vec![0.0; ns],
             time: 0.0,
+            depot_conc: Vec::new(),
         };
         me.rebuild_rates();
         me.enforce_blood();
@@ -338,8 +341,53 @@ impl CpuReference {
                 };
                 self.stage(j, reactions);
             }
+            self.update_depots();
             self.time += self.plan.dt;
         }
+    }
+
+    /// The autocrine step, as `depot_sample.wgsl` and `depot_update.wgsl` do it: each depot's
+    /// weighted mean concentration, then its cells `N ← N exp(−k_death (1 − f) dt)`.
+    fn update_depots(&mut self) {
+        if self.problem.depots.is_empty() {
+            return;
+        }
+        let n = self.problem.grid.voxel_count();
+        let ns = self.problem.n_species();
+        let dt = self.plan.dt;
+        let conc: Vec<Vec<f64>> = self
+            .problem
+            .depots
+            .iter()
+            .map(|d| {
+                (0..ns)
+                    .map(|s| d.voxels.iter().map(|&(v, w)| w * self.cur[s * n + v]).sum())
+                    .collect()
+            })
+            .collect();
+        for (d, c) in self.problem.depots.iter_mut().zip(&conc) {
+            let f = self.problem.autocrine.protection(c);
+            d.cells *= (-d.k_death * (1.0 - f) * dt).exp();
+        }
+        self.depot_conc = conc;
+        self.rebuild_rates();
+    }
+
+    /// Cells in each depot now.
+    pub fn depot_cells(&self) -> Vec<f64> {
+        self.problem.depots.iter().map(|d| d.cells).collect()
+    }
+
+    /// Mean concentration at each depot after the last step, ng/mL (`[depot][species]`).
+    pub fn depot_concentrations(&self) -> &[Vec<f64>] {
+        &self.depot_conc
+    }
+
+    /// Replaces the autocrine parameters.
+    pub fn set_autocrine(&mut self, a: &crate::sim::Autocrine) -> Result<()> {
+        self.problem.validate_autocrine(a)?;
+        self.problem.autocrine = a.clone();
+        Ok(())
     }
 
     /// Sets the plasma concentration of every species (ng/mL); blood voxels follow.

@@ -10,6 +10,6 @@ pub mod simulation;
 pub use cpu_reference::CpuReference;
 pub use grid::Grid;
 pub use ledger::{Ledger, SpeciesLedger};
-pub use problem::{DepotSource, Problem, SourceEntry, SourceMap, Terms};
+pub use problem::{Autocrine, DepotSource, Problem, SourceEntry, SourceMap, Terms};
 pub use scheme::StagePlan;
 pub use simulation::{bytes_per_voxel, LayoutOptions, Simulation};

@@ -108,6 +108,55 @@ pub struct DepotSource {
     pub cells: f64,
     /// Secretion per cell of each species, ng/cell/s, before the environment fold change.
     pub secretion: Vec<f64>,
+    /// Death rate of its cells without protection, 1/s (ln 2 / 3 d in the heart); 0 keeps
+    /// the cell count constant.
+    pub k_death: f64,
+}
+
+/// The autocrine axis (MODEL.md §3): a depot's own factors, read at the depot, protect its
+/// cells: `dN/dt = −k_death (1 − a_max Σ_s w_s c_s^n/(K^n + c_s^n)) N`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autocrine {
+    /// Feedback on; off means `f = 0` (cells die at `k_death`).
+    pub enabled: bool,
+    /// Largest protection a_max, 0..1.
+    pub a_max: f64,
+    /// Half-protection concentration K_auto, ng/mL.
+    pub k_half: f64,
+    /// Hill exponent n.
+    pub hill: f64,
+    /// Weight w_s of each species.
+    pub weights: Vec<f64>,
+}
+
+impl Autocrine {
+    /// No feedback.
+    pub fn off(n_species: usize) -> Autocrine {
+        Autocrine {
+            enabled: false,
+            a_max: 0.5,
+            k_half: 1.0,
+            hill: 1.0,
+            weights: vec![0.0; n_species],
+        }
+    }
+
+    /// Protection `f` (0..a_max) at depot concentrations `c` (ng/mL per species).
+    pub fn protection(&self, c: &[f64]) -> f64 {
+        if !self.enabled {
+            return 0.0;
+        }
+        let kn = self.k_half.powf(self.hill);
+        let sum: f64 = c
+            .iter()
+            .zip(&self.weights)
+            .map(|(&c, &w)| {
+                let cn = c.max(0.0).powf(self.hill);
+                w * cn / (kn + cn)
+            })
+            .sum();
+        self.a_max * sum
+    }
 }
 
 /// One contribution to a source voxel: a depot (0 = the fixed source map, whose scale is
@@ -133,6 +182,8 @@ pub struct Problem {
     pub sources: SourceMap,
     /// Depots of secreting cells in the grid; their cell counts scale their sources.
     pub depots: Vec<DepotSource>,
+    /// Survival feedback of the depots' cells.
+    pub autocrine: Autocrine,
     /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
     pub initial: Vec<f32>,
 }
@@ -151,6 +202,7 @@ impl Problem {
             plasma: vec![0.0; s],
             sources: SourceMap::new(s),
             depots: Vec::new(),
+            autocrine: Autocrine::off(s),
             initial: vec![0.0; n],
         }
     }
@@ -209,6 +261,28 @@ impl Problem {
         }
         self.validate_sources(&self.sources)?;
         self.validate_depots(&self.depots)?;
+        self.validate_autocrine(&self.autocrine)?;
+        Ok(())
+    }
+
+    /// Checks the autocrine parameters.
+    pub fn validate_autocrine(&self, a: &Autocrine) -> Result<()> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        if !(0.0..=1.0).contains(&a.a_max) {
+            return bad(format!("autocrine a_max {}: expected 0..1", a.a_max));
+        }
+        if !(a.k_half > 0.0 && a.k_half.is_finite()) {
+            return bad(format!("autocrine K {}: expected > 0 ng/mL", a.k_half));
+        }
+        if !(a.hill > 0.0 && a.hill.is_finite()) {
+            return bad(format!("autocrine Hill exponent {}: expected > 0", a.hill));
+        }
+        if a.weights.len() != self.n_species() || a.weights.iter().any(|w| !(*w >= 0.0)) {
+            return bad(format!(
+                "autocrine weights: expected one weight ≥ 0 per species ({})",
+                self.n_species()
+            ));
+        }
         Ok(())
     }
 
@@ -240,6 +314,12 @@ impl Problem {
             }
             if !(d.cells >= 0.0 && d.cells.is_finite()) {
                 return bad(format!("depot '{}' has {} cells", d.name, d.cells));
+            }
+            if !(d.k_death >= 0.0 && d.k_death.is_finite()) {
+                return bad(format!(
+                    "depot '{}': death rate {} 1/s, expected ≥ 0",
+                    d.name, d.k_death
+                ));
             }
             if d.secretion.len() != self.n_species()
                 || d.secretion.iter().any(|r| !(*r >= 0.0 && r.is_finite()))

@@ -13,7 +13,8 @@ use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
+    consts, packs, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo,
+    SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
 use crate::model::TissueLabel;
@@ -88,6 +89,20 @@ pub struct Simulation {
     steps: u64,
     gpu_bytes: u64,
     source_voxels: Vec<usize>,
+    depot_kernels: DepotKernels,
+}
+
+/// The autocrine kernels (`depot_sample.wgsl`, `depot_update.wgsl`) and what they bind; the
+/// bind groups exist only while there are depots.
+struct DepotKernels {
+    sample: wgpu::ComputePipeline,
+    update: wgpu::ComputePipeline,
+    /// Per slab: [reads fields[0], reads fields[1]].
+    sample_groups: Vec<[wgpu::BindGroup; 2]>,
+    update_group: Option<wgpu::BindGroup>,
+    info_buf: Option<wgpu::Buffer>,
+    /// Mean concentration at each depot (per depot and pack), ng/mL.
+    conc_buf: Option<wgpu::Buffer>,
 }
 
 fn storage(ro: bool, binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -324,6 +339,9 @@ impl Simulation {
             &reduce_pl,
         );
 
+        let depot_sample = pipeline_auto(&device, &module("depot_sample.wgsl")?, "depot_sample");
+        let depot_update = pipeline_auto(&device, &module("depot_update.wgsl")?, "depot_update");
+
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
         let mut buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
@@ -532,9 +550,18 @@ impl Simulation {
             steps: 0,
             gpu_bytes,
             source_voxels: Vec::new(),
+            depot_kernels: DepotKernels {
+                sample: depot_sample,
+                update: depot_update,
+                sample_groups: Vec::new(),
+                update_group: None,
+                info_buf: None,
+                conc_buf: None,
+            },
         };
         sim.upload_parameters();
         sim.upload_voxels()?;
+        sim.build_depot_kernels();
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
         sim.queue
@@ -684,7 +711,10 @@ impl Simulation {
     pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
         self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
-        self.write_compartments();
+        // Plasma only: the depots' cell counts live on the GPU.
+        let v = padded(plasma);
+        self.queue
+            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
         Ok(())
     }
 
@@ -694,7 +724,205 @@ impl Simulation {
         self.problem.depots = depots.to_vec();
         self.upload_voxels()?;
         self.write_compartments();
+        self.build_depot_kernels();
         Ok(())
+    }
+
+    /// Replaces the autocrine parameters; takes effect at the next step.
+    pub fn set_autocrine(&mut self, autocrine: &crate::sim::Autocrine) -> Result<()> {
+        self.problem.validate_autocrine(autocrine)?;
+        self.problem.autocrine = autocrine.clone();
+        self.build_depot_kernels();
+        Ok(())
+    }
+
+    /// Builds the autocrine kernels' buffers and bind groups for the current depots.
+    fn build_depot_kernels(&mut self) {
+        let k = &mut self.depot_kernels;
+        k.sample_groups.clear();
+        k.update_group = None;
+        k.info_buf = None;
+        k.conc_buf = None;
+        let nd = self.problem.depots.len();
+        if nd == 0 {
+            return;
+        }
+        let np = packs(self.n_species);
+        let [nx, ny, _] = self.dims;
+        let plane = nx * ny;
+        let st = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
+        let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
+            let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (data.len() as u64).max(16).next_multiple_of(16),
+                usage,
+                mapped_at_creation: false,
+            });
+            self.queue.write_buffer(&b, 0, data);
+            b
+        };
+        // Per (slab, depot): the depot's voxels in that slab, as slab-local indices.
+        let mut ranges: Vec<[u32; 2]> = Vec::new();
+        let mut voxels: Vec<u32> = Vec::new();
+        let mut weights: Vec<f32> = Vec::new();
+        for slab in &self.slabs {
+            for d in &self.problem.depots {
+                let start = voxels.len() as u32;
+                for &(v, w) in &d.voxels {
+                    let z = v / plane;
+                    if z >= slab.z0 && z < slab.z0 + slab.nz {
+                        let p = z - slab.z0 + 1;
+                        voxels.push((p * plane + v % plane) as u32);
+                        weights.push(w as f32);
+                    }
+                }
+                ranges.push([start, voxels.len() as u32 - start]);
+            }
+        }
+        let ranges_buf = make(
+            "Simulation::depot_ranges",
+            bytemuck::cast_slice(&ranges),
+            st,
+        );
+        let voxels_buf = make(
+            "Simulation::depot_voxels",
+            bytemuck::cast_slice(&voxels),
+            st,
+        );
+        let weights_buf = make(
+            "Simulation::depot_weights",
+            bytemuck::cast_slice(&weights),
+            st,
+        );
+        let partial_buf = make(
+            "Simulation::depot_partials",
+            &vec![0u8; self.slabs.len() * nd * np * 16],
+            st,
+        );
+        let params: Vec<[f32; 4]> = self
+            .problem
+            .depots
+            .iter()
+            .map(|d| [d.k_death as f32, 0.0, 0.0, 0.0])
+            .collect();
+        let params_buf = make(
+            "Simulation::depot_params",
+            bytemuck::cast_slice(&params),
+            st,
+        );
+        let aw = padded(&self.problem.autocrine.weights);
+        let weights_auto = make(
+            "Simulation::autocrine_weights",
+            bytemuck::cast_slice(&aw),
+            st,
+        );
+        let conc_buf = make("Simulation::depot_conc", &vec![0u8; nd * np * 16], st);
+        let info_buf = make(
+            "Simulation::depot_info",
+            bytemuck::bytes_of(&DepotInfo::default()),
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let sample_layout = k.sample.get_bind_group_layout(0);
+        for (si, slab) in self.slabs.iter().enumerate() {
+            let sinfo = DepotSlabInfo {
+                nx: nx as u32,
+                ny: ny as u32,
+                n_packs: np as u32,
+                slab: si as u32,
+                n_depots: nd as u32,
+                ..Default::default()
+            };
+            let sinfo_buf = make(
+                "Simulation::depot_slab_info",
+                bytemuck::bytes_of(&sinfo),
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            );
+            let group = |which: usize| {
+                self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("Simulation::depot_sample"),
+                    layout: &sample_layout,
+                    entries: &[
+                        entry(0, &slab.fields[which]),
+                        entry(1, &ranges_buf),
+                        entry(2, &voxels_buf),
+                        entry(3, &weights_buf),
+                        entry(4, &partial_buf),
+                        entry(5, &sinfo_buf),
+                    ],
+                })
+            };
+            k.sample_groups.push([group(0), group(1)]);
+        }
+        k.update_group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::depot_update"),
+            layout: &k.update.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &partial_buf),
+                entry(1, &self.plasma_buf),
+                entry(2, &params_buf),
+                entry(3, &weights_auto),
+                entry(4, &conc_buf),
+                entry(5, &info_buf),
+            ],
+        }));
+        k.info_buf = Some(info_buf);
+        k.conc_buf = Some(conc_buf);
+        self.write_depot_info();
+    }
+
+    fn write_depot_info(&mut self) {
+        let a = &self.problem.autocrine;
+        let info = DepotInfo {
+            n_depots: self.problem.depots.len() as u32,
+            n_packs: packs(self.n_species) as u32,
+            n_slabs: self.slabs.len() as u32,
+            enabled: a.enabled as u32,
+            a_max: a.a_max as f32,
+            k_half: a.k_half as f32,
+            hill: a.hill as f32,
+            dt: self.plan.dt as f32,
+        };
+        if let Some(b) = &self.depot_kernels.info_buf {
+            self.queue.write_buffer(b, 0, bytemuck::bytes_of(&info));
+        }
+    }
+
+    /// Cells in each depot now (reads the GPU; not for the per-step loop).
+    pub fn depot_cells(&self) -> Result<Vec<f64>> {
+        let np = packs(self.n_species);
+        let nd = self.problem.depots.len();
+        if nd == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &self.plasma_buf,
+            0,
+            compartments_bytes(np, nd),
+        )?;
+        let v: &[f32] = bytemuck::cast_slice(&bytes);
+        Ok((0..nd).map(|d| v[np * PACK + d + 1] as f64).collect())
+    }
+
+    /// Mean concentration at each depot after the last step, ng/mL (`[depot][species]`).
+    pub fn depot_concentrations(&self) -> Result<Vec<Vec<f64>>> {
+        let np = packs(self.n_species);
+        let Some(buf) = &self.depot_kernels.conc_buf else {
+            return Ok(Vec::new());
+        };
+        let nd = self.problem.depots.len();
+        let bytes = read_buffer(&self.device, &self.queue, buf, 0, (nd * np * 16) as u64)?;
+        let v: &[f32] = bytemuck::cast_slice(&bytes);
+        Ok((0..nd)
+            .map(|d| {
+                (0..self.n_species)
+                    .map(|s| v[d * np * PACK + s] as f64)
+                    .collect()
+            })
+            .collect())
     }
 
     /// Sets every depot's cell count (cells); takes effect at the next step.
@@ -720,6 +948,7 @@ impl Simulation {
         Problem::validate_dt(dt)?;
         self.problem.dt = dt;
         self.plan = self.problem.plan();
+        self.write_depot_info();
         self.write_stages()
     }
 
@@ -891,8 +1120,30 @@ impl Simulation {
                 self.exchange_ghosts(enc, self.cur);
             }
         }
+        self.encode_depots(enc);
         self.time += self.plan.dt;
         self.steps += 1;
+    }
+
+    /// The autocrine step: sample every depot's concentration, then update its cells.
+    fn encode_depots(&self, enc: &mut wgpu::CommandEncoder) {
+        let k = &self.depot_kernels;
+        let Some(update_group) = &k.update_group else {
+            return;
+        };
+        let nd = self.problem.depots.len() as u32;
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("Simulation::depots"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&k.sample);
+        for groups in &k.sample_groups {
+            pass.set_bind_group(0, &groups[self.cur], &[]);
+            pass.dispatch_workgroups(nd, packs(self.n_species) as u32, 1);
+        }
+        pass.set_pipeline(&k.update);
+        pass.set_bind_group(0, update_group, &[]);
+        pass.dispatch_workgroups(nd.div_ceil(64), 1, 1);
     }
 
     /// Advances `steps` time steps. Nothing is read back; work is submitted in batches. Within
@@ -1121,6 +1372,24 @@ fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
 }
 
 /// Per-species values as f32 padded to whole packs of four.
+fn pipeline_auto(
+    device: &wgpu::Device,
+    m: &wgpu::ShaderModule,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(entry),
+        layout: None,
+        module: m,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants: &[],
+            zero_initialize_workgroup_memory: false,
+        },
+        cache: None,
+    })
+}
+
 /// Bytes of the compartments buffer: plasma packs, then the scales of the fixed source map
 /// and `depots` depots, four per vec4.
 fn compartments_bytes(n_packs: usize, depots: usize) -> u64 {
