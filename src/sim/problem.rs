@@ -277,7 +277,11 @@ impl Problem {
         if !(a.hill > 0.0 && a.hill.is_finite()) {
             return bad(format!("autocrine Hill exponent {}: expected > 0", a.hill));
         }
-        if a.weights.len() != self.n_species() || a.weights.iter().any(|w| !(*w >= 0.0)) {
+        if a.weights.len() != self.n_species()
+            || a.weights
+                .iter()
+                .any(|w| w.is_nan() || *w < 0.0 || w.is_infinite())
+        {
             return bad(format!(
                 "autocrine weights: expected one weight ≥ 0 per species ({})",
                 self.n_species()
