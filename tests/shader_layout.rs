@@ -6,8 +6,8 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo,
-    SpeciesPack, StageParams,
+    self, consts, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
+    SlabInfo, SpeciesPack, StageParams,
 };
 use secretome::gpu::shaders;
 
@@ -36,6 +36,13 @@ fn rust_layouts() -> Vec<Layout> {
                 _pad0,
                 _pad1,
                 _pad2
+            ),
+        ),
+        (
+            "PlasmaInfo",
+            fields!(
+                PlasmaInfo, n_packs, n_remote, autocrine, _pad0, dt, volume_ml, a_max, k_half,
+                hill, _pad1, _pad2, _pad3
             ),
         ),
         (

@@ -132,6 +132,28 @@ pub struct DepotInfo {
     pub dt: f32,
 }
 
+/// Plasma compartment parameters (twin of WGSL `PlasmaInfo`, plasma_update.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct PlasmaInfo {
+    pub n_packs: u32,
+    pub n_remote: u32,
+    /// 1: remote depots' cells read their own factors.
+    pub autocrine: u32,
+    pub _pad0: u32,
+    /// Time step, s.
+    pub dt: f32,
+    /// Plasma volume, mL.
+    pub volume_ml: f32,
+    pub a_max: f32,
+    /// K_auto, ng/mL.
+    pub k_half: f32,
+    pub hill: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+    pub _pad3: f32,
+}
+
 /// Constants mirrored from `common.wgsl` (checked by `tests/shader_layout.rs`).
 pub mod consts {
     pub const TERM_DIFFUSION: u32 = 1;
@@ -170,5 +192,6 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("ReduceInfo", std::mem::size_of::<ReduceInfo>()),
         ("DepotSlabInfo", std::mem::size_of::<DepotSlabInfo>()),
         ("DepotInfo", std::mem::size_of::<DepotInfo>()),
+        ("PlasmaInfo", std::mem::size_of::<PlasmaInfo>()),
     ]
 }

@@ -6,7 +6,7 @@
 
 use crate::error::{Result, SimError};
 use crate::model::{LabelKind, TissueLabel};
-use crate::sim::ledger::{Ledger, SpeciesLedger};
+use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::problem::{Problem, SourceMap, Terms};
 use crate::sim::scheme::StagePlan;
 
@@ -93,6 +93,12 @@ pub struct CpuReference {
     time: f64,
     /// Mean concentration at each depot after the last step, ng/mL.
     depot_conc: Vec<Vec<f64>>,
+    /// Plasma ledger per species (empty until the first dynamic plasma step).
+    plasma: Vec<PlasmaLedger>,
+    /// Remote depots: cells and amount at the site per species, ng.
+    remote: Vec<(f64, Vec<f64>)>,
+    /// Heart → plasma exchange total at the last plasma step, ng per species.
+    prev_exchange: Vec<f64>,
 }
 
 impl CpuReference {
@@ -137,6 +143,9 @@ impl CpuReference {
             initial_amount: vec![0.0; ns],
             time: 0.0,
             depot_conc: Vec::new(),
+            plasma: Vec::new(),
+            remote: Vec::new(),
+            prev_exchange: Vec::new(),
         };
         me.rebuild_rates();
         me.enforce_blood();
@@ -342,6 +351,7 @@ impl CpuReference {
                 self.stage(j, reactions);
             }
             self.update_depots();
+            self.update_plasma();
             self.time += self.plan.dt;
         }
     }
@@ -371,6 +381,121 @@ impl CpuReference {
         }
         self.depot_conc = conc;
         self.rebuild_rates();
+    }
+
+    /// The plasma step, as `plasma_update.wgsl` does it (see there for the equations).
+    #[allow(clippy::needless_range_loop)] // several per-species arrays side by side
+    fn update_plasma(&mut self) {
+        if !self.problem.compartment.dynamic {
+            return;
+        }
+        let ns = self.problem.n_species();
+        let dt = self.plan.dt;
+        let phi = |x: f64| {
+            if x * dt < 1e-12 {
+                dt
+            } else {
+                (1.0 - (-x * dt).exp()) / x
+            }
+        };
+        let ledger = self.ledger();
+        let c = self.problem.compartment.clone();
+        if self.plasma.len() != ns {
+            self.plasma = vec![PlasmaLedger::default(); ns];
+            self.remote = c
+                .remote
+                .iter()
+                .map(|d| (d.cells, d.amount.clone()))
+                .collect();
+            self.prev_exchange = vec![0.0; ns];
+        }
+        let mut heart = vec![0.0; ns];
+        for s in 0..ns {
+            let total = ledger.species[s].net_exchange();
+            heart[s] = total - self.prev_exchange[s];
+            self.prev_exchange[s] = total;
+        }
+        let mut gain = vec![0.0; ns];
+        let mut absorbed = vec![0.0; ns];
+        let ke: Vec<f64> = self
+            .problem
+            .species
+            .species
+            .iter()
+            .map(|sp| sp.plasma_clearance_rate())
+            .collect();
+        for (d, (cells, amount)) in c.remote.iter().zip(self.remote.iter_mut()) {
+            let mut local = vec![0.0; ns];
+            for s in 0..ns {
+                let a0 = amount[s];
+                let r = *cells * d.secretion[s];
+                let a = d.k_abs + d.k_local[s];
+                let (a1, integral, conv) = if a > 0.0 {
+                    let pa = phi(a);
+                    let decay = (-a * dt).exp();
+                    let a_inf = r / a;
+                    let g = ke[s] - a;
+                    let tail = if (g * dt).abs() < 1e-4 {
+                        dt * decay
+                    } else {
+                        (decay - (-ke[s] * dt).exp()) / g
+                    };
+                    (
+                        a0 * decay + r * pa,
+                        a0 * pa + (r * dt - r * pa) / a,
+                        a_inf * phi(ke[s]) + (a0 - a_inf) * tail,
+                    )
+                } else {
+                    (a0 + r * dt, a0 * dt + 0.5 * r * dt * dt, 0.0)
+                };
+                let taken = d.bioavailability * d.k_abs * integral;
+                gain[s] += d.bioavailability * d.k_abs * conv;
+                absorbed[s] += taken;
+                amount[s] = a1;
+                self.plasma[s].remote_secreted += r * dt;
+                self.plasma[s].remote_lost += (a0 + r * dt - a1) - taken;
+                local[s] = a1 / d.volume_ml;
+            }
+            let f = self.problem.autocrine.protection(&local);
+            *cells *= (-d.k_death * (1.0 - f) * dt).exp();
+        }
+        let v = c.volume_ml;
+        let mut plasma = self.problem.plasma.clone();
+        for s in 0..ns {
+            let c0 = plasma[s];
+            let c1 =
+                (c0 * (-ke[s] * dt).exp() + (heart[s] / dt * phi(ke[s]) + gain[s]) / v).max(0.0);
+            plasma[s] = c1;
+            let p = &mut self.plasma[s];
+            p.cleared += v * c0 + heart[s] + absorbed[s] - v * c1;
+            p.absorbed += absorbed[s];
+            p.concentration = c1;
+            p.in_plasma = v * c1;
+            p.at_remote_sites = self.remote.iter().map(|r| r.1[s]).sum();
+        }
+        self.problem.plasma = plasma;
+        self.enforce_blood();
+    }
+
+    /// Plasma and remote sites per species, and the remote depots' cells.
+    pub fn plasma_state(&self) -> (Vec<PlasmaLedger>, Vec<f64>) {
+        let ns = self.problem.n_species();
+        let c = &self.problem.compartment;
+        if self.plasma.len() != ns {
+            let out = (0..ns)
+                .map(|s| PlasmaLedger {
+                    concentration: self.problem.plasma[s],
+                    in_plasma: self.problem.plasma[s] * c.volume_ml,
+                    at_remote_sites: c.remote.iter().map(|d| d.amount[s]).sum(),
+                    ..Default::default()
+                })
+                .collect();
+            return (out, c.remote.iter().map(|d| d.cells).collect());
+        }
+        (
+            self.plasma.clone(),
+            self.remote.iter().map(|r| r.0).collect(),
+        )
     }
 
     /// Cells in each depot now.

@@ -51,3 +51,35 @@ impl SpeciesLedger {
 pub struct Ledger {
     pub species: Vec<SpeciesLedger>,
 }
+
+/// The plasma side of one species' ledger (MODEL.md §4), ng; cumulative since the start.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PlasmaLedger {
+    /// Plasma concentration now, ng/mL.
+    pub concentration: f64,
+    /// Present in plasma now (V·C).
+    pub in_plasma: f64,
+    /// Present at the remote depots' sites now.
+    pub at_remote_sites: f64,
+    /// Cleared from plasma.
+    pub cleared: f64,
+    /// Absorbed from remote sites into plasma.
+    pub absorbed: f64,
+    /// Secreted by remote depots' cells.
+    pub remote_secreted: f64,
+    /// Lost at remote sites (local degradation, and what absorption did not bring to plasma).
+    pub remote_lost: f64,
+}
+
+/// Whole-body balance of one species, relative to the largest amount involved: heart tissue,
+/// plasma and remote sites together, `initial + secreted − removed − now`.
+pub fn body_closure(heart: &SpeciesLedger, plasma: &PlasmaLedger, initial_total: f64) -> f64 {
+    let now = heart.in_tissue + plasma.in_plasma + plasma.at_remote_sites;
+    let gained = heart.secreted + plasma.remote_secreted;
+    let removed = heart.degraded + heart.taken_up + plasma.cleared + plasma.remote_lost;
+    let residual = initial_total + gained - removed - now;
+    let scale = [initial_total, gained, removed, now]
+        .into_iter()
+        .fold(f64::MIN_POSITIVE, f64::max);
+    residual / scale
+}

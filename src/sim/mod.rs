@@ -9,7 +9,9 @@ pub mod simulation;
 
 pub use cpu_reference::CpuReference;
 pub use grid::Grid;
-pub use ledger::{Ledger, SpeciesLedger};
-pub use problem::{Autocrine, DepotSource, Problem, SourceEntry, SourceMap, Terms};
+pub use ledger::{body_closure, Ledger, PlasmaLedger, SpeciesLedger};
+pub use problem::{
+    Autocrine, DepotSource, PlasmaCompartment, Problem, RemoteDepot, SourceEntry, SourceMap, Terms,
+};
 pub use scheme::StagePlan;
 pub use simulation::{bytes_per_voxel, LayoutOptions, Simulation};

@@ -113,6 +113,51 @@ pub struct DepotSource {
     pub k_death: f64,
 }
 
+/// A depot outside the heart (MODEL.md §4): lung-trapped cells after intravenous infusion, a
+/// depot in skeletal muscle or under the skin, or a cell-free dose there. Its factors
+/// accumulate at the site and are absorbed into plasma.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemoteDepot {
+    pub name: String,
+    /// Cells at the start, cells.
+    pub cells: f64,
+    /// Secretion per cell of each species, ng/cell/s.
+    pub secretion: Vec<f64>,
+    /// Death rate of its cells without protection, 1/s.
+    pub k_death: f64,
+    /// Absorption rate into plasma, 1/s.
+    pub k_abs: f64,
+    /// Fraction of what is absorbed that reaches plasma (bioavailability), 0..1.
+    pub bioavailability: f64,
+    /// Local degradation rate of each species at the site, 1/s.
+    pub k_local: Vec<f64>,
+    /// Distribution volume at the site, mL (sets the local concentration the cells read).
+    pub volume_ml: f64,
+    /// Amount of each species at the site at the start, ng (a cell-free dose).
+    pub amount: Vec<f64>,
+}
+
+/// The plasma compartment (MODEL.md §4). When `dynamic`, plasma follows
+/// `V dC/dt = J_heart + Σ F k_abs A_d − k_e V C` on the GPU each step; otherwise it stays at
+/// the values set by `set_plasma`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlasmaCompartment {
+    pub dynamic: bool,
+    /// Plasma volume, mL.
+    pub volume_ml: f64,
+    pub remote: Vec<RemoteDepot>,
+}
+
+impl Default for PlasmaCompartment {
+    fn default() -> Self {
+        PlasmaCompartment {
+            dynamic: false,
+            volume_ml: 3000.0,
+            remote: Vec::new(),
+        }
+    }
+}
+
 /// The autocrine axis (MODEL.md §3): a depot's own factors, read at the depot, protect its
 /// cells: `dN/dt = −k_death (1 − a_max Σ_s w_s c_s^n/(K^n + c_s^n)) N`.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +229,8 @@ pub struct Problem {
     pub depots: Vec<DepotSource>,
     /// Survival feedback of the depots' cells.
     pub autocrine: Autocrine,
+    /// Plasma and the remote depots feeding it.
+    pub compartment: PlasmaCompartment,
     /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
     pub initial: Vec<f32>,
 }
@@ -203,6 +250,7 @@ impl Problem {
             sources: SourceMap::new(s),
             depots: Vec::new(),
             autocrine: Autocrine::off(s),
+            compartment: PlasmaCompartment::default(),
             initial: vec![0.0; n],
         }
     }
@@ -262,6 +310,44 @@ impl Problem {
         self.validate_sources(&self.sources)?;
         self.validate_depots(&self.depots)?;
         self.validate_autocrine(&self.autocrine)?;
+        self.validate_compartment(&self.compartment)?;
+        Ok(())
+    }
+
+    /// Checks the plasma compartment and its remote depots.
+    pub fn validate_compartment(&self, c: &PlasmaCompartment) -> Result<()> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        if !(c.volume_ml > 0.0 && c.volume_ml.is_finite()) {
+            return bad(format!("plasma volume {} mL: expected > 0", c.volume_ml));
+        }
+        if c.dynamic && self.n_species() > 32 {
+            return bad(format!(
+                "{} species: the plasma kernel handles at most 32",
+                self.n_species()
+            ));
+        }
+        let ns = self.n_species();
+        let nonneg = |v: &f64| *v >= 0.0 && v.is_finite();
+        for d in &c.remote {
+            let ok = nonneg(&d.cells)
+                && nonneg(&d.k_death)
+                && nonneg(&d.k_abs)
+                && (0.0..=1.0).contains(&d.bioavailability)
+                && d.volume_ml > 0.0
+                && d.volume_ml.is_finite()
+                && d.secretion.len() == ns
+                && d.k_local.len() == ns
+                && d.amount.len() == ns
+                && d.secretion.iter().all(nonneg)
+                && d.k_local.iter().all(nonneg)
+                && d.amount.iter().all(nonneg);
+            if !ok {
+                return bad(format!(
+                    "remote depot '{}': expected cells, rates and amounts ≥ 0 (one per species), bioavailability 0..1 and a site volume > 0",
+                    d.name
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -13,12 +13,12 @@ use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, ReduceInfo, SlabInfo,
-    SpeciesPack, StageParams, PACK,
+    consts, packs, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
+    SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
 use crate::model::TissueLabel;
-use crate::sim::ledger::{Ledger, SpeciesLedger};
+use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::problem::{DepotSource, Problem, SourceMap};
 use crate::sim::scheme::StagePlan;
 
@@ -90,6 +90,17 @@ pub struct Simulation {
     gpu_bytes: u64,
     source_voxels: Vec<usize>,
     depot_kernels: DepotKernels,
+    plasma_kernel: PlasmaKernel,
+}
+
+/// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
+/// plasma is dynamic.
+struct PlasmaKernel {
+    pipeline: wgpu::ComputePipeline,
+    group: Option<wgpu::BindGroup>,
+    remote_buf: Option<wgpu::Buffer>,
+    state_buf: Option<wgpu::Buffer>,
+    info_buf: Option<wgpu::Buffer>,
 }
 
 /// The autocrine kernels (`depot_sample.wgsl`, `depot_update.wgsl`) and what they bind; the
@@ -341,6 +352,7 @@ impl Simulation {
 
         let depot_sample = pipeline_auto(&device, &module("depot_sample.wgsl")?, "depot_sample");
         let depot_update = pipeline_auto(&device, &module("depot_update.wgsl")?, "depot_update");
+        let plasma_update = pipeline_auto(&device, &module("plasma_update.wgsl")?, "plasma_update");
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
@@ -558,10 +570,18 @@ impl Simulation {
                 info_buf: None,
                 conc_buf: None,
             },
+            plasma_kernel: PlasmaKernel {
+                pipeline: plasma_update,
+                group: None,
+                remote_buf: None,
+                state_buf: None,
+                info_buf: None,
+            },
         };
         sim.upload_parameters();
         sim.upload_voxels()?;
         sim.build_depot_kernels();
+        sim.build_plasma_kernel()?;
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
         sim.queue
@@ -889,6 +909,194 @@ impl Simulation {
         }
     }
 
+    /// Replaces the plasma compartment (volume, remote depots, dynamic or fixed); the remote
+    /// sites and the plasma ledger start afresh.
+    pub fn set_compartment(&mut self, c: &crate::sim::PlasmaCompartment) -> Result<()> {
+        self.problem.validate_compartment(c)?;
+        self.problem.compartment = c.clone();
+        self.build_plasma_kernel()
+    }
+
+    fn build_plasma_kernel(&mut self) -> Result<()> {
+        self.plasma_kernel.group = None;
+        self.plasma_kernel.remote_buf = None;
+        self.plasma_kernel.state_buf = None;
+        self.plasma_kernel.info_buf = None;
+        if !self.problem.compartment.dynamic {
+            return Ok(());
+        }
+        // The plasma counts only exchange from now on: start from the ledger's totals.
+        let start = self.ledger()?;
+        let pk = &mut self.plasma_kernel;
+        let c = &self.problem.compartment;
+        let np = packs(self.n_species);
+        let st = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
+        let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
+            let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (data.len() as u64).max(16).next_multiple_of(16),
+                usage,
+                mapped_at_creation: false,
+            });
+            self.queue.write_buffer(&b, 0, data);
+            b
+        };
+        let mut remote: Vec<f32> = Vec::new();
+        for d in &c.remote {
+            remote.extend([
+                d.cells as f32,
+                d.k_death as f32,
+                d.k_abs as f32,
+                d.bioavailability as f32,
+            ]);
+            remote.extend([d.volume_ml as f32, 0.0, 0.0, 0.0]);
+            let (a, sg, kl) = (padded(&d.amount), padded(&d.secretion), padded(&d.k_local));
+            for k in 0..np {
+                remote.extend_from_slice(&a[k * PACK..(k + 1) * PACK]);
+                remote.extend_from_slice(&sg[k * PACK..(k + 1) * PACK]);
+                remote.extend_from_slice(&kl[k * PACK..(k + 1) * PACK]);
+            }
+        }
+        let ke: Vec<f64> = self
+            .problem
+            .species
+            .species
+            .iter()
+            .map(|s| s.plasma_clearance_rate())
+            .collect();
+        let (ke, w) = (padded(&ke), padded(&self.problem.autocrine.weights));
+        let mut kin: Vec<f32> = Vec::new();
+        for k in 0..np {
+            kin.extend_from_slice(&ke[k * PACK..(k + 1) * PACK]);
+            kin.extend_from_slice(&w[k * PACK..(k + 1) * PACK]);
+        }
+        let a = &self.problem.autocrine;
+        let info = PlasmaInfo {
+            n_packs: np as u32,
+            n_remote: c.remote.len() as u32,
+            autocrine: a.enabled as u32,
+            dt: self.plan.dt as f32,
+            volume_ml: c.volume_ml as f32,
+            a_max: a.a_max as f32,
+            k_half: a.k_half as f32,
+            hill: a.hill as f32,
+            ..Default::default()
+        };
+        let remote_buf = make(
+            "Simulation::remote_depots",
+            bytemuck::cast_slice(&remote),
+            st,
+        );
+        let mut state = vec![0f32; np * 9 * PACK];
+        for (sp, l) in start.species.iter().enumerate() {
+            state[(sp / PACK) * 9 * PACK + sp % PACK] = l.net_exchange() as f32;
+        }
+        let state_buf = make("Simulation::plasma_state", bytemuck::cast_slice(&state), st);
+        let kin_buf = make(
+            "Simulation::plasma_kinetics",
+            bytemuck::cast_slice(&kin),
+            st,
+        );
+        let info_buf = make(
+            "Simulation::plasma_info",
+            bytemuck::bytes_of(&info),
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        pk.group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::plasma_update"),
+            layout: &pk.pipeline.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &self.totals_buf),
+                entry(1, &self.plasma_buf),
+                entry(2, &remote_buf),
+                entry(3, &state_buf),
+                entry(4, &kin_buf),
+                entry(5, &info_buf),
+            ],
+        }));
+        pk.remote_buf = Some(remote_buf);
+        pk.state_buf = Some(state_buf);
+        pk.info_buf = Some(info_buf);
+        Ok(())
+    }
+
+    /// Rewrites the plasma kernel's time step after `set_dt`.
+    fn write_plasma_dt(&mut self) {
+        if let Some(b) = &self.plasma_kernel.info_buf {
+            let offset = std::mem::offset_of!(PlasmaInfo, dt) as u64;
+            self.queue
+                .write_buffer(b, offset, bytemuck::bytes_of(&(self.plan.dt as f32)));
+        }
+    }
+
+    /// Plasma and remote sites per species, and the remote depots' cells (reads the GPU).
+    pub fn plasma_state(&self) -> Result<(Vec<PlasmaLedger>, Vec<f64>)> {
+        let np = packs(self.n_species);
+        let ns = self.n_species;
+        let c = &self.problem.compartment;
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &self.plasma_buf,
+            0,
+            (np * 16) as u64,
+        )?;
+        let plasma: Vec<f64> = bytemuck::cast_slice::<u8, f32>(&bytes)
+            .iter()
+            .map(|&v| v as f64)
+            .collect();
+        let mut out: Vec<PlasmaLedger> = (0..ns)
+            .map(|s| PlasmaLedger {
+                concentration: plasma[s],
+                in_plasma: plasma[s] * c.volume_ml,
+                ..Default::default()
+            })
+            .collect();
+        let (Some(rb), Some(sb)) = (
+            &self.plasma_kernel.remote_buf,
+            &self.plasma_kernel.state_buf,
+        ) else {
+            return Ok((out, Vec::new()));
+        };
+        let stride = 2 + 3 * np;
+        let rbytes = if c.remote.is_empty() {
+            Vec::new()
+        } else {
+            read_buffer(
+                &self.device,
+                &self.queue,
+                rb,
+                0,
+                (c.remote.len() * stride * 16) as u64,
+            )?
+        };
+        let r: Vec<f32> = bytemuck::pod_collect_to_vec(&rbytes);
+        let mut cells = Vec::new();
+        for d in 0..c.remote.len() {
+            let base = d * stride * PACK;
+            cells.push(r[base] as f64);
+            for (sp, o) in out.iter_mut().enumerate() {
+                let (k, lane) = (sp / PACK, sp % PACK);
+                o.at_remote_sites += r[base + (2 + 3 * k) * PACK + lane] as f64;
+            }
+        }
+        let sbytes = read_buffer(&self.device, &self.queue, sb, 0, (np * 9 * 16) as u64)?;
+        let st: &[f32] = bytemuck::cast_slice(&sbytes);
+        for (sp, o) in out.iter_mut().enumerate() {
+            let (k, lane) = (sp / PACK, sp % PACK);
+            let pair = |i: usize| {
+                st[(k * 9 + i) * PACK + lane] as f64 - st[(k * 9 + i + 1) * PACK + lane] as f64
+            };
+            o.cleared = pair(1);
+            o.absorbed = pair(3);
+            o.remote_secreted = pair(5);
+            o.remote_lost = pair(7);
+        }
+        Ok((out, cells))
+    }
+
     /// Cells in each depot now (reads the GPU; not for the per-step loop).
     pub fn depot_cells(&self) -> Result<Vec<f64>> {
         let np = packs(self.n_species);
@@ -949,6 +1157,7 @@ impl Simulation {
         self.problem.dt = dt;
         self.plan = self.problem.plan();
         self.write_depot_info();
+        self.write_plasma_dt();
         self.write_stages()
     }
 
@@ -1121,8 +1330,26 @@ impl Simulation {
             }
         }
         self.encode_depots(enc);
+        self.encode_plasma(enc);
         self.time += self.plan.dt;
         self.steps += 1;
+    }
+
+    /// The plasma step: total the ledger, then advance plasma and the remote depots.
+    fn encode_plasma(&self, enc: &mut wgpu::CommandEncoder) {
+        let Some(group) = &self.plasma_kernel.group else {
+            return;
+        };
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("Simulation::plasma"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&self.reduce);
+        pass.set_bind_group(0, &self.reduce_group, &[]);
+        pass.dispatch_workgroups(packs(self.n_species) as u32 * consts::LEDGER_TERMS, 1, 1);
+        pass.set_pipeline(&self.plasma_kernel.pipeline);
+        pass.set_bind_group(0, group, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
     }
 
     /// The autocrine step: sample every depot's concentration, then update its cells.

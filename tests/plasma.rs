@@ -1,0 +1,173 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+//! The plasma compartment and remote depots on the GPU (MODEL.md §4, §7): a plasma bolus
+//! decays with the plasma half-life, a subcutaneous dose follows the Bateman curve, the GPU
+//! agrees with the CPU twin, and heart + plasma + remote sites keep every nanogram.
+
+mod common;
+
+use common::gpu;
+use secretome::sim::{body_closure, PlasmaCompartment, RemoteDepot};
+use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, Terms, TissueLabel};
+
+const HOUR: f64 = 3600.0;
+
+/// A 12³ block of myocardium at 1 mm with a blood pool in its lowest plane, the default
+/// species, dynamic plasma.
+fn problem(terms: Terms) -> Problem {
+    let n = 12;
+    let mut grid = Grid::filled([n; 3], 1.0, TissueLabel::Myocardium);
+    for y in 0..n {
+        for x in 0..n {
+            let i = grid.index(x, y, 0);
+            grid.labels[i] = TissueLabel::BloodLv;
+        }
+    }
+    let table = SpeciesTable::default_table().unwrap();
+    let mut p = Problem::new(grid, table, 60.0);
+    p.terms = terms;
+    p.compartment = PlasmaCompartment {
+        dynamic: true,
+        volume_ml: 3000.0,
+        remote: Vec::new(),
+    };
+    p
+}
+
+fn remote(p: &Problem, cells: f64, amount: f64, k_abs: f64, f: f64) -> RemoteDepot {
+    let ns = p.n_species();
+    RemoteDepot {
+        name: "site".into(),
+        cells,
+        secretion: p
+            .species
+            .species
+            .iter()
+            .map(|s| s.secretion.value)
+            .collect(),
+        k_death: std::f64::consts::LN_2 / (24.0 * HOUR),
+        k_abs,
+        bioavailability: f,
+        k_local: vec![0.0; ns],
+        volume_ml: 10.0,
+        amount: vec![amount; ns],
+    }
+}
+
+/// Plasma alone: C(t) = C₀ 2^{−t/t½} for every species, within 1 % (GPU and CPU twin).
+#[test]
+fn plasma_bolus_decays_with_the_plasma_half_life() {
+    let mut p = problem(Terms::NONE);
+    p.plasma = vec![10.0; p.n_species()];
+    let mut sim = Simulation::new(gpu(), &p).unwrap();
+    let mut cpu = CpuReference::new(&p).unwrap();
+    for _ in 0..4 {
+        sim.step(30);
+        cpu.step(30);
+        let t = sim.time();
+        let (g, _) = sim.plasma_state().unwrap();
+        let (c, _) = cpu.plasma_state();
+        for (s, sp) in p.species.species.iter().enumerate() {
+            let exact = 10.0 * (-t * sp.plasma_clearance_rate()).exp();
+            for (who, v) in [("GPU", g[s].concentration), ("CPU", c[s].concentration)] {
+                assert!(
+                    (v - exact).abs() <= 0.01 * exact + 1e-12,
+                    "{who} {} at {t} s: {v} vs {exact}",
+                    sp.id
+                );
+            }
+        }
+    }
+}
+
+/// A subcutaneous dose A₀ absorbed at k_a with bioavailability F:
+/// C(t) = F A₀ k_a / (V (k_a − k_e)) (e^{−k_e t} − e^{−k_a t}), within 2 % of its peak.
+#[test]
+fn subcutaneous_dose_follows_the_bateman_curve() {
+    let mut p = problem(Terms::NONE);
+    let k_a = std::f64::consts::LN_2 / (3.0 * HOUR);
+    let (a0, f) = (1000.0, 0.6);
+    let site = remote(&p, 0.0, a0, k_a, f);
+    p.compartment.remote = vec![site];
+    let v = p.compartment.volume_ml;
+    let tsg6 = p.species.index_of("TSG6").unwrap();
+    let k_e = p.species.species[tsg6].plasma_clearance_rate();
+    let bateman = |t: f64| f * a0 * k_a / (v * (k_a - k_e)) * ((-k_e * t).exp() - (-k_a * t).exp());
+    let peak = (0..200)
+        .map(|i| bateman(i as f64 * 360.0))
+        .fold(0.0, f64::max);
+    let mut sim = Simulation::new(gpu(), &p).unwrap();
+    let mut cpu = CpuReference::new(&p).unwrap();
+    for _ in 0..12 {
+        sim.step(60);
+        cpu.step(60);
+        let t = sim.time();
+        let want = bateman(t);
+        let g = sim.plasma_state().unwrap().0[tsg6].concentration;
+        let c = cpu.plasma_state().0[tsg6].concentration;
+        assert!(
+            (c - want).abs() <= 1e-6 * peak,
+            "CPU at {} h: {c} vs {want}",
+            t / HOUR
+        );
+        assert!(
+            (g - want).abs() <= 0.02 * peak,
+            "GPU at {} h: {g} vs {want}",
+            t / HOUR
+        );
+    }
+}
+
+/// Lung-trapped cells feed plasma, plasma feeds the heart through its capillaries and blood
+/// pool; over a simulated week the whole body's ledger closes and the GPU follows the twin.
+#[test]
+fn endocrine_week_closes_the_books() {
+    let mut p = problem(Terms::ALL);
+    p.dt = 600.0;
+    let lungs = remote(&p, 5.5e7, 0.0, 1.0 / HOUR, 1.0);
+    p.compartment.remote = vec![lungs];
+    let mut sim = Simulation::new(gpu(), &p).unwrap();
+    let mut cpu = CpuReference::new(&p).unwrap();
+    let steps = 7 * 24 * 6; // a week at 600 s
+    sim.step(steps / 2);
+    cpu.step(steps / 2);
+    let tsg6 = p.species.index_of("TSG6").unwrap();
+    // Half-way: plasma TSG-6 has risen, and so has the heart's, with no source in the heart.
+    let (pg, cells) = sim.plasma_state().unwrap();
+    assert!(pg[tsg6].concentration > 0.0);
+    assert!(cells[0] < 5.5e7, "lung cells die");
+    let f = sim.read_fields().unwrap();
+    let n = p.grid.voxel_count();
+    let heart_tsg6: f64 = (0..n)
+        .filter(|&v| p.grid.labels[v].is_tissue())
+        .map(|v| f[tsg6 * n + v] as f64)
+        .sum();
+    assert!(heart_tsg6 > 0.0, "plasma TSG-6 reaches the heart");
+    let hl = sim.ledger().unwrap().species[tsg6];
+    assert!(hl.net_exchange() < 0.0, "net flow is plasma → heart");
+    sim.step(steps - steps / 2);
+    cpu.step(steps - steps / 2);
+    let heart = sim.ledger().unwrap();
+    let (plasma, _) = sim.plasma_state().unwrap();
+    let cheart = cpu.ledger();
+    let (cplasma, _) = cpu.plasma_state();
+    for s in 0..p.n_species() {
+        let initial = sim.initial_amounts()[s];
+        let e = body_closure(&heart.species[s], &plasma[s], initial);
+        assert!(
+            e.abs() <= 1e-4,
+            "{}: GPU body ledger off by {e:e}",
+            p.species.species[s].id
+        );
+        let e = body_closure(&cheart.species[s], &cplasma[s], initial);
+        assert!(
+            e.abs() <= 1e-9,
+            "{}: CPU body ledger off by {e:e}",
+            p.species.species[s].id
+        );
+        let (g, c) = (plasma[s].concentration, cplasma[s].concentration);
+        assert!(
+            (g - c).abs() <= 1e-3 * c.max(1e-9),
+            "plasma {s}: GPU {g} vs CPU {c}"
+        );
+    }
+}
