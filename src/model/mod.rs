@@ -1,5 +1,6 @@
-//! The science as data: species table, tissue labels, units.
+//! The science as data: species table, tissue labels, units, depot placement.
 
+pub mod depot;
 pub mod species;
 pub mod tissue;
 pub mod units;
