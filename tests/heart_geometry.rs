@@ -286,3 +286,45 @@ fn shipped_heart_mesh_matches_the_generator() {
         );
     }
 }
+
+/// Delivery sites: transendocardial injections land in LV myocardium of their segments at the
+/// depth asked; the border-zone centre is border zone.
+#[test]
+fn delivery_sites_land_where_asked() {
+    use secretome::geometry::anatomy::voxel_at;
+    use secretome::geometry::sites::{endocardial_sites, label_centre, segment_voxels};
+    let (a, _) = default_heart(1.0);
+    let spec = GridSpec {
+        dims: a.grid.dims,
+        origin: a.grid.origin,
+        spacing: a.grid.spacing,
+    };
+    let segments = [7u8, 8, 13, 14];
+    let sites = endocardial_sites(&a, &segments, 10, 3.0).unwrap();
+    assert_eq!(sites.len(), 10);
+    for (n, p) in sites.iter().enumerate() {
+        let i = voxel_at(&spec, *p).unwrap();
+        assert!(a.lv_myocardium[i], "site {n} not in LV myocardium");
+        assert_eq!(
+            a.aha_segment[i],
+            segments[n % 4],
+            "site {n} in the wrong segment"
+        );
+        let from_endo = a.depth[i] as f64 * a.wall_thickness[i] as f64;
+        assert!(
+            (from_endo - 3.0).abs() <= 1.5,
+            "site {n} at {from_endo:.1} mm from the endocardium"
+        );
+    }
+    let mut distinct = sites.clone();
+    distinct.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10, "ten different sites");
+    let bz = label_centre(&a, TissueLabel::BorderZone).unwrap();
+    assert_eq!(
+        a.grid.labels[voxel_at(&spec, bz).unwrap()],
+        TissueLabel::BorderZone
+    );
+    assert!(!segment_voxels(&a, Territory::Lad.segments()).is_empty());
+    assert!(endocardial_sites(&a, &[], 3, 3.0).is_err());
+}

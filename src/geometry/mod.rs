@@ -13,6 +13,7 @@ pub mod heart;
 pub mod infarct;
 pub mod isosurface;
 pub mod mesh;
+pub mod sites;
 pub mod stats;
 pub mod voxelize;
 
