@@ -163,22 +163,37 @@ fn relax(b: vec4<f32>, tau: f32) -> Relax {
 
 struct Reacted {
     c: vec4<f32>,
+    secreted: vec4<f32>,    // ng/mL secreted within the sub-step (stiff lanes only)
     degraded: vec4<f32>,    // ng/mL (times the voxel volume in the ledger)
     uptake: vec4<f32>,
     capillary: vec4<f32>,   // tissue -> plasma
 }
 
 // One reaction sub-step of length tau at a tissue voxel, four species at once:
-//   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)
+//   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c) + S_stiff
 // solved exactly for the linear part with the Michaelis–Menten coefficient lagged
 // (predictor at c0, corrector at the midpoint), so every step is unconditionally stable and
 // c stays non-negative. The ledger terms add up exactly to c0 - c.
-fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32>, terms: u32) -> Reacted {
+// Where secretion goes: a lane whose loss rate at c → 0 (k + P m_P + m_U V/K) times the
+// half-step exceeds 1 takes its secretion in the reaction half-steps, which relax c exactly
+// towards the local equilibrium S/b; the others take it in the diffusion stages, where a
+// steady source profile is an exact fixed point. (Put in the diffusion stages, a source whose
+// species is consumed within a fraction of the step would be eaten by the next half-step
+// before it is ever seen.)
+fn stiff_source(sp: SpeciesPack, lp: LabelParams, tau: f32, terms: u32) -> vec4<bool> {
+    let zero = vec4<f32>(0.0);
+    let b = select(zero, sp.decay, (terms & TERM_DECAY) != 0u)
+        + select(zero, sp.permeability * lp.m_perfusion, (terms & TERM_EXCHANGE) != 0u)
+        + select(zero, sp.vmax * lp.m_uptake / sp.km, (terms & TERM_UPTAKE) != 0u);
+    return b * tau > vec4<f32>(1.0);
+}
+
+fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32>, source: vec4<f32>, terms: u32) -> Reacted {
     let zero = vec4<f32>(0.0);
     let k = select(zero, sp.decay, (terms & TERM_DECAY) != 0u);
     let pex = select(zero, sp.permeability * lp.m_perfusion, (terms & TERM_EXCHANGE) != 0u);
     let vu = select(zero, sp.vmax * lp.m_uptake, (terms & TERM_UPTAKE) != 0u);
-    let a = pex * cp;
+    let a = pex * cp + source;
     let has_uptake = vu > zero;
     var u = select(zero, vu / (sp.km + max(c0, zero)), has_uptake);
     var b = k + pex + u;
@@ -193,6 +208,7 @@ fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32
     let integral = c0 * r.phi + a * r.psi;
     var out: Reacted;
     out.c = c0 - b * c0 * r.phi + a * r.phi;
+    out.secreted = source * tau;
     out.degraded = k * integral;
     out.uptake = u * integral;
     out.capillary = pex * (integral - cp * tau);

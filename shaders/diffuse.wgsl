@@ -144,7 +144,14 @@ fn diffuse_stage(
                         flux += n.flux; blood += n.blood;
                     }
                 }
-                let secretion = source_rate(word, k, stage.terms);
+                let rate = source_rate(word, k, stage.terms);
+                // `lp` may be the unit stand-in here; stiffness needs the voxel's own label.
+                var stiff = vec4<bool>(false);
+                if ((word >> SLOT_SHIFT) != 0u) {
+                    stiff = stiff_source(sp, labels.entries[word & LABEL_MASK], stage.tau, stage.terms);
+                }
+                let secretion = select(rate, zero, stiff);
+                let source = select(zero, rate, stiff);
                 var y_new = stage.mu * c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
                 if (has_old) {
                     y_new += stage.nu * old;
@@ -152,16 +159,18 @@ fn diffuse_stage(
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
                 secreted += stage.beta_dt * secretion;
                 if (react_after) {
-                    let r = react(y_new, stage.tau, sp, lp, cp, stage.terms);
+                    let r = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
                     y_new = r.c;
+                    secreted += r.secreted;
                     degraded += r.degraded;
                     uptake += r.uptake;
                     capillary += r.capillary;
                     if ((stage.flags & FLAG_REACT_TWICE) != 0u) {
                         // The next step's leading half-step, fused (same operations, same
                         // order as the separate pass, one memory pass fewer).
-                        let r2 = react(y_new, stage.tau, sp, lp, cp, stage.terms);
+                        let r2 = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
                         y_new = r2.c;
+                        secreted += r2.secreted;
                         degraded += r2.degraded;
                         uptake += r2.uptake;
                         capillary += r2.capillary;

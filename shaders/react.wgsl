@@ -5,7 +5,8 @@
 //
 // solved by `react` in common.wgsl, four species at a time; the degraded, taken-up and
 // exchanged amounts (ng) go to the ledger. The trailing half-step is fused into the last
-// diffusion stage. Secretion is not here but in the diffusion stages, so a steady source
+// diffusion stage. Secretion is here only for lanes that `stiff_source` says are consumed
+// within the half-step; the others secrete in the diffusion stages, where a steady source
 // profile is a fixed point of the step.
 
 @compute @workgroup_size(8, 8, 1)
@@ -19,6 +20,7 @@ fn react_half_step(
     let x = gid.x;
     let y = gid.y;
     let zero = vec4<f32>(0.0);
+    var secreted = zero;
     var degraded = zero;
     var uptake = zero;
     var capillary = zero;
@@ -32,8 +34,11 @@ fn react_half_step(
             let lp = labels.entries[word & LABEL_MASK];
             let fi = field_index(p, k, y, x);
             if (lp.kind == KIND_TISSUE) {
-                let r = react(dst[fi], stage.tau, sp, lp, cp, stage.terms);
+                let stiff = stiff_source(sp, lp, stage.tau, stage.terms);
+                let source = select(vec4<f32>(0.0), source_rate(word, k, stage.terms), stiff);
+                let r = react(dst[fi], stage.tau, sp, lp, cp, source, stage.terms);
                 dst[fi] = r.c;
+                secreted += r.secreted;
                 degraded += r.degraded;
                 uptake += r.uptake;
                 capillary += r.capillary;
@@ -42,5 +47,5 @@ fn react_half_step(
             }
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), k, zero, degraded, uptake, capillary, zero);
+    reduce_into_ledger(li, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, zero);
 }

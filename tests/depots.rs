@@ -276,3 +276,53 @@ fn autocrine_feedback_keeps_cells_alive() {
         );
     }
 }
+
+/// A source of a species consumed within a fraction of the step (VEGF in the border zone:
+/// b = k + P m_P + m_U V/K ≈ 0.05/s, so b·dt = 30 at dt = 600 s) sits at its local equilibrium
+/// S/b, as the continuous equation says, whatever the step (GPU and CPU twin, 3 %).
+#[test]
+fn a_fast_consumed_source_sits_at_its_local_equilibrium() {
+    let n = 9;
+    let grid = Grid::filled([n; 3], 1.0, TissueLabel::BorderZone);
+    let table = SpeciesTable::default_table().unwrap();
+    for dt in [600.0, 60.0] {
+        let mut p = Problem::new(grid.clone(), table.clone(), dt);
+        let centre = p.grid.index(4, 4, 4);
+        let sigma: Vec<f64> = p
+            .species
+            .species
+            .iter()
+            .map(|s| s.secretion.value)
+            .collect();
+        p.depots = vec![DepotSource {
+            name: "point".into(),
+            voxels: vec![(centre, 1.0)],
+            cells: 2e4,
+            secretion: sigma.clone(),
+            k_death: 0.0,
+        }];
+        let vegf = 0;
+        let sp = &p.species.species[vegf];
+        let m = p.labels.get(TissueLabel::BorderZone);
+        let b = sp.decay_rate()
+            + sp.permeability.value * m.perfusion
+            + sp.uptake_vmax.value * m.uptake / sp.uptake_km.value;
+        assert!(b * dt > 1.0);
+        let s = 2e4 * sigma[vegf] * p.fold(TissueLabel::BorderZone, vegf) / p.grid.voxel_ml();
+        let want = s / b; // c ≪ K, so uptake is linear
+        let mut sim = Simulation::new(gpu(), &p).unwrap();
+        let mut cpu = CpuReference::new(&p).unwrap();
+        let steps = (3600.0 / dt) as usize;
+        sim.step(steps);
+        cpu.step(steps);
+        let g = sim.read_fields().unwrap()[centre] as f64;
+        let c = cpu.fields()[centre];
+        assert!(want < 0.02 * sp.uptake_km.value, "linear uptake: {want}");
+        for (who, v) in [("GPU", g), ("CPU", c)] {
+            assert!(
+                (v - want).abs() <= 0.03 * want,
+                "{who} dt {dt}: {v:.4e} vs S/b {want:.4e}"
+            );
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The science as data: species table, tissue labels, units, depot placement.
 
 pub mod depot;
+pub mod route;
 pub mod species;
 pub mod tissue;
 pub mod units;

@@ -34,6 +34,24 @@ struct Kinetics {
 
 /// The reaction sub-step of length `tau` at one tissue voxel; returns the new concentration
 /// and the (zero) secreted, degraded, taken-up and exchanged (tissue → plasma) terms in ng/mL.
+/// Whether secretion of this species at a voxel of these multipliers goes into the reaction
+/// half-steps instead of the diffusion stages: when its loss rate at c → 0 times the
+/// half-step exceeds 1 (as `stiff_source` in common.wgsl).
+fn stiff(k: &Kinetics, m_uptake: f64, m_perfusion: f64, tau: f64, terms: Terms) -> bool {
+    let mut b = 0.0;
+    if terms.decay {
+        b += k.decay;
+    }
+    if terms.exchange {
+        b += k.permeability * m_perfusion;
+    }
+    if terms.uptake {
+        b += k.vmax * m_uptake / k.km;
+    }
+    (b as f32) * (tau as f32) > 1.0
+}
+
+#[allow(clippy::too_many_arguments)]
 fn react(
     c0: f64,
     tau: f64,
@@ -41,6 +59,7 @@ fn react(
     m_uptake: f64,
     m_perfusion: f64,
     cp: f64,
+    source: f64,
     terms: Terms,
 ) -> (f64, [f64; 4]) {
     let decay = if terms.decay { k.decay } else { 0.0 };
@@ -50,7 +69,7 @@ fn react(
         0.0
     };
     let vu = if terms.uptake { k.vmax * m_uptake } else { 0.0 };
-    let a = pex * cp;
+    let a = pex * cp + source;
     let mut u = if vu > 0.0 {
         vu / (k.km + c0.max(0.0))
     } else {
@@ -69,7 +88,7 @@ fn react(
     (
         c,
         [
-            0.0,
+            source * tau,
             decay * integral,
             u * integral,
             pex * (integral - cp * tau),
@@ -231,6 +250,12 @@ impl CpuReference {
                 }
                 let m = self.problem.labels.get(l);
                 let i = s * n + v;
+                let terms = self.problem.terms;
+                let source = if terms.sources && stiff(&k, m.uptake, m.perfusion, tau, terms) {
+                    self.rates[i]
+                } else {
+                    0.0
+                };
                 let (c, t) = react(
                     self.cur[i],
                     tau,
@@ -238,7 +263,8 @@ impl CpuReference {
                     m.uptake,
                     m.perfusion,
                     cp,
-                    self.problem.terms,
+                    source,
+                    terms,
                 );
                 self.cur[i] = c;
                 for (a, b) in acc.iter_mut().zip(t) {
@@ -302,21 +328,20 @@ impl CpuReference {
                                 flux += g * (self.cur[s * n + nb] - c);
                             }
                         }
-                        let secretion = if self.problem.terms.sources {
-                            self.rates[i]
-                        } else {
-                            0.0
-                        };
+                        let m = self.problem.labels.get(l);
+                        let terms = self.problem.terms;
+                        let in_react = stiff(&k, m.uptake, m.perfusion, tau, terms);
+                        let rate = if terms.sources { self.rates[i] } else { 0.0 };
+                        let (secretion, source) = if in_react { (0.0, rate) } else { (rate, 0.0) };
                         let mut y = mu * c + mt * (d * flux + secretion);
                         if nu != 0.0 {
                             y += nu * self.other[i];
                         }
                         blood_out -= beta * d * blood;
                         acc[0] += beta * secretion;
-                        let m = self.problem.labels.get(l);
                         for _ in 0..reactions {
                             let (c2, t) =
-                                react(y, tau, &k, m.uptake, m.perfusion, cp, self.problem.terms);
+                                react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
                             y = c2;
                             for (a, b) in acc.iter_mut().zip(t) {
                                 *a += b;
