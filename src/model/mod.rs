@@ -1,5 +1,6 @@
 //! The science as data: species table, tissue labels, units.
 
+pub mod scenario;
 pub mod species;
 pub mod tissue;
 pub mod units;
