@@ -1,7 +1,8 @@
-//! The science as data: species table, tissue labels, units, depot placement.
+//! The science as data: species table, tissue labels, units, depot placement and routes, scenario files.
 
 pub mod depot;
 pub mod route;
+pub mod scenario;
 pub mod species;
 pub mod tissue;
 pub mod units;

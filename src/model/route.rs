@@ -214,7 +214,9 @@ pub fn deliver(
             radius_mm,
             amounts,
         } => {
-            if amounts.len() != problem.n_species() || amounts.iter().any(|a| a.is_nan() || *a < 0.0) {
+            if amounts.len() != problem.n_species()
+                || amounts.iter().any(|a| a.is_nan() || *a < 0.0)
+            {
                 return Err(SimError::Problem(format!(
                     "{what}: expected an amount ≥ 0 ng for each of the {} species",
                     problem.n_species()
