@@ -67,6 +67,32 @@ pub struct HeartAnatomy {
     pub warnings: Vec<String>,
 }
 
+impl HeartAnatomy {
+    /// A grid with no heart anatomy (a block of tissue): no segments, no depth.
+    pub fn empty(grid: Grid) -> HeartAnatomy {
+        let n = grid.voxel_count();
+        HeartAnatomy {
+            aha_segment: vec![0; n],
+            depth: vec![f32::NAN; n],
+            wall_thickness: vec![f32::NAN; n],
+            lv_myocardium: vec![false; n],
+            frame: HeartFrame {
+                base_centre: [0.0; 3],
+                long_axis: [0.0, 0.0, 1.0],
+                apex: [0.0; 3],
+                septum: [1.0, 0.0, 0.0],
+                anterior_insertion: None,
+            },
+            base_plane: BasePlane {
+                point: [0.0; 3],
+                normal: [0.0, 0.0, 1.0],
+            },
+            warnings: Vec::new(),
+            grid,
+        }
+    }
+}
+
 fn find<'a>(meshes: &'a [NamedMesh], keys: &[&str]) -> Option<&'a NamedMesh> {
     meshes.iter().find(|m| {
         let n = m.name.to_ascii_lowercase();

@@ -1,5 +1,6 @@
 //! The science as data: species table, tissue labels, units, depot placement and routes, scenario files.
 
+pub mod build;
 pub mod depot;
 pub mod route;
 pub mod scenario;
