@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 //! Every preset in `assets/scenarios/` builds into a problem and runs a few steps on the GPU
 //! (at 3 mm voxels to keep the test quick), with its whole-body ledger closed.
 
