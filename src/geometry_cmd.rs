@@ -111,14 +111,7 @@ pub fn build(a: &GeometryArgs) -> Result<(HeartAnatomy, Vec<String>)> {
         None => {
             let p = HeartParams::default();
             let meshes = p.meshes(a.mesh_step)?;
-            let f = p.frame();
-            let hints = AnatomyHints {
-                base_plane: Some(BasePlane {
-                    point: f.base_centre,
-                    normal: f.long_axis,
-                }),
-                ..Default::default()
-            };
+            let hints = p.hints();
             (meshes, hints)
         }
         Some(path) => {

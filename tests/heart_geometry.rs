@@ -2,20 +2,13 @@
 //! The default heart and its labelling, against MODEL.md §1 and shapes with exact volumes.
 
 use secretome::geometry::{
-    label_heart, stats::HeartStats, AnatomyHints, BasePlane, GridSpec, HeartAnatomy, HeartParams,
-    InfarctSpec, NamedMesh, Territory,
+    label_heart, stats::HeartStats, AnatomyHints, GridSpec, HeartAnatomy, HeartParams, InfarctSpec,
+    NamedMesh, Territory,
 };
 use secretome::TissueLabel;
 
 fn hints_of(p: &HeartParams) -> AnatomyHints {
-    let f = p.frame();
-    AnatomyHints {
-        base_plane: Some(BasePlane {
-            point: f.base_centre,
-            normal: f.long_axis,
-        }),
-        ..Default::default()
-    }
+    p.hints()
 }
 
 fn default_heart(h: f64) -> (HeartAnatomy, HeartStats) {

@@ -6,23 +6,14 @@ mod common;
 
 use common::gpu;
 use secretome::geometry::sites::label_centre;
-use secretome::geometry::{
-    label_heart, AnatomyHints, BasePlane, HeartAnatomy, HeartParams, InfarctSpec,
-};
+use secretome::geometry::{label_heart, HeartAnatomy, HeartParams, InfarctSpec};
 use secretome::model::depot::Spread;
 use secretome::model::route::{deliver, Delivery, K_ABS_MUSCLE, K_ABS_SKIN};
 use secretome::{Problem, Simulation, SpeciesTable, TissueLabel};
 
 fn heart(h: f64) -> HeartAnatomy {
     let p = HeartParams::default();
-    let f = p.frame();
-    let hints = AnatomyHints {
-        base_plane: Some(BasePlane {
-            point: f.base_centre,
-            normal: f.long_axis,
-        }),
-        ..Default::default()
-    };
+    let hints = p.hints();
     label_heart(
         &p.meshes(HeartParams::MESH_STEP).unwrap(),
         h,

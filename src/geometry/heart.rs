@@ -201,6 +201,18 @@ impl HeartParams {
         }
     }
 
+    /// What the labeller needs to know of this heart: its base plane (z = 0, normal +z).
+    pub fn hints(&self) -> super::anatomy::AnatomyHints {
+        let f = self.frame();
+        super::anatomy::AnatomyHints {
+            base_plane: Some(super::anatomy::BasePlane {
+                point: f.base_centre,
+                normal: f.long_axis,
+            }),
+            ..Default::default()
+        }
+    }
+
     /// Surface meshes of the myocardium, the LV cavity and the RV cavity (named objects
     /// `myocardium`, `lv_cavity`, `rv_cavity`), with lattice step `step` mm.
     pub fn meshes(&self, step: f64) -> Result<Vec<NamedMesh>> {

@@ -3,7 +3,7 @@
 
 use crate::error::{Result, SimError};
 use crate::geometry::sites::{label_centre, segment_voxels};
-use crate::geometry::{label_heart, AnatomyHints, BasePlane, HeartAnatomy};
+use crate::geometry::{label_heart, HeartAnatomy};
 use crate::model::route::{deliver, Delivery};
 use crate::model::scenario::{DepotSpec, GeometrySpec, Route, Scenario, Site};
 use crate::model::{SpeciesTable, TissueLabel};
@@ -21,14 +21,7 @@ fn heart_of(sc: &Scenario) -> Result<Option<HeartAnatomy>> {
     match &sc.geometry {
         GeometrySpec::DefaultHeart { params } => {
             let meshes = params.meshes(crate::geometry::HeartParams::MESH_STEP)?;
-            let f = params.frame();
-            let hints = AnatomyHints {
-                base_plane: Some(BasePlane {
-                    point: f.base_centre,
-                    normal: f.long_axis,
-                }),
-                ..Default::default()
-            };
+            let hints = params.hints();
             Ok(Some(label_heart(
                 &meshes,
                 sc.grid_spacing_mm,

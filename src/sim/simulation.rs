@@ -774,14 +774,7 @@ impl Simulation {
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
         let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
-            let b = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (data.len() as u64).max(16).next_multiple_of(16),
-                usage,
-                mapped_at_creation: false,
-            });
-            self.queue.write_buffer(&b, 0, data);
-            b
+            buffer_with(&self.device, &self.queue, label, data, usage)
         };
         // Per (slab, depot): the depot's voxels in that slab, as slab-local indices.
         let mut ranges: Vec<[u32; 2]> = Vec::new();
@@ -934,14 +927,7 @@ impl Simulation {
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
         let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
-            let b = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (data.len() as u64).max(16).next_multiple_of(16),
-                usage,
-                mapped_at_creation: false,
-            });
-            self.queue.write_buffer(&b, 0, data);
-            b
+            buffer_with(&self.device, &self.queue, label, data, usage)
         };
         let mut remote: Vec<f32> = Vec::new();
         for d in &c.remote {
@@ -1599,6 +1585,24 @@ fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
 }
 
 /// Per-species values as f32 padded to whole packs of four.
+/// A buffer holding `data` (at least 16 bytes, a multiple of 16, so an empty table still binds).
+fn buffer_with(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    label: &str,
+    data: &[u8],
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    let b = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: (data.len() as u64).max(16).next_multiple_of(16),
+        usage,
+        mapped_at_creation: false,
+    });
+    queue.write_buffer(&b, 0, data);
+    b
+}
+
 fn pipeline_auto(
     device: &wgpu::Device,
     m: &wgpu::ShaderModule,
