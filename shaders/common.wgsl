@@ -60,6 +60,7 @@ struct SpeciesPack {
     vmax: vec4<f32>,          // V, ng/mL/s
     km: vec4<f32>,            // K, ng/mL
     permeability: vec4<f32>,  // P, 1/s
+    ec50: vec4<f32>,          // effective concentration of the exposure readouts, ng/mL
 }
 
 struct LabelParams {
@@ -108,6 +109,9 @@ struct StageParams {
 @group(0) @binding(2) var<storage, read> voxels: array<u32>;
 @group(0) @binding(3) var<storage, read_write> ledger: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> slab: SlabInfo;
+// Exposure per voxel and pack (MODEL.md §5), laid out as the fields with two vec4 per entry:
+// [2 i] = AUC ∫c dt (ng·s/mL), [2 i + 1] = time above EC50 (s). Tissue voxels only.
+@group(0) @binding(5) var<storage, read_write> exposure: array<vec4<f32>>;
 @group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
 // Compartments: plasma concentration per pack (ng/mL) in entries 0..n_packs, then the scale of
@@ -163,6 +167,7 @@ fn relax(b: vec4<f32>, tau: f32) -> Relax {
 
 struct Reacted {
     c: vec4<f32>,
+    integral: vec4<f32>,    // ∫c dt over the sub-step, ng·s/mL
     secreted: vec4<f32>,    // ng/mL secreted within the sub-step (stiff lanes only)
     degraded: vec4<f32>,    // ng/mL (times the voxel volume in the ledger)
     uptake: vec4<f32>,
@@ -208,11 +213,33 @@ fn react(c0: vec4<f32>, tau: f32, sp: SpeciesPack, lp: LabelParams, cp: vec4<f32
     let integral = c0 * r.phi + a * r.psi;
     var out: Reacted;
     out.c = c0 - b * c0 * r.phi + a * r.phi;
+    out.integral = integral;
     out.secreted = source * tau;
     out.degraded = k * integral;
     out.uptake = u * integral;
     out.capillary = pex * (integral - cp * tau);
     return out;
+}
+
+// Pipeline specialisation: the reaction kernels accumulate the exposure readouts only when the
+// simulator is built with them (the buffer is a stub otherwise).
+override EXPOSURE: bool = false;
+
+// Time within a reaction sub-step of length tau that c spends above e, for c going
+// monotonically from c0 to c1 (the sub-step relaxes towards a fixed equilibrium); a crossing
+// is placed by linear interpolation.
+fn time_above(c0: vec4<f32>, c1: vec4<f32>, e: vec4<f32>, tau: f32) -> vec4<f32> {
+    let a0 = c0 > e;
+    let a1 = c1 > e;
+    let d = select(c0 - c1, vec4<f32>(1.0), c0 == c1);
+    let crossing = select((c1 - e) / -d, (c0 - e) / d, a0) * tau;
+    return select(select(vec4<f32>(0.0), crossing, a0 != a1), vec4<f32>(tau), a0 & a1);
+}
+
+// Adds one sub-step's exposure (AUC and time above EC50) at field index fi.
+fn expose(fi: u32, auc: vec4<f32>, above: vec4<f32>) {
+    exposure[2u * fi] += auc;
+    exposure[2u * fi + 1u] += above;
 }
 
 fn plasma_of(k: u32) -> vec4<f32> {

@@ -160,6 +160,8 @@ fn diffuse_stage(
                 secreted += stage.beta_dt * secretion;
                 if (react_after) {
                     let r = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
+                    var auc = r.integral;
+                    var above = time_above(y_new, r.c, sp.ec50, stage.tau);
                     y_new = r.c;
                     secreted += r.secreted;
                     degraded += r.degraded;
@@ -169,11 +171,16 @@ fn diffuse_stage(
                         // The next step's leading half-step, fused (same operations, same
                         // order as the separate pass, one memory pass fewer).
                         let r2 = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
+                        auc += r2.integral;
+                        above += time_above(y_new, r2.c, sp.ec50, stage.tau);
                         y_new = r2.c;
                         secreted += r2.secreted;
                         degraded += r2.degraded;
                         uptake += r2.uptake;
                         capillary += r2.capillary;
+                    }
+                    if (EXPOSURE) {
+                        expose(fi, auc, above);
                     }
                 }
                 out = y_new;

@@ -36,8 +36,12 @@ fn react_half_step(
             if (lp.kind == KIND_TISSUE) {
                 let stiff = stiff_source(sp, lp, stage.tau, stage.terms);
                 let source = select(vec4<f32>(0.0), source_rate(word, k, stage.terms), stiff);
-                let r = react(dst[fi], stage.tau, sp, lp, cp, source, stage.terms);
+                let c0 = dst[fi];
+                let r = react(c0, stage.tau, sp, lp, cp, source, stage.terms);
                 dst[fi] = r.c;
+                if (EXPOSURE) {
+                    expose(fi, r.integral, time_above(c0, r.c, sp.ec50, stage.tau));
+                }
                 secreted += r.secreted;
                 degraded += r.degraded;
                 uptake += r.uptake;

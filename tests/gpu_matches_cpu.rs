@@ -1,5 +1,6 @@
 //! The GPU solver and its double-precision CPU twin agree on the same discrete problem
-//! (MODEL.md §7, last case), with every term of the equation switched on.
+//! (MODEL.md §7, last case), with every term of the equation switched on; so do their
+//! readouts (exposure per voxel, statistics per label and AHA segment).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,6 +26,22 @@ fn problem() -> Problem {
                 + 0.5 * rng.next_f64()) as f32
                 * (s + 1) as f32;
         }
+    }
+    // Readouts: exposure on, synthetic AHA segments over the tissue, EC50s that the fields
+    // cross.
+    p.exposure = true;
+    p.segments = (0..n)
+        .map(|v| {
+            let [x, y, z] = p.grid.coords(v);
+            if p.grid.labels[v].is_tissue() {
+                (1 + (x / 3 + y / 4 + z / 5) % 17) as u8
+            } else {
+                0
+            }
+        })
+        .collect();
+    for (s, sp) in p.species.species.iter_mut().enumerate() {
+        sp.ec50.value = 2.5 * (s + 1) as f64;
     }
     let vol = p.grid.voxel_ml();
     for k in 0..12 {
@@ -91,6 +108,110 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
         assert!(ec.abs() < 1e-10, "CPU ledger closure {ec:e}");
         assert!(eg.abs() < 1e-4, "GPU ledger closure {eg:e}");
         assert!(b.to_blood_faces.abs() > 0.0 && b.taken_up > 0.0 && b.secreted > 0.0);
+    }
+    compare_readouts(&p, &sim, &cpu);
+}
+
+/// Exposure per voxel agrees with the CPU twin; the GPU's regional statistics agree with the
+/// same statistics computed on the host from the GPU's own fields (f64 sums) and with the
+/// CPU twin's.
+fn compare_readouts(p: &Problem, sim: &Simulation, cpu: &CpuReference) {
+    let e = sim.exposure().unwrap();
+    let (auc, above) = cpu.exposure();
+    let t = sim.time();
+    assert!((t - cpu.time()).abs() < 1e-9);
+    // AUC: f32 accumulation of 200 exact sub-step integrals, 1e-4 of the largest.
+    let err = max_rel_diff(&e.auc, auc);
+    assert!(err <= 1e-4, "AUC GPU vs CPU: {err:e}");
+    // Time above EC50: continuous in c (crossings interpolated), so it differs only as much
+    // as the fields do; 1e-3 of the run.
+    let worst = e
+        .above
+        .iter()
+        .zip(above)
+        .fold(0.0f64, |m, (a, b)| m.max((*a as f64 - b).abs()));
+    assert!(
+        worst <= 1e-3 * t,
+        "time above GPU vs CPU: {worst} s of {t} s"
+    );
+    let partly = above.iter().filter(|&&a| a > 0.0 && a < t).count();
+    assert!(
+        partly > 100,
+        "only {partly} voxels cross EC50: the test needs crossings"
+    );
+
+    let gpu_stats = sim.region_stats().unwrap();
+    let fields: Vec<f64> = sim
+        .read_fields()
+        .unwrap()
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
+    let a64: Vec<f64> = e.auc.iter().map(|&v| v as f64).collect();
+    let b64: Vec<f64> = e.above.iter().map(|&v| v as f64).collect();
+    let ec50: Vec<f64> = p.species.species.iter().map(|s| s.ec50.value).collect();
+    let host = secretome::sim::readouts::region_stats_from(
+        &p.grid,
+        &p.segments,
+        &fields,
+        Some((&a64, &b64)),
+        &ec50,
+    );
+    let twin = cpu.region_stats();
+    // Every tissue and blood label and all 17 segments are reported.
+    assert_eq!(
+        gpu_stats.len(),
+        4 + 17,
+        "{:?}",
+        gpu_stats
+            .iter()
+            .map(|r| r.region.name())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(gpu_stats.len(), host.len());
+    let close = |a: f64, b: f64, rel: f64| (a - b).abs() <= rel * b.abs().max(1e-12);
+    for ((g, h), c) in gpu_stats.iter().zip(&host).zip(&twin) {
+        assert_eq!(g.region, h.region);
+        assert_eq!(g.voxels, h.voxels);
+        let name = g.region.name();
+        for s in 0..p.n_species() {
+            let (a, b, w) = (g.species[s], h.species[s], c.species[s]);
+            // f32 atomic sums over ≤ 10⁴ voxels vs f64: 1e-5.
+            assert!(
+                close(a.mean, b.mean, 1e-5),
+                "{name} species {s} mean {a:?} vs {b:?}"
+            );
+            assert!(
+                close(a.auc, b.auc, 1e-5),
+                "{name} species {s} AUC {a:?} vs {b:?}"
+            );
+            assert!(
+                close(a.time_above, b.time_above, 1e-5),
+                "{name} {s} time above {a:?} vs {b:?}"
+            );
+            assert_eq!(a.max, b.max, "{name} species {s} max");
+            assert_eq!(
+                a.fraction_above, b.fraction_above,
+                "{name} species {s} fraction"
+            );
+            assert!(
+                close(a.mean, w.mean, 1e-4),
+                "{name} species {s} mean vs CPU twin"
+            );
+            assert!(
+                close(a.max, w.max, 1e-4),
+                "{name} species {s} max vs CPU twin"
+            );
+            assert!(
+                close(a.auc, w.auc, 1e-4),
+                "{name} species {s} AUC vs CPU twin"
+            );
+            // A voxel sitting on EC50 may fall either side in f32 and f64.
+            assert!(
+                (a.fraction_above - w.fraction_above).abs() <= 2.0 / g.voxels as f64,
+                "{name} species {s} fraction vs CPU twin"
+            );
+        }
     }
 }
 

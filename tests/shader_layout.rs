@@ -51,7 +51,7 @@ fn rust_layouts() -> Vec<Layout> {
         ),
         (
             "SpeciesPack",
-            fields!(SpeciesPack, diffusion, decay, vmax, km, permeability),
+            fields!(SpeciesPack, diffusion, decay, vmax, km, permeability, ec50),
         ),
         (
             "LabelParams",
@@ -143,7 +143,7 @@ fn rust_twins_match_wgsl_structs() {
         assert_eq!(fields, w, "{name}: field names/offsets differ");
     }
     // Every WGSL struct used as a buffer has a twin (the kernels' private structs excepted).
-    let private = ["Neighbour", "Reacted", "Relax"];
+    let private = ["Neighbour", "Reacted", "Relax", "Run"];
     for (name, _, _) in &wgsl {
         assert!(
             private.contains(&name.as_str()) || layout::twins().iter().any(|(n, _)| n == name),

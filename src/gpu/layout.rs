@@ -20,6 +20,8 @@ pub struct SpeciesPack {
     pub km: [f32; 4],
     /// P, 1/s.
     pub permeability: [f32; 4],
+    /// EC50 of the exposure readouts, ng/mL.
+    pub ec50: [f32; 4],
 }
 
 /// Number of species packed in one vector lane group.

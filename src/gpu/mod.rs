@@ -16,6 +16,7 @@ pub mod shaders {
     pub const DEPOT_SAMPLE: &str = include_str!("../../shaders/depot_sample.wgsl");
     pub const DEPOT_UPDATE: &str = include_str!("../../shaders/depot_update.wgsl");
     pub const PLASMA_UPDATE: &str = include_str!("../../shaders/plasma_update.wgsl");
+    pub const REGIONS: &str = include_str!("../../shaders/regions.wgsl");
 
     /// Every shader module as compiled: (name, full source).
     pub fn modules() -> Vec<(&'static str, String)> {
@@ -27,6 +28,7 @@ pub mod shaders {
             ("depot_sample.wgsl", DEPOT_SAMPLE.to_string()),
             ("depot_update.wgsl", DEPOT_UPDATE.to_string()),
             ("plasma_update.wgsl", PLASMA_UPDATE.to_string()),
+            ("regions.wgsl", format!("{COMMON}\n{REGIONS}")),
         ]
     }
 }

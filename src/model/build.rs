@@ -139,6 +139,10 @@ pub fn build(sc: &Scenario) -> Result<Built> {
         sources: t.secretion,
     };
     p.plasma = sc.plasma.initial_ng_ml.iter().map(|v| v.1).collect();
+    p.exposure = sc.readouts.exposure;
+    if let Some(a) = &anatomy {
+        p.segments = a.aha_segment.clone();
+    }
     p.compartment = PlasmaCompartment {
         dynamic: true,
         volume_ml: sc.plasma.volume_ml,

@@ -337,6 +337,9 @@ pub struct ReadoutSpec {
     pub ec50_ng_ml: Vec<(String, f64)>,
     /// Species reported (default all, in table order).
     pub species: Vec<String>,
+    /// Accumulate exposure per voxel (AUC, time above EC50) on the GPU (default true; two
+    /// more f32 per species and voxel).
+    pub exposure: bool,
 }
 
 /// One species parameter replaced by the scenario.
@@ -1642,7 +1645,8 @@ impl Doc<'_> {
         overrides: &mut Vec<SpeciesOverride>,
         scenario: &str,
     ) -> Result<ReadoutSpec> {
-        r.allow(&["ec50", "species"], "[readouts]")?;
+        r.allow(&["ec50", "species", "exposure"], "[readouts]")?;
+        let exposure = r.boolean("exposure")?.unwrap_or(true);
         let table_ec50 = |id: &str| {
             overrides
                 .iter()
@@ -1741,6 +1745,7 @@ impl Doc<'_> {
         Ok(ReadoutSpec {
             ec50_ng_ml,
             species,
+            exposure,
         })
     }
 

@@ -32,8 +32,6 @@ struct Kinetics {
     permeability: f64,
 }
 
-/// The reaction sub-step of length `tau` at one tissue voxel; returns the new concentration
-/// and the (zero) secreted, degraded, taken-up and exchanged (tissue → plasma) terms in ng/mL.
 /// Whether secretion of this species at a voxel of these multipliers goes into the reaction
 /// half-steps instead of the diffusion stages: when its loss rate at c → 0 times the
 /// half-step exceeds 1 (as `stiff_source` in common.wgsl).
@@ -51,6 +49,27 @@ fn stiff(k: &Kinetics, m_uptake: f64, m_perfusion: f64, tau: f64, terms: Terms) 
     (b as f32) * (tau as f32) > 1.0
 }
 
+/// Time within a reaction sub-step that c spends above `e` going from `c0` to `c1`, a
+/// crossing placed by linear interpolation (as `time_above` in common.wgsl).
+pub fn time_above(c0: f64, c1: f64, e: f64, tau: f64) -> f64 {
+    match (c0 > e, c1 > e) {
+        (true, true) => tau,
+        (false, false) => 0.0,
+        (true, false) => (c0 - e) / (c0 - c1) * tau,
+        (false, true) => (c1 - e) / (c1 - c0) * tau,
+    }
+}
+
+/// What one reaction sub-step did at a voxel.
+struct Reacted {
+    c: f64,
+    /// `∫c dt` over the sub-step, ng·s/mL.
+    integral: f64,
+    /// Secreted, degraded, taken-up and exchanged (tissue → plasma) terms, ng/mL.
+    terms: [f64; 4],
+}
+
+/// The reaction sub-step of length `tau` at one tissue voxel (as `react` in common.wgsl).
 #[allow(clippy::too_many_arguments)]
 fn react(
     c0: f64,
@@ -61,7 +80,7 @@ fn react(
     cp: f64,
     source: f64,
     terms: Terms,
-) -> (f64, [f64; 4]) {
+) -> Reacted {
     let decay = if terms.decay { k.decay } else { 0.0 };
     let pex = if terms.exchange {
         k.permeability * m_perfusion
@@ -84,16 +103,16 @@ fn react(
         (phi, psi) = relax(b, tau);
     }
     let integral = c0 * phi + a * psi;
-    let c = c0 - b * c0 * phi + a * phi;
-    (
-        c,
-        [
+    Reacted {
+        c: c0 - b * c0 * phi + a * phi,
+        integral,
+        terms: [
             source * tau,
             decay * integral,
             u * integral,
             pex * (integral - cp * tau),
         ],
-    )
+    }
 }
 
 /// Double-precision solver of a [`Problem`].
@@ -118,6 +137,10 @@ pub struct CpuReference {
     remote: Vec<(f64, Vec<f64>)>,
     /// Heart → plasma exchange total at the last plasma step, ng per species.
     prev_exchange: Vec<f64>,
+    /// Exposure per voxel (AUC, time above EC50), species-major; empty unless enabled.
+    auc: Vec<f64>,
+    above: Vec<f64>,
+    ec50: Vec<f64>,
 }
 
 impl CpuReference {
@@ -165,6 +188,14 @@ impl CpuReference {
             plasma: Vec::new(),
             remote: Vec::new(),
             prev_exchange: Vec::new(),
+            auc: vec![0.0; if problem.exposure { ns * n } else { 0 }],
+            above: vec![0.0; if problem.exposure { ns * n } else { 0 }],
+            ec50: problem
+                .species
+                .species
+                .iter()
+                .map(|s| s.ec50.value)
+                .collect(),
         };
         me.rebuild_rates();
         me.enforce_blood();
@@ -219,6 +250,28 @@ impl CpuReference {
             .collect()
     }
 
+    /// Exposure per voxel, species-major: (AUC ng·s/mL, time above EC50 s); empty slices
+    /// unless [`Problem::exposure`] is on.
+    pub fn exposure(&self) -> (&[f64], &[f64]) {
+        (&self.auc, &self.above)
+    }
+
+    /// Statistics per region from the current fields and exposure (the host twin of
+    /// `Simulation::region_stats`).
+    pub fn region_stats(&self) -> Vec<crate::sim::RegionStat> {
+        let exposure = self
+            .problem
+            .exposure
+            .then_some((self.auc.as_slice(), self.above.as_slice()));
+        crate::sim::readouts::region_stats_from(
+            &self.problem.grid,
+            &self.problem.segments,
+            &self.cur,
+            exposure,
+            &self.ec50,
+        )
+    }
+
     /// Amount in tissue at the start, ng.
     pub fn initial_amounts(&self) -> &[f64] {
         &self.initial_amount
@@ -256,18 +309,14 @@ impl CpuReference {
                 } else {
                     0.0
                 };
-                let (c, t) = react(
-                    self.cur[i],
-                    tau,
-                    &k,
-                    m.uptake,
-                    m.perfusion,
-                    cp,
-                    source,
-                    terms,
-                );
-                self.cur[i] = c;
-                for (a, b) in acc.iter_mut().zip(t) {
+                let c0 = self.cur[i];
+                let r = react(c0, tau, &k, m.uptake, m.perfusion, cp, source, terms);
+                self.cur[i] = r.c;
+                if self.problem.exposure {
+                    self.auc[i] += r.integral;
+                    self.above[i] += time_above(c0, r.c, self.ec50[s], tau);
+                }
+                for (a, b) in acc.iter_mut().zip(r.terms) {
                     *a += b;
                 }
             }
@@ -340,10 +389,13 @@ impl CpuReference {
                         blood_out -= beta * d * blood;
                         acc[0] += beta * secretion;
                         for _ in 0..reactions {
-                            let (c2, t) =
-                                react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
-                            y = c2;
-                            for (a, b) in acc.iter_mut().zip(t) {
+                            let r = react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
+                            if self.problem.exposure {
+                                self.auc[i] += r.integral;
+                                self.above[i] += time_above(y, r.c, self.ec50[s], tau);
+                            }
+                            y = r.c;
+                            for (a, b) in acc.iter_mut().zip(r.terms) {
                                 *a += b;
                             }
                         }

@@ -4,6 +4,7 @@ pub mod cpu_reference;
 pub mod grid;
 pub mod ledger;
 pub mod problem;
+pub mod readouts;
 pub mod scheme;
 pub mod simulation;
 
@@ -13,5 +14,6 @@ pub use ledger::{body_closure, Ledger, PlasmaLedger, SpeciesLedger};
 pub use problem::{
     Autocrine, DepotSource, PlasmaCompartment, Problem, RemoteDepot, SourceEntry, SourceMap, Terms,
 };
+pub use readouts::{Exposure, Region, RegionStat, SpeciesStats};
 pub use scheme::StagePlan;
 pub use simulation::{bytes_per_voxel, LayoutOptions, Simulation};

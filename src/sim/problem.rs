@@ -233,6 +233,11 @@ pub struct Problem {
     pub compartment: PlasmaCompartment,
     /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
     pub initial: Vec<f32>,
+    /// Accumulate the exposure readouts (AUC and time above EC50 per voxel, MODEL.md §5);
+    /// costs two more f32 per species and voxel.
+    pub exposure: bool,
+    /// AHA segment (1..=17, 0 = none) per voxel for the regional readouts, or empty.
+    pub segments: Vec<u8>,
 }
 
 impl Problem {
@@ -252,6 +257,8 @@ impl Problem {
             autocrine: Autocrine::off(s),
             compartment: PlasmaCompartment::default(),
             initial: vec![0.0; n],
+            exposure: false,
+            segments: Vec::new(),
         }
     }
 
@@ -306,6 +313,26 @@ impl Problem {
                 self.grid.coords(i % n),
                 self.initial[i]
             ));
+        }
+        if !self.segments.is_empty() {
+            if self.segments.len() != self.grid.voxel_count() {
+                return bad(format!(
+                    "{} AHA segment values for {} voxels",
+                    self.segments.len(),
+                    self.grid.voxel_count()
+                ));
+            }
+            if let Some(i) = self
+                .segments
+                .iter()
+                .position(|&s| s > crate::sim::readouts::AHA_SEGMENTS)
+            {
+                return bad(format!(
+                    "AHA segment {} at voxel {:?}: expected 0 (none) to 17",
+                    self.segments[i],
+                    self.grid.coords(i)
+                ));
+            }
         }
         self.validate_sources(&self.sources)?;
         self.validate_depots(&self.depots)?;

@@ -20,6 +20,7 @@ use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
 use crate::model::TissueLabel;
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::problem::{DepotSource, Problem, SourceMap};
+use crate::sim::readouts::{regions, Exposure, Region, RegionStat, SpeciesStats};
 use crate::sim::scheme::StagePlan;
 
 /// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, species in
@@ -45,6 +46,11 @@ struct Slab {
     nz: usize,
     fields: [wgpu::Buffer; 2],
     voxels: wgpu::Buffer,
+    /// AUC and time above EC50, two vec4 per field entry (a 16-byte stub without exposure).
+    exposure: wgpu::Buffer,
+    /// AHA segment per voxel, four to a u32 (a 16-byte stub without segments).
+    segments: wgpu::Buffer,
+    info: wgpu::Buffer,
     /// Bind groups: [0] reads fields[0] and writes fields[1]; [1] the reverse.
     groups: [wgpu::BindGroup; 2],
     dispatch: [u32; 3],
@@ -91,7 +97,25 @@ pub struct Simulation {
     source_voxels: Vec<usize>,
     depot_kernels: DepotKernels,
     plasma_kernel: PlasmaKernel,
+    region_kernel: RegionKernel,
+    /// The regions reported and their voxel counts.
+    regions: Vec<(Region, usize)>,
 }
+
+/// The regional readouts (`regions.wgsl`): per-slab statistics into buckets, then totals.
+struct RegionKernel {
+    stats: wgpu::ComputePipeline,
+    totals: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    species_group: wgpu::BindGroup,
+    buckets: wgpu::Buffer,
+    totals_buf: wgpu::Buffer,
+}
+
+/// Layout constants of `regions.wgsl`.
+const REGION_SLOTS: usize = 26;
+const REGION_ENTRY: usize = 20;
+const REGION_BUCKETS: usize = 256;
 
 /// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
 /// plasma is dynamic.
@@ -188,7 +212,12 @@ impl Simulation {
             .max_slab_bytes
             .unwrap_or(u64::MAX)
             .min(ctx.max_binding_bytes());
-        let per_voxel = bytes_per_voxel(ns) as u64;
+        // Exposure adds two vec4 per pack, segments one byte per voxel.
+        let exposure_on = problem.exposure;
+        let with_segments = !problem.segments.is_empty();
+        let per_voxel = bytes_per_voxel(ns) as u64
+            + if exposure_on { 32 * np as u64 } else { 0 }
+            + u64::from(with_segments);
 
         // Memory budget first: a clear error instead of an allocation failure half-way.
         let need = problem.grid.voxel_count() as u64 * per_voxel;
@@ -210,16 +239,22 @@ impl Simulation {
                 )));
             }
         }
-        // One z-plane (with its ghosts) must fit in one binding.
-        if 3 * field_plane > max_slab {
+        // One z-plane (with its ghosts) must fit in one binding; the exposure buffer, twice a
+        // field buffer, is the largest.
+        let binding_plane = if exposure_on {
+            2 * field_plane
+        } else {
+            field_plane
+        };
+        if 3 * binding_plane > max_slab {
             return Err(SimError::TooLarge(format!(
                 "one z-plane of {nx}×{ny} voxels × {ns} species is {} MiB, more than a third of the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
-                field_plane >> 20,
+                binding_plane >> 20,
                 ctx.report.name,
                 max_slab >> 20
             )));
         }
-        let planes_per_slab = (max_slab / field_plane - 2) as usize;
+        let planes_per_slab = (max_slab / binding_plane - 2) as usize;
         let n_slabs = nz.div_ceil(planes_per_slab);
         let slab_nz = nz.div_ceil(n_slabs);
 
@@ -246,6 +281,7 @@ impl Simulation {
                 storage(true, 2),
                 storage(false, 3),
                 uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
+                storage(false, 5),
             ],
         });
         let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -310,18 +346,20 @@ impl Simulation {
             &layout,
             &[("REACT_STAGE", 0.0)],
         );
+        let exposure_constant = [("EXPOSURE", f64::from(u8::from(exposure_on)))];
         let diffuse_react = specialised(
             "Simulation::diffuse_stage_react",
             &diffuse_module,
             "diffuse_stage",
             &layout,
-            &[("REACT_STAGE", 1.0)],
+            &[("REACT_STAGE", 1.0), exposure_constant[0]],
         );
-        let react = pipeline(
+        let react = specialised(
             "Simulation::react_half_step",
             &module("react.wgsl")?,
             "react_half_step",
             &layout,
+            &exposure_constant,
         );
         let mass = pipeline(
             "Simulation::tissue_amount",
@@ -348,6 +386,44 @@ impl Simulation {
             &module("reduce.wgsl")?,
             "reduce_ledger",
             &reduce_pl,
+        );
+
+        // Regional readouts: the slab bindings they read, the segments, buckets and totals.
+        let region_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::regions"),
+            entries: &[
+                storage(true, 0),
+                storage(true, 2),
+                uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
+                storage(false, 5),
+                storage(true, 6),
+                storage(false, 7),
+                storage(false, 8),
+            ],
+        });
+        let region_species_layout =
+            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("Simulation::regions_species"),
+                entries: &[storage(true, 0)],
+            });
+        let region_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Simulation::regions"),
+            bind_group_layouts: &[Some(&region_layout), Some(&region_species_layout)],
+            immediate_size: 0,
+        });
+        let region_module = module("regions.wgsl")?;
+        let region_stats = specialised(
+            "Simulation::region_stats",
+            &region_module,
+            "region_stats",
+            &region_pl,
+            &exposure_constant,
+        );
+        let region_totals = pipeline(
+            "Simulation::region_totals",
+            &region_module,
+            "region_totals",
+            &region_pl,
         );
 
         let depot_sample = pipeline_auto(&device, &module("depot_sample.wgsl")?, "depot_sample");
@@ -387,6 +463,13 @@ impl Simulation {
             st,
         );
         let sources_buf = buffer("Simulation::sources", ((np + 1) * 16) as u64, st);
+        let region_entries = (np * REGION_SLOTS * REGION_ENTRY) as u64;
+        let buckets = buffer(
+            "Simulation::region_buckets",
+            REGION_BUCKETS as u64 * region_entries * 4,
+            st,
+        );
+        let region_totals_buf = buffer("Simulation::region_totals", region_entries * 4, st);
 
         // Slabs and ledger slots.
         let mut slab_specs = Vec::new();
@@ -441,6 +524,24 @@ impl Simulation {
                 buffer("Simulation::fields_b", planes * field_plane, st),
             ];
             let voxels = buffer("Simulation::voxels", planes * plane_voxels * 4, st);
+            let exposure = buffer(
+                "Simulation::exposure",
+                if exposure_on {
+                    2 * planes * field_plane
+                } else {
+                    16
+                },
+                st,
+            );
+            let segments = buffer(
+                "Simulation::segments",
+                if with_segments {
+                    (planes * plane_voxels).next_multiple_of(16)
+                } else {
+                    16
+                },
+                st,
+            );
             let info_buf = buffer(
                 "Simulation::slab_info",
                 std::mem::size_of::<SlabInfo>() as u64,
@@ -457,6 +558,7 @@ impl Simulation {
                         entry(2, &voxels),
                         entry(3, &ledger_buf),
                         entry(4, &info_buf),
+                        entry(5, &exposure),
                     ],
                 })
             };
@@ -467,6 +569,9 @@ impl Simulation {
                 dispatch: [groups_x, groups_y, info.chunks * np as u32],
                 fields,
                 voxels,
+                exposure,
+                segments,
+                info: info_buf,
                 groups,
             });
         }
@@ -523,6 +628,7 @@ impl Simulation {
             }),
         );
 
+        let region_species_group = device_group(&device, &region_species_layout, &species_buf);
         let mut sim = Simulation {
             device,
             queue,
@@ -577,9 +683,19 @@ impl Simulation {
                 state_buf: None,
                 info_buf: None,
             },
+            region_kernel: RegionKernel {
+                stats: region_stats,
+                totals: region_totals,
+                layout: region_layout,
+                species_group: region_species_group,
+                buckets,
+                totals_buf: region_totals_buf,
+            },
+            regions: regions(&problem.grid, &problem.segments),
         };
         sim.upload_parameters();
         sim.upload_voxels()?;
+        sim.upload_segments();
         sim.build_depot_kernels();
         sim.build_plasma_kernel()?;
         sim.set_fields(&problem.initial)?;
@@ -605,6 +721,7 @@ impl Simulation {
                     p.vmax[lane] = s.uptake_vmax.value as f32;
                     p.km[lane] = s.uptake_km.value as f32;
                     p.permeability[lane] = s.permeability.value as f32;
+                    p.ec50[lane] = s.ec50.value as f32;
                 }
                 p
             })
@@ -1454,6 +1571,223 @@ impl Simulation {
         Ok(out)
     }
 
+    /// Writes the AHA segment of every voxel (four to a u32) into each slab, ghosts included.
+    fn upload_segments(&mut self) {
+        if self.problem.segments.is_empty() {
+            return;
+        }
+        let plane = self.dims[0] * self.dims[1];
+        let nz = self.dims[2];
+        for slab in &self.slabs {
+            let mut data = vec![0u8; ((slab.nz + 2) * plane).next_multiple_of(16)];
+            for p in 0..slab.nz + 2 {
+                let gz = slab.z0 as isize + p as isize - 1;
+                if gz < 0 || gz >= nz as isize {
+                    continue;
+                }
+                let g = gz as usize * plane;
+                data[p * plane..(p + 1) * plane]
+                    .copy_from_slice(&self.problem.segments[g..g + plane]);
+            }
+            self.queue.write_buffer(&slab.segments, 0, &data);
+        }
+    }
+
+    /// Whether the exposure readouts are being accumulated ([`Problem::exposure`]).
+    pub fn has_exposure(&self) -> bool {
+        self.problem.exposure
+    }
+
+    fn require_exposure(&self) -> Result<()> {
+        if self.problem.exposure {
+            Ok(())
+        } else {
+            Err(SimError::Problem(
+                "exposure readouts were not enabled for this simulation (Problem::exposure)".into(),
+            ))
+        }
+    }
+
+    /// Reads the exposure per voxel: AUC (ng·s/mL) and time above EC50 (s), species-major.
+    pub fn exposure(&self) -> Result<Exposure> {
+        self.require_exposure()?;
+        let [nx, ny, nz] = self.dims;
+        let n = nx * ny * nz;
+        let ns = self.n_species;
+        let np = packs(ns);
+        let plane = nx * ny;
+        self.errors.check()?;
+        let mut out = Exposure {
+            auc: vec![0.0; n * ns],
+            above: vec![0.0; n * ns],
+        };
+        for slab in &self.slabs {
+            let bytes = read_buffer(
+                &self.device,
+                &self.queue,
+                &slab.exposure,
+                0,
+                slab.exposure.size(),
+            )?;
+            let data: &[f32] = bytemuck::cast_slice(&bytes);
+            for p in 1..=slab.nz {
+                let gz = slab.z0 + p - 1;
+                for s in 0..ns {
+                    let g = s * n + gz * plane;
+                    let o = (p * np + s / PACK) * plane;
+                    for i in 0..plane {
+                        let e = (o + i) * 2 * PACK + s % PACK;
+                        out.auc[g + i] = data[e];
+                        out.above[g + i] = data[e + PACK];
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the exposure accumulated so far (to resume a run from a checkpoint).
+    pub fn set_exposure(&mut self, exposure: &Exposure) -> Result<()> {
+        self.require_exposure()?;
+        let [nx, ny, nz] = self.dims;
+        let n = nx * ny * nz;
+        let ns = self.n_species;
+        let np = packs(ns);
+        if exposure.auc.len() != n * ns || exposure.above.len() != n * ns {
+            return Err(SimError::Problem(format!(
+                "exposure holds {} AUC and {} time-above values, expected {ns} species × {n} voxels",
+                exposure.auc.len(),
+                exposure.above.len()
+            )));
+        }
+        let plane = nx * ny;
+        for slab in &self.slabs {
+            let mut data = vec![0f32; (slab.nz + 2) * plane * np * 2 * PACK];
+            for p in 1..=slab.nz {
+                let gz = slab.z0 + p - 1;
+                for s in 0..ns {
+                    let g = s * n + gz * plane;
+                    let o = (p * np + s / PACK) * plane;
+                    for i in 0..plane {
+                        let e = (o + i) * 2 * PACK + s % PACK;
+                        data[e] = exposure.auc[g + i];
+                        data[e + PACK] = exposure.above[g + i];
+                    }
+                }
+            }
+            self.queue
+                .write_buffer(&slab.exposure, 0, bytemuck::cast_slice(&data));
+        }
+        Ok(())
+    }
+
+    /// Starts the exposure integrals again from zero.
+    pub fn reset_exposure(&mut self) -> Result<()> {
+        self.require_exposure()?;
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("Simulation::reset_exposure"),
+            });
+        for slab in &self.slabs {
+            enc.clear_buffer(&slab.exposure, 0, None);
+        }
+        self.queue.submit([enc.finish()]);
+        Ok(())
+    }
+
+    /// The regions [`Simulation::region_stats`] reports, with their voxel counts.
+    pub fn regions(&self) -> &[(Region, usize)] {
+        &self.regions
+    }
+
+    /// Statistics per region (every tissue and blood label present, every AHA segment
+    /// present), reduced on the GPU from the current fields and exposure: mean, max, mean AUC,
+    /// mean time above EC50 and the fraction of voxels above EC50. Reads back a few kB. AUC and
+    /// time above are zero unless [`Problem::exposure`] is on.
+    pub fn region_stats(&self) -> Result<Vec<RegionStat>> {
+        let k = &self.region_kernel;
+        let np = packs(self.n_species);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("Simulation::region_stats"),
+            });
+        enc.clear_buffer(&k.buckets, 0, None);
+        let groups: Vec<wgpu::BindGroup> = self
+            .slabs
+            .iter()
+            .map(|slab| {
+                self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("Simulation::regions"),
+                    layout: &k.layout,
+                    entries: &[
+                        entry(0, &slab.fields[self.cur]),
+                        entry(2, &slab.voxels),
+                        entry(4, &slab.info),
+                        entry(5, &slab.exposure),
+                        entry(6, &slab.segments),
+                        entry(7, &k.buckets),
+                        entry(8, &k.totals_buf),
+                    ],
+                })
+            })
+            .collect();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("Simulation::region_stats"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&k.stats);
+            pass.set_bind_group(1, &k.species_group, &[]);
+            for (slab, group) in self.slabs.iter().zip(&groups) {
+                pass.set_bind_group(0, group, &[]);
+                pass.dispatch_workgroups(slab.dispatch[0], slab.dispatch[1], slab.dispatch[2]);
+            }
+            pass.set_pipeline(&k.totals);
+            pass.set_bind_group(0, &groups[0], &[]);
+            let entries = (np * REGION_SLOTS * REGION_ENTRY) as u32;
+            pass.dispatch_workgroups(entries.div_ceil(64), 1, 1);
+        }
+        self.queue.submit([enc.finish()]);
+        self.errors.check()?;
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &k.totals_buf,
+            0,
+            (np * REGION_SLOTS * REGION_ENTRY * 4) as u64,
+        )?;
+        let words: &[u32] = bytemuck::cast_slice(&bytes);
+        let exposure = self.problem.exposure;
+        Ok(self
+            .regions
+            .iter()
+            .map(|&(region, voxels)| {
+                let count = voxels as f64;
+                let species = (0..self.n_species)
+                    .map(|s| {
+                        let base =
+                            (s / PACK * REGION_SLOTS + region.slot()) * REGION_ENTRY + s % PACK;
+                        let f = |stat: usize| f32::from_bits(words[base + 4 * stat]) as f64;
+                        SpeciesStats {
+                            mean: f(0) / count,
+                            max: f(1),
+                            auc: if exposure { f(2) / count } else { 0.0 },
+                            time_above: if exposure { f(3) / count } else { 0.0 },
+                            fraction_above: words[base + 16] as f64 / count,
+                        }
+                    })
+                    .collect();
+                RegionStat {
+                    region,
+                    voxels,
+                    species,
+                }
+            })
+            .collect())
+    }
+
     /// Reduces the ledger on the GPU and reads back its totals (a few hundred bytes).
     pub fn ledger(&self) -> Result<Ledger> {
         let mut enc = self
@@ -1601,6 +1935,19 @@ fn buffer_with(
     });
     queue.write_buffer(&b, 0, data);
     b
+}
+
+/// A bind group of one storage buffer at binding 0.
+fn device_group(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    buffer: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("Simulation::single"),
+        layout,
+        entries: &[entry(0, buffer)],
+    })
 }
 
 fn pipeline_auto(

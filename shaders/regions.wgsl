@@ -1,0 +1,195 @@
+// regions.wgsl — the regional readouts of MODEL.md §5, reduced on the GPU: for every label and
+// every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50 and the number of
+// voxels above EC50 (the host divides by the region's voxel count).
+//
+// Regions: r = label (0..7), then r = 8 + s for AHA segment s = 1..17 (segment 0 = none).
+// `region_stats` runs on the grid kernels' dispatch (8×8 columns of Z_CHUNK planes, one pack per
+// workgroup z). Each invocation walks its column keeping a running total for the region it is
+// in (label and segment separately) and flushes it only when the region changes, into
+// workgroup atomics; the workgroup then adds its totals into one of BUCKETS global copies
+// (spreading the contention), and `region_totals` sums the buckets. f32 sums are atomic
+// compare-and-swap loops on the bit pattern; max c is atomicMax on the bit pattern, which orders
+// non-negative floats correctly (NaN sorts above every number, so it shows).
+
+const REGIONS: u32 = 26u;
+const STATS: u32 = 5u;        // 0 Σc, 1 max c, 2 Σ AUC, 3 Σ time above, 4 count above (u32)
+const ENTRY: u32 = 20u;       // STATS × 4 lanes
+const BUCKETS: u32 = 256u;
+const NO_REGION: u32 = 0xffffffffu;
+
+// AHA segment per voxel, four voxels per word (byte i % 4 of word i / 4), slab-local index as
+// the voxel words; a 16-byte stub (all none) when the problem has no segments.
+@group(0) @binding(6) var<storage, read> segments: array<u32>;
+// BUCKETS × n_packs × REGIONS × ENTRY partial totals.
+@group(0) @binding(7) var<storage, read_write> buckets: array<atomic<u32>>;
+// n_packs × REGIONS × ENTRY totals (f32 bits, count as u32).
+@group(0) @binding(8) var<storage, read_write> totals: array<u32>;
+
+var<workgroup> acc: array<atomic<u32>, 520>;   // REGIONS × ENTRY
+
+// Workgroup running totals of one region run: Σc, max c, Σ AUC, Σ time above, count above.
+struct Run {
+    region: u32,
+    sum: vec4<f32>,
+    max_c: vec4<f32>,
+    auc: vec4<f32>,
+    above: vec4<f32>,
+    count: vec4<f32>,
+}
+
+fn empty_run(region: u32) -> Run {
+    let z = vec4<f32>(0.0);
+    return Run(region, z, z, z, z, z);
+}
+
+fn add_acc(i: u32, v: f32) {
+    if (v == 0.0) {
+        return;
+    }
+    var old = atomicLoad(&acc[i]);
+    loop {
+        let r = atomicCompareExchangeWeak(&acc[i], old, bitcast<u32>(bitcast<f32>(old) + v));
+        if (r.exchanged) {
+            break;
+        }
+        old = r.old_value;
+    }
+}
+
+fn add_bucket(i: u32, v: f32) {
+    var old = atomicLoad(&buckets[i]);
+    loop {
+        let r = atomicCompareExchangeWeak(&buckets[i], old, bitcast<u32>(bitcast<f32>(old) + v));
+        if (r.exchanged) {
+            break;
+        }
+        old = r.old_value;
+    }
+}
+
+fn flush(run: Run) {
+    if (run.region == NO_REGION) {
+        return;
+    }
+    let base = run.region * ENTRY;
+    for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+        add_acc(base + lane, run.sum[lane]);
+        atomicMax(&acc[base + 4u + lane], bitcast<u32>(max(run.max_c[lane], 0.0)));
+        add_acc(base + 8u + lane, run.auc[lane]);
+        add_acc(base + 12u + lane, run.above[lane]);
+        atomicAdd(&acc[base + 16u + lane], u32(run.count[lane]));
+    }
+}
+
+fn take(run: ptr<function, Run>, c: vec4<f32>, auc: vec4<f32>, above: vec4<f32>, over: vec4<f32>) {
+    (*run).sum += c;
+    (*run).max_c = max((*run).max_c, c);
+    (*run).auc += auc;
+    (*run).above += above;
+    (*run).count += over;
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn region_stats(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let k = wg.z / slab.chunks;
+    let chunk = wg.z % slab.chunks;
+    for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
+        atomicStore(&acc[i], 0u);
+    }
+    workgroupBarrier();
+    let x = gid.x;
+    let y = gid.y;
+    if (x < slab.nx && y < slab.ny) {
+        let e = species[k].ec50;
+        var by_label = empty_run(NO_REGION);
+        var by_segment = empty_run(NO_REGION);
+        let p_begin = chunk * Z_CHUNK + 1u;
+        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        for (var p = p_begin; p < p_end; p = p + 1u) {
+            let vi = voxel_index(p, y, x);
+            let fi = field_index(p, k, y, x);
+            let label = voxels[vi] & LABEL_MASK;
+            var seg = 0u;
+            if (vi / 4u < arrayLength(&segments)) {
+                seg = (segments[vi / 4u] >> (8u * (vi % 4u))) & 255u;
+            }
+            let c = src[fi];
+            var auc = vec4<f32>(0.0);
+            var above = vec4<f32>(0.0);
+            if (EXPOSURE) {
+                auc = exposure[2u * fi];
+                above = exposure[2u * fi + 1u];
+            }
+            let over = select(vec4<f32>(0.0), vec4<f32>(1.0), c > e);
+            if (label != by_label.region) {
+                flush(by_label);
+                by_label = empty_run(label);
+            }
+            take(&by_label, c, auc, above, over);
+            let region = select(NO_REGION, 8u + seg, seg > 0u && seg < 18u);
+            if (region != by_segment.region) {
+                flush(by_segment);
+                by_segment = empty_run(region);
+            }
+            if (region != NO_REGION) {
+                take(&by_segment, c, auc, above, over);
+            }
+        }
+        flush(by_label);
+        flush(by_segment);
+    }
+    workgroupBarrier();
+    let bucket = ledger_slot(wg, chunk) % BUCKETS;
+    for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
+        let v = atomicLoad(&acc[i]);
+        if (v == 0u) {
+            continue;
+        }
+        let g = (bucket * slab.n_packs + k) * REGIONS * ENTRY + i;
+        let stat = (i % ENTRY) / 4u;
+        if (stat == 1u) {
+            atomicMax(&buckets[g], v);
+        } else if (stat == 4u) {
+            atomicAdd(&buckets[g], v);
+        } else {
+            add_bucket(g, bitcast<f32>(v));
+        }
+    }
+}
+
+// One invocation per total entry: combines the BUCKETS partial copies.
+@compute @workgroup_size(64, 1, 1)
+fn region_totals(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let entries = slab.n_packs * REGIONS * ENTRY;
+    let i = gid.x;
+    if (i >= entries) {
+        return;
+    }
+    let stat = (i % ENTRY) / 4u;
+    var sum = 0.0;
+    var comp = 0.0;
+    var bits = 0u;
+    for (var b = 0u; b < BUCKETS; b = b + 1u) {
+        let v = atomicLoad(&buckets[b * entries + i]);
+        if (stat == 1u) {
+            bits = max(bits, v);
+        } else if (stat == 4u) {
+            bits += v;
+        } else {
+            // Kahan summation of the bucket totals.
+            let yv = bitcast<f32>(v) - comp;
+            let t = sum + yv;
+            comp = (t - sum) - yv;
+            sum = t;
+        }
+    }
+    if (stat == 1u || stat == 4u) {
+        totals[i] = bits;
+    } else {
+        totals[i] = bitcast<u32>(sum);
+    }
+}

@@ -1,0 +1,147 @@
+//! The readouts of MODEL.md §5 that live on the grid: exposure per voxel (AUC and time above
+//! EC50) and statistics per region (each tissue or blood label, each AHA segment).
+//!
+//! The GPU computes both while running (`Simulation::exposure`, `Simulation::region_stats`);
+//! [`region_stats_from`] computes the same statistics from fields on the host, for the CPU
+//! reference and the tests.
+
+use crate::model::{LabelKind, TissueLabel};
+use crate::sim::Grid;
+
+/// Number of AHA segments (1..=17; 0 means "in no segment").
+pub const AHA_SEGMENTS: u8 = 17;
+
+/// Exposure per voxel, species-major like the fields (`[s * n_voxels + voxel]`); zero outside
+/// tissue.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exposure {
+    /// `∫c dt`, ng·s/mL.
+    pub auc: Vec<f32>,
+    /// `∫[c > EC50] dt`, s.
+    pub above: Vec<f32>,
+}
+
+/// A region of the grid: a label or an AHA segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    Label(TissueLabel),
+    /// AHA segment 1..=17.
+    Segment(u8),
+}
+
+impl Region {
+    /// Name in readouts: the label's name, or `aha_1` … `aha_17`.
+    pub fn name(&self) -> String {
+        match self {
+            Region::Label(l) => l.name().to_string(),
+            Region::Segment(s) => format!("aha_{s}"),
+        }
+    }
+
+    /// Slot of the region in the GPU reduction (`regions.wgsl`).
+    pub fn slot(&self) -> usize {
+        match self {
+            Region::Label(l) => *l as usize,
+            Region::Segment(s) => 8 + *s as usize,
+        }
+    }
+}
+
+/// One species in one region.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SpeciesStats {
+    /// Mean concentration, ng/mL.
+    pub mean: f64,
+    /// Largest concentration, ng/mL.
+    pub max: f64,
+    /// Mean exposure `∫c dt` over the region's voxels, ng·s/mL.
+    pub auc: f64,
+    /// Mean time above EC50, s.
+    pub time_above: f64,
+    /// Fraction of the region's voxels above EC50 now.
+    pub fraction_above: f64,
+}
+
+/// Statistics of one region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionStat {
+    pub region: Region,
+    pub voxels: usize,
+    /// One entry per species, in table order.
+    pub species: Vec<SpeciesStats>,
+}
+
+/// The regions reported for a grid: every tissue or blood label present, then every AHA
+/// segment present, with their voxel counts.
+pub fn regions(grid: &Grid, segments: &[u8]) -> Vec<(Region, usize)> {
+    let mut label_count = [0usize; TissueLabel::COUNT];
+    for l in &grid.labels {
+        label_count[*l as usize] += 1;
+    }
+    let mut seg_count = [0usize; AHA_SEGMENTS as usize + 1];
+    for &s in segments {
+        if (1..=AHA_SEGMENTS).contains(&s) {
+            seg_count[s as usize] += 1;
+        }
+    }
+    let labels = TissueLabel::ALL
+        .into_iter()
+        .filter(|l| l.kind() != LabelKind::Outside && label_count[*l as usize] > 0)
+        .map(|l| (Region::Label(l), label_count[l as usize]));
+    let segs = (1..=AHA_SEGMENTS)
+        .filter(|s| seg_count[*s as usize] > 0)
+        .map(|s| (Region::Segment(s), seg_count[s as usize]));
+    labels.chain(segs).collect()
+}
+
+/// Region statistics from fields and exposure on the host (f64 sums): the reference for
+/// `Simulation::region_stats`. `fields`, `exposure` species-major; `ec50` per species;
+/// `segments` per voxel or empty.
+pub fn region_stats_from(
+    grid: &Grid,
+    segments: &[u8],
+    fields: &[f64],
+    exposure: Option<(&[f64], &[f64])>,
+    ec50: &[f64],
+) -> Vec<RegionStat> {
+    let n = grid.voxel_count();
+    let ns = ec50.len();
+    regions(grid, segments)
+        .into_iter()
+        .map(|(region, voxels)| {
+            let inside = |v: usize| match region {
+                Region::Label(l) => grid.labels[v] == l,
+                Region::Segment(s) => segments[v] == s,
+            };
+            let species = (0..ns)
+                .map(|s| {
+                    let mut st = SpeciesStats::default();
+                    let mut over = 0usize;
+                    for v in (0..n).filter(|&v| inside(v)) {
+                        let c = fields[s * n + v];
+                        st.mean += c;
+                        st.max = st.max.max(c);
+                        if let Some((auc, above)) = exposure {
+                            st.auc += auc[s * n + v];
+                            st.time_above += above[s * n + v];
+                        }
+                        if c > ec50[s] {
+                            over += 1;
+                        }
+                    }
+                    let count = voxels as f64;
+                    st.mean /= count;
+                    st.auc /= count;
+                    st.time_above /= count;
+                    st.fraction_above = over as f64 / count;
+                    st
+                })
+                .collect();
+            RegionStat {
+                region,
+                voxels,
+                species,
+            }
+        })
+        .collect()
+}
