@@ -57,6 +57,7 @@ fn problem() -> Problem {
             cells: 2e7,
             secretion: sigma.clone(),
             k_death: 0.0,
+            cell_free: false,
         },
         DepotSource {
             name: "b".into(),
@@ -64,6 +65,7 @@ fn problem() -> Problem {
             cells: 5e6,
             secretion: sigma.iter().map(|s| 2.0 * s).collect(),
             k_death: 0.0,
+            cell_free: false,
         },
     ];
     p
@@ -193,6 +195,7 @@ fn autocrine_problem(side: usize, enabled: bool) -> Problem {
         cells: 2e7,
         secretion: sigma,
         k_death: std::f64::consts::LN_2 / (3.0 * 86400.0),
+        cell_free: false,
     }];
     let vegf = p.species.index_of("VEGF").unwrap();
     let hgf = p.species.index_of("HGF").unwrap();
@@ -300,6 +303,7 @@ fn a_fast_consumed_source_sits_at_its_local_equilibrium() {
             cells: 2e4,
             secretion: sigma.clone(),
             k_death: 0.0,
+            cell_free: false,
         }];
         let vegf = 0;
         let sp = &p.species.species[vegf];

@@ -87,3 +87,108 @@ fn intravenous_week_on_the_heart_closes_the_ledger() {
         assert!(heart.species[s].secreted > 0.0 || plasma[s].remote_secreted > 0.0);
     }
 }
+
+/// Injections later than the start: a tissue bolus at 2 h and a plasma bolus at 3 h arrive
+/// whole within their step (the ledger counts them as secreted), and a depot of cells waits,
+/// with no cells and no secretion, until 3.5 h.
+#[test]
+fn delayed_injections_start_on_time() {
+    let text = r#"
+[grid]
+spacing = "2 mm"
+[geometry]
+kind = "box"
+size = [20, 20, 30]
+blood_pool = true
+[time]
+duration = "4 h"
+output_interval = "1 h"
+dt = "60 s"
+[[depot]]
+name = "cells"
+route = "intramyocardial"
+cells = 1e6
+site = [10, 10, 12]
+start = "3.5 h"
+[[depot]]
+name = "medium"
+route = "bolus"
+site = [10, 10, 20]
+retained = 1
+amounts = { VEGF = "10 ng", HGF = "20 ng", SDF1a = "30 ng", TSG6 = "40 ng" }
+start = "2 h"
+[[depot]]
+name = "iv medium"
+route = "bolus"
+into_plasma = true
+amounts = { VEGF = "1 ng", HGF = "2 ng", SDF1a = "3 ng", TSG6 = "4 ng" }
+start = "3 h"
+"#;
+    let table = secretome::SpeciesTable::default_table().unwrap();
+    let sc = Scenario::parse(text, "delayed.toml", std::path::Path::new("."), &table).unwrap();
+    let built = build(&sc).unwrap();
+    let p = &built.problem;
+    let steps: Vec<u64> = built.events.iter().map(|e| e.step).collect();
+    assert_eq!(steps, vec![120, 121, 180, 181, 210]);
+    assert_eq!(p.depots[0].cells, 0.0, "the cells wait for their start");
+    let mut sim = Simulation::new(gpu(), p).unwrap();
+    let mut done = 0u64;
+    let secreted = |sim: &Simulation| -> Vec<f64> {
+        sim.ledger()
+            .unwrap()
+            .species
+            .iter()
+            .map(|l| l.secreted)
+            .collect()
+    };
+    let mut before = Vec::new();
+    for e in &built.events {
+        sim.step((e.step - done) as usize);
+        done = e.step;
+        if e.step == 120 {
+            before = secreted(&sim);
+            assert!(
+                before.iter().all(|&s| s == 0.0),
+                "nothing before 2 h: {before:?}"
+            );
+        }
+        if e.step == 121 {
+            // One step of the pulse: the whole tissue bolus, f32 ledger (1e-5).
+            let after = secreted(&sim);
+            for (s, want) in [10.0, 20.0, 30.0, 40.0].into_iter().enumerate() {
+                let got = after[s] - before[s];
+                assert!(
+                    (got - want).abs() < 1e-5 * want,
+                    "species {s}: {got} of {want} ng"
+                );
+            }
+        }
+        if e.step == 210 {
+            assert_eq!(sim.depot_cells().unwrap()[0], 0.0);
+            let (plasma, _) = sim.plasma_state().unwrap();
+            for (s, want) in [1.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
+                let got = plasma[s].remote_secreted;
+                assert!(
+                    (got - want).abs() < 1e-5 * want,
+                    "plasma bolus {s}: {got} of {want} ng"
+                );
+                assert!(plasma[s].at_remote_sites < 1e-9 * want, "all absorbed");
+            }
+        }
+        e.apply(&mut sim).unwrap();
+    }
+    assert_eq!(sim.depot_cells().unwrap()[0], 1e6 * sc.depots[0].retained);
+    sim.step(30);
+    let heart = sim.ledger().unwrap();
+    let (plasma, _) = sim.plasma_state().unwrap();
+    for s in 0..p.n_species() {
+        let e = body_closure(&heart.species[s], &plasma[s], sim.initial_amounts()[s]);
+        assert!(
+            e.abs() < 1e-4,
+            "species {s} ledger off by {e:e}: {:?} {:?} {:?}",
+            heart.species[s],
+            plasma[s],
+            p.plasma
+        );
+    }
+}

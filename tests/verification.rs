@@ -68,6 +68,7 @@ fn steady_point_source_with_decay_matches_the_analytic_profile() {
         cells,
         secretion: vec![0.5 * q / cells],
         k_death: 0.0,
+        cell_free: false,
     });
     let mut sim = Simulation::new(gpu(), &p).unwrap();
     sim.step((12.0 / k / dt).round() as usize);

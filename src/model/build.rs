@@ -4,10 +4,11 @@
 use crate::error::{Result, SimError};
 use crate::geometry::sites::{label_centre, segment_voxels};
 use crate::geometry::{label_heart, HeartAnatomy};
+use crate::model::depot::place;
 use crate::model::route::{deliver, Delivery};
 use crate::model::scenario::{DepotSpec, GeometrySpec, Route, Scenario, Site};
 use crate::model::{SpeciesTable, TissueLabel};
-use crate::sim::{Autocrine, Grid, PlasmaCompartment, Problem, Terms};
+use crate::sim::{Autocrine, DepotSource, Grid, PlasmaCompartment, Problem, RemoteDepot, Terms};
 
 /// A scenario made ready to run.
 #[derive(Clone, Debug)]
@@ -15,7 +16,62 @@ pub struct Built {
     pub problem: Problem,
     /// The labelled heart (absent for a box).
     pub anatomy: Option<HeartAnatomy>,
+    /// What happens after the start (injections with a `start` > 0), in step order.
+    pub events: Vec<Event>,
 }
+
+/// Something a scenario does after its start. An injection at its `start` gives the depots it
+/// placed (held at zero cells until then) their cells. A cell-free bolus later than the start
+/// is a one-step pulse: a depot (or, into plasma, a remote site absorbed within the step)
+/// whose "cells" are 1/dt for one step, so that it delivers its amounts in that step, and
+/// zero after; the ledger counts it as secreted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Applied after this many steps (time = step × dt).
+    pub step: u64,
+    /// The depot's name in the scenario.
+    pub what: String,
+    /// Depots in the grid and their new cells.
+    pub depots: Vec<(usize, f64)>,
+    /// Remote depots and their new cells.
+    pub remote: Vec<(usize, f64)>,
+}
+
+impl Event {
+    /// Applies the event to a running simulation (from its next step on).
+    pub fn apply(&self, sim: &mut crate::sim::Simulation) -> Result<()> {
+        if !self.depots.is_empty() {
+            let mut cells = sim.depot_cells()?;
+            for &(d, c) in &self.depots {
+                cells[d] = c;
+            }
+            sim.set_depot_cells(&cells)?;
+        }
+        for &(d, c) in &self.remote {
+            sim.set_remote_cells(d, c)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the event to the CPU reference.
+    pub fn apply_cpu(&self, cpu: &mut crate::sim::CpuReference) -> Result<()> {
+        if !self.depots.is_empty() {
+            let mut cells = cpu.depot_cells();
+            for &(d, c) in &self.depots {
+                cells[d] = c;
+            }
+            cpu.set_depot_cells(&cells)?;
+        }
+        for &(d, c) in &self.remote {
+            cpu.set_remote_cells(d, c)?;
+        }
+        Ok(())
+    }
+}
+
+/// Absorption of a delayed plasma bolus's pulse site, per time step: all but e^{-50} reaches
+/// plasma within two steps.
+const PULSE_ABSORPTION_PER_STEP: f64 = 50.0;
 
 fn heart_of(sc: &Scenario) -> Result<Option<HeartAnatomy>> {
     match &sc.geometry {
@@ -165,14 +221,57 @@ pub fn build(sc: &Scenario) -> Result<Built> {
             &empty
         }
     };
+    let mut events = Vec::new();
     for d in &sc.depots {
-        if d.start_s > 0.0 {
-            return Err(SimError::Input(crate::error::InputError::new(
-                &sc.source,
-                d.site_at,
-                &format!("{}.start", d.key),
-                "0: delayed injections are not supported yet",
-            )));
+        let step = (d.start_s / sc.dt_s).round() as u64;
+        if step > 0 {
+            if let Route::Bolus {
+                site,
+                amounts_ng,
+                into_plasma,
+            } = &d.route
+            {
+                let amounts: Vec<f64> = amounts_ng.iter().map(|v| v.1).collect();
+                let pulse = 1.0 / sc.dt_s;
+                let (depots, remote) = if *into_plasma {
+                    p.compartment.remote.push(RemoteDepot {
+                        name: d.name.clone(),
+                        cells: 0.0,
+                        secretion: amounts,
+                        k_death: 0.0,
+                        k_abs: PULSE_ABSORPTION_PER_STEP / sc.dt_s,
+                        bioavailability: 1.0,
+                        k_local: vec![0.0; ns],
+                        volume_ml: sc.plasma.remote_depot_volume_ml,
+                        amount: vec![0.0; ns],
+                    });
+                    p.compartment.dynamic = true;
+                    (Vec::new(), vec![p.compartment.remote.len() - 1])
+                } else {
+                    let at =
+                        site_point(sc, d, &site.unwrap_or(Site::BorderZone), anatomy.as_ref())?;
+                    let voxels = place(&p.grid, at, d.radius_mm, d.shape, &d.name)
+                        .map_err(|e| sc.site_error(d, &e.to_string()))?;
+                    p.depots.push(DepotSource {
+                        name: d.name.clone(),
+                        voxels,
+                        cells: 0.0,
+                        secretion: amounts.iter().map(|a| a * d.retained).collect(),
+                        k_death: 0.0,
+                        cell_free: true,
+                    });
+                    (vec![p.depots.len() - 1], Vec::new())
+                };
+                for (at, cells) in [(step, pulse), (step + 1, 0.0)] {
+                    events.push(Event {
+                        step: at,
+                        what: d.name.clone(),
+                        depots: depots.iter().map(|&i| (i, cells)).collect(),
+                        remote: remote.iter().map(|&i| (i, cells)).collect(),
+                    });
+                }
+                continue;
+            }
         }
         let (first_depot, first_remote) = (p.depots.len(), p.compartment.remote.len());
         let deliveries: Vec<(Delivery, f64)> = match &d.route {
@@ -282,6 +381,7 @@ pub fn build(sc: &Scenario) -> Result<Built> {
                         Delivery::Bolus {
                             at,
                             radius_mm: d.radius_mm,
+                            spread: d.shape,
                             amounts,
                         },
                         0.0,
@@ -321,10 +421,27 @@ pub fn build(sc: &Scenario) -> Result<Built> {
                 r.k_death = a.k_death_heart_per_s;
             }
         }
+        // A later injection: its depots wait with no cells until their step.
+        if step > 0 {
+            let depots: Vec<(usize, f64)> = (first_depot..p.depots.len())
+                .map(|i| (i, std::mem::take(&mut p.depots[i].cells)))
+                .collect();
+            let remote: Vec<(usize, f64)> = (first_remote..p.compartment.remote.len())
+                .map(|i| (i, std::mem::take(&mut p.compartment.remote[i].cells)))
+                .collect();
+            events.push(Event {
+                step,
+                what: d.name.clone(),
+                depots,
+                remote,
+            });
+        }
     }
+    events.sort_by_key(|e| e.step);
     p.validate()?;
     Ok(Built {
         problem: p,
         anatomy,
+        events,
     })
 }

@@ -43,11 +43,12 @@ pub enum Delivery {
     Intramuscular { k_abs: f64, bioavailability: f64 },
     /// A remote depot under the skin, absorbed by lymph.
     Subcutaneous { k_abs: f64, bioavailability: f64 },
-    /// A cell-free dose (conditioned medium, exosomes): `amounts` ng per species placed in the
-    /// tissue around `at`.
+    /// A cell-free dose (conditioned medium, exosomes): `amounts` ng per species injected
+    /// around `at` (of which the retained fraction stays in the tissue), spread as `spread`.
     Bolus {
         at: [f64; 3],
         radius_mm: f64,
+        spread: Spread,
         amounts: Vec<f64>,
     },
 }
@@ -132,6 +133,7 @@ pub fn deliver(
             cells: n,
             secretion,
             k_death: K_DEATH_HEART,
+            cell_free: false,
         });
     };
     match delivery {
@@ -212,6 +214,7 @@ pub fn deliver(
         Delivery::Bolus {
             at,
             radius_mm,
+            spread,
             amounts,
         } => {
             if amounts.len() != problem.n_species()
@@ -222,12 +225,12 @@ pub fn deliver(
                     problem.n_species()
                 )));
             }
-            let v = place(&problem.grid, *at, *radius_mm, Spread::Sphere, what)?;
+            let v = place(&problem.grid, *at, *radius_mm, *spread, what)?;
             let n = problem.grid.voxel_count();
             let vol = problem.grid.voxel_ml();
             for (s, &amount) in amounts.iter().enumerate() {
                 for &(i, w) in &v {
-                    problem.initial[s * n + i] += (amount * w / vol) as f32;
+                    problem.initial[s * n + i] += (amount * retained * w / vol) as f32;
                 }
             }
         }

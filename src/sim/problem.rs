@@ -111,6 +111,9 @@ pub struct DepotSource {
     /// Death rate of its cells without protection, 1/s (ln 2 / 3 d in the heart); 0 keeps
     /// the cell count constant.
     pub k_death: f64,
+    /// A cell-free source (a delayed bolus delivered as a one-step pulse): its secretion does
+    /// not take the environment's fold change.
+    pub cell_free: bool,
 }
 
 /// A depot outside the heart (MODEL.md §4): lung-trapped cells after intravenous infusion, a
@@ -476,7 +479,14 @@ impl Problem {
             for &(v, w) in &depot.voxels {
                 let label = self.grid.labels[v];
                 let rates = (0..self.n_species())
-                    .map(|s| w * depot.secretion[s] * self.fold(label, s) / vol)
+                    .map(|s| {
+                        let fold = if depot.cell_free {
+                            1.0
+                        } else {
+                            self.fold(label, s)
+                        };
+                        w * depot.secretion[s] * fold / vol
+                    })
                     .collect();
                 out.entry(v).or_default().push(SourceEntry {
                     depot: d + 1,

@@ -125,6 +125,7 @@ struct PlasmaKernel {
     remote_buf: Option<wgpu::Buffer>,
     state_buf: Option<wgpu::Buffer>,
     info_buf: Option<wgpu::Buffer>,
+    kin_buf: Option<wgpu::Buffer>,
 }
 
 /// The autocrine kernels (`depot_sample.wgsl`, `depot_update.wgsl`) and what they bind; the
@@ -682,6 +683,7 @@ impl Simulation {
                 remote_buf: None,
                 state_buf: None,
                 info_buf: None,
+                kin_buf: None,
             },
             region_kernel: RegionKernel {
                 stats: region_stats,
@@ -763,6 +765,7 @@ impl Simulation {
                 mapped_at_creation: false,
             });
             self.rebuild_globals();
+            self.bind_plasma_kernel();
         }
         self.queue
             .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&data));
@@ -858,6 +861,15 @@ impl Simulation {
     /// Replaces the depots (voxels, cells, secretion); takes effect at the next step.
     pub fn set_depots(&mut self, depots: &[DepotSource]) -> Result<()> {
         self.problem.validate_depots(depots)?;
+        if self.plasma_kernel.group.is_some() {
+            // Dynamic plasma lives on the GPU: keep it as it is now.
+            self.problem.plasma = self
+                .plasma_state()?
+                .0
+                .iter()
+                .map(|l| l.concentration)
+                .collect();
+        }
         self.problem.depots = depots.to_vec();
         self.upload_voxels()?;
         self.write_compartments();
@@ -1032,6 +1044,7 @@ impl Simulation {
         self.plasma_kernel.remote_buf = None;
         self.plasma_kernel.state_buf = None;
         self.plasma_kernel.info_buf = None;
+        self.plasma_kernel.kin_buf = None;
         if !self.problem.compartment.dynamic {
             return Ok(());
         }
@@ -1107,22 +1120,35 @@ impl Simulation {
             bytemuck::bytes_of(&info),
             wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         );
+        pk.remote_buf = Some(remote_buf);
+        pk.state_buf = Some(state_buf);
+        pk.info_buf = Some(info_buf);
+        pk.kin_buf = Some(kin_buf);
+        self.bind_plasma_kernel();
+        Ok(())
+    }
+
+    /// (Re)binds the plasma kernel to its buffers, after they or the compartments buffer
+    /// were replaced.
+    fn bind_plasma_kernel(&mut self) {
+        let pk = &mut self.plasma_kernel;
+        let (Some(r), Some(s), Some(k), Some(i)) =
+            (&pk.remote_buf, &pk.state_buf, &pk.kin_buf, &pk.info_buf)
+        else {
+            return;
+        };
         pk.group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::plasma_update"),
             layout: &pk.pipeline.get_bind_group_layout(0),
             entries: &[
                 entry(0, &self.totals_buf),
                 entry(1, &self.plasma_buf),
-                entry(2, &remote_buf),
-                entry(3, &state_buf),
-                entry(4, &kin_buf),
-                entry(5, &info_buf),
+                entry(2, r),
+                entry(3, s),
+                entry(4, k),
+                entry(5, i),
             ],
         }));
-        pk.remote_buf = Some(remote_buf);
-        pk.state_buf = Some(state_buf);
-        pk.info_buf = Some(info_buf);
-        Ok(())
     }
 
     /// Rewrites the plasma kernel's time step after `set_dt`.
@@ -1237,6 +1263,24 @@ impl Simulation {
     }
 
     /// Sets every depot's cell count (cells); takes effect at the next step.
+    /// Sets the cells of remote depot `d` (MODEL.md §4) from the next step on (an injection
+    /// that starts later than the run).
+    pub fn set_remote_cells(&mut self, d: usize, cells: f64) -> Result<()> {
+        let n = self.problem.compartment.remote.len();
+        if d >= n || !(cells >= 0.0 && cells.is_finite()) {
+            return Err(SimError::Problem(format!(
+                "remote depot {d} ← {cells} cells: expected one of {n} remote depots and a count ≥ 0"
+            )));
+        }
+        self.problem.compartment.remote[d].cells = cells;
+        if let Some(rb) = &self.plasma_kernel.remote_buf {
+            let stride = (2 + 3 * packs(self.n_species)) as u64 * 16;
+            self.queue
+                .write_buffer(rb, d as u64 * stride, bytemuck::bytes_of(&(cells as f32)));
+        }
+        Ok(())
+    }
+
     pub fn set_depot_cells(&mut self, cells: &[f64]) -> Result<()> {
         if cells.len() != self.problem.depots.len()
             || cells.iter().any(|c| !(*c >= 0.0 && c.is_finite()))
@@ -1250,7 +1294,16 @@ impl Simulation {
         for (d, &c) in self.problem.depots.iter_mut().zip(cells) {
             d.cells = c;
         }
-        self.write_compartments();
+        // The scales only: plasma, in front of them, lives on the GPU while it is dynamic.
+        let scales: Vec<f32> = self
+            .problem
+            .depot_scales()
+            .iter()
+            .map(|&x| x as f32)
+            .collect();
+        let offset = (packs(self.n_species) * 16) as u64;
+        self.queue
+            .write_buffer(&self.plasma_buf, offset, bytemuck::cast_slice(&scales));
         Ok(())
     }
 
