@@ -882,6 +882,31 @@ impl Simulation {
         self.problem.validate_autocrine(autocrine)?;
         self.problem.autocrine = autocrine.clone();
         self.build_depot_kernels();
+        // The remote depots' cells read the same feedback in the plasma kernel.
+        let pk = &self.plasma_kernel;
+        if let (Some(info), Some(kin)) = (&pk.info_buf, &pk.kin_buf) {
+            let a = &self.problem.autocrine;
+            let head = [a.enabled as u32];
+            self.queue.write_buffer(
+                info,
+                std::mem::offset_of!(PlasmaInfo, autocrine) as u64,
+                bytemuck::cast_slice(&head),
+            );
+            let params = [a.a_max as f32, a.k_half as f32, a.hill as f32];
+            self.queue.write_buffer(
+                info,
+                std::mem::offset_of!(PlasmaInfo, a_max) as u64,
+                bytemuck::cast_slice(&params),
+            );
+            let w = padded(&a.weights);
+            for k in 0..packs(self.n_species) {
+                self.queue.write_buffer(
+                    kin,
+                    ((2 * k + 1) * 16) as u64,
+                    bytemuck::cast_slice(&w[k * PACK..(k + 1) * PACK]),
+                );
+            }
+        }
         Ok(())
     }
 
