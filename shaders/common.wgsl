@@ -41,14 +41,7 @@ const FLAG_HAS_OLD: u32 = 1u;   // the stage reads Y_{j-2} (nu != 0)
 const FLAG_REACT: u32 = 2u;     // the stage ends with the trailing reaction half-step
 const FLAG_REACT_TWICE: u32 = 4u; // ... followed by the next step's leading half-step
 
-// Ledger terms per (slot, pack), each a Kahan pair (sum, compensation) of vec4.
-const LEDGER_TERMS: u32 = 6u;
-const L_SECRETED: u32 = 0u;
-const L_DEGRADED: u32 = 1u;
-const L_UPTAKE: u32 = 2u;
-const L_CAPILLARY: u32 = 3u;  // tissue -> plasma through capillaries
-const L_BLOOD: u32 = 4u;      // tissue -> blood pools through faces
-const L_AMOUNT: u32 = 5u;     // amount present (overwritten by the mass kernel)
+// The ledger terms (LEDGER_TERMS, L_*) come from ledger.wgsl, prepended to this file.
 
 // z-planes handled by one invocation.
 const Z_CHUNK: u32 = 32u;

@@ -42,9 +42,7 @@ struct PlasmaInfo {
 @group(0) @binding(4) var<storage, read> kinetics: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> info: PlasmaInfo;
 
-const LEDGER_TERMS: u32 = 6u;
-const L_CAPILLARY: u32 = 3u;
-const L_BLOOD: u32 = 4u;
+// The ledger terms (LEDGER_TERMS, L_CAPILLARY, L_BLOOD) come from ledger.wgsl, prepended.
 const MAX_PACKS: u32 = 8u;
 
 // (1 − e^{−x t}) / x, with its limit t at x → 0.

@@ -157,7 +157,7 @@ fn rust_twins_match_wgsl_structs() {
 
 #[test]
 fn constants_match() {
-    let src: String = shaders::COMMON.to_string();
+    let src: String = shaders::common();
     let module = naga::front::wgsl::parse_str(&src).unwrap();
     let get = |name: &str| -> u32 {
         let (_, c) = module

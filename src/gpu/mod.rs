@@ -8,7 +8,8 @@ use crate::error::{Result, SimError};
 
 /// WGSL sources, composed with the shared definitions of `common.wgsl`.
 pub mod shaders {
-    pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+    const COMMON_BODY: &str = include_str!("../../shaders/common.wgsl");
+    pub const LEDGER: &str = include_str!("../../shaders/ledger.wgsl");
     pub const DIFFUSE: &str = include_str!("../../shaders/diffuse.wgsl");
     pub const REACT: &str = include_str!("../../shaders/react.wgsl");
     pub const MASS: &str = include_str!("../../shaders/mass.wgsl");
@@ -18,17 +19,23 @@ pub mod shaders {
     pub const PLASMA_UPDATE: &str = include_str!("../../shaders/plasma_update.wgsl");
     pub const REGIONS: &str = include_str!("../../shaders/regions.wgsl");
 
+    /// The shared definitions of the grid kernels: the ledger's terms and `common.wgsl`.
+    pub fn common() -> String {
+        format!("{LEDGER}\n{COMMON_BODY}")
+    }
+
     /// Every shader module as compiled: (name, full source).
     pub fn modules() -> Vec<(&'static str, String)> {
+        let common = common();
         vec![
-            ("diffuse.wgsl", format!("{COMMON}\n{DIFFUSE}")),
-            ("react.wgsl", format!("{COMMON}\n{REACT}")),
-            ("mass.wgsl", format!("{COMMON}\n{MASS}")),
+            ("diffuse.wgsl", format!("{common}\n{DIFFUSE}")),
+            ("react.wgsl", format!("{common}\n{REACT}")),
+            ("mass.wgsl", format!("{common}\n{MASS}")),
             ("reduce.wgsl", REDUCE.to_string()),
             ("depot_sample.wgsl", DEPOT_SAMPLE.to_string()),
             ("depot_update.wgsl", DEPOT_UPDATE.to_string()),
-            ("plasma_update.wgsl", PLASMA_UPDATE.to_string()),
-            ("regions.wgsl", format!("{COMMON}\n{REGIONS}")),
+            ("plasma_update.wgsl", format!("{LEDGER}\n{PLASMA_UPDATE}")),
+            ("regions.wgsl", format!("{common}\n{REGIONS}")),
         ]
     }
 }
