@@ -89,6 +89,9 @@ pub enum SimError {
     Problem(String),
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// A run that cannot go on: its output directory, checkpoint or fields.
+    #[error("{0}")]
+    Run(String),
 }
 
 pub type Result<T, E = SimError> = std::result::Result<T, E>;

@@ -10,6 +10,7 @@ pub mod geometry;
 pub mod gpu;
 pub mod model;
 pub mod output;
+pub mod runner;
 pub mod sim;
 
 pub use error::{InputError, Result, SimError};

@@ -22,8 +22,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Default headless run: a point depot of secreting cells in a block of myocardium with a
-    /// blood pool; prints the fields' spread and the mass ledger.
+    /// Run a scenario headless into a directory: fields for ParaView (fields/*.vti,
+    /// fields.pvd), exposure.vti, stats.csv, summary.json. Ctrl-C saves a checkpoint that
+    /// --resume continues from. Without a scenario: the intramyocardial preset.
     Run(run::RunArgs),
     /// Measure the solver: species-voxel updates/s, memory per voxel, one hour of problem P1.
     #[command(allow_negative_numbers = true)]

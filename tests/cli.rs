@@ -25,35 +25,49 @@ fn error_line(stderr: &str) -> &str {
 }
 
 #[test]
-fn default_run_reports_spread_and_a_closed_ledger() {
-    let (code, out, err) = secretome(&[
+fn default_run_writes_its_outputs_and_a_closed_ledger() {
+    // The default scenario (intramyocardial preset) on the default heart, coarsened to keep
+    // the test quick.
+    let out = std::env::temp_dir().join(format!("secretome-cli-default-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let (code, stdout, err) = secretome(&[
         "run",
+        "--spacing",
+        "4",
         "--hours",
         "2",
-        "--grid",
-        "32",
-        "--spacing",
-        "0.5",
-        "--reports",
-        "2",
+        "--dt",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(code, 0, "{stdout}{err}");
     assert!(
-        out.contains("adapter:") && out.contains("mass ledger"),
-        "{out}"
+        err.contains("adapter:") && stdout.contains("mass ledger"),
+        "{stdout}{err}"
     );
+    for f in [
+        "fields.pvd",
+        "stats.csv",
+        "summary.json",
+        "exposure.vti",
+        "run.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
     // Every species' closure (last column) is below 1e-4.
-    let ledger = out.split("mass ledger").nth(1).unwrap();
+    let ledger = stdout.split("mass ledger").nth(1).unwrap();
     let rows: Vec<&str> = ledger
         .lines()
-        .skip(2)
+        .skip(1)
         .filter(|l| l.starts_with("  "))
         .collect();
-    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(rows.len(), 4, "{stdout}");
     for r in rows {
         let closure: f64 = r.split_whitespace().last().unwrap().parse().unwrap();
         assert!(closure.abs() < 1e-4, "{r}");
     }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
@@ -61,10 +75,10 @@ fn bad_arguments_get_one_line() {
     for (args, needle) in [
         (vec!["run", "--dt", "-5"], "--dt"),
         (vec!["run", "--hours", "0"], "--hours"),
-        (vec!["run", "--grid", "3"], "--grid"),
+        (vec!["run", "--spacing", "0"], "--spacing"),
         (
-            vec!["run", "--species", "/nonexistent/species.toml"],
-            "/nonexistent/species.toml",
+            vec!["run", "/nonexistent/scenario.toml"],
+            "/nonexistent/scenario.toml",
         ),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
         (vec!["run", "--dt", "fast"], "--dt"),

@@ -16,4 +16,4 @@ pub use problem::{
 };
 pub use readouts::{Exposure, Region, RegionStat, SpeciesStats};
 pub use scheme::StagePlan;
-pub use simulation::{bytes_per_voxel, LayoutOptions, Simulation};
+pub use simulation::{bytes_per_voxel, LayoutOptions, SimState, Simulation};

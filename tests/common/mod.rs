@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod vti_reader;
+
 use std::sync::OnceLock;
 
 use secretome::model::TissueLabel;
