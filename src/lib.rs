@@ -12,6 +12,7 @@ pub mod model;
 pub mod output;
 pub mod runner;
 pub mod sim;
+pub mod sweep;
 
 pub use error::{InputError, Result, SimError};
 pub use gpu::GpuContext;

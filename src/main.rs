@@ -26,6 +26,9 @@ enum Command {
     /// fields.pvd), exposure.vti, stats.csv, summary.json. Ctrl-C saves a checkpoint that
     /// --resume continues from. Without a scenario: the intramyocardial preset.
     Run(run::RunArgs),
+    /// Run every member of a parameter sweep (or one: --member K) into DIR/member_K and
+    /// write DIR/sweep.csv, one row per member with its parameters and key readouts.
+    Sweep(sweep_cmd::SweepArgs),
     /// Measure the solver: species-voxel updates/s, memory per voxel, one hour of problem P1.
     #[command(allow_negative_numbers = true)]
     Bench {
@@ -56,6 +59,7 @@ enum Command {
 
 mod geometry_cmd;
 mod run;
+mod sweep_cmd;
 
 fn main() -> ExitCode {
     // `secretome geometry | head` should stop quietly, as other command-line tools do,
@@ -103,6 +107,7 @@ fn one_line(e: &anyhow::Error) -> String {
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep_cmd::sweep(&args),
         Command::Bench {
             large,
             seconds,

@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -108,13 +108,32 @@ pub fn run(a: &RunArgs) -> Result<()> {
         force: a.force,
         npy: a.npy,
     };
-    let mut runner = Runner::new(&ctx, &sc, &out, opts)?;
+    let again = format!(
+        "secretome run {} --out {} --resume",
+        a.scenario
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string()),
+        out.display()
+    );
+    execute(&ctx, &sc, &out, opts, &again)
+}
+
+/// Runs a scenario into `out` with a progress display; prints the end's ledger. `again` is the
+/// command that resumes it, for the message after Ctrl-C.
+pub fn execute(
+    ctx: &GpuContext,
+    sc: &Scenario,
+    out: &Path,
+    opts: RunOptions,
+    again: &str,
+) -> Result<()> {
+    let mut runner = Runner::new(ctx, sc, out, opts)?;
     let [nx, ny, nz] = runner.simulation().dims();
     eprintln!(
         "grid {nx}×{ny}×{nz}, {} species, {:.0} MiB on the GPU{}",
         runner.simulation().n_species(),
         runner.simulation().gpu_bytes() as f64 / (1u64 << 20) as f64,
-        if a.resume {
+        if opts.resume {
             format!(
                 ", resumed at t = {:.2} h",
                 runner.simulation().time() / 3600.0
@@ -123,19 +142,14 @@ pub fn run(a: &RunArgs) -> Result<()> {
             String::new()
         }
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
-            .context("installing the Ctrl-C handler")?;
-    }
+    let stop = stop_flag()?;
     let outcome = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(1000);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {msg}")
                 .context("progress bar template")?,
         );
-        let outcome = runner.run(&stop, &mut |p: &Progress| {
+        let outcome = runner.run(stop, &mut |p: &Progress| {
             bar.set_position(1000 * p.steps_done / p.steps_total.max(1));
             bar.set_message(describe(p));
         });
@@ -143,7 +157,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
         outcome?
     } else {
         let mut last = std::time::Instant::now();
-        runner.run(&stop, &mut |p: &Progress| {
+        runner.run(stop, &mut |p: &Progress| {
             if last.elapsed().as_secs_f64() >= 10.0 || p.steps_done == p.steps_total {
                 eprintln!("{}", describe(p));
                 last = std::time::Instant::now();
@@ -177,15 +191,24 @@ pub fn run(a: &RunArgs) -> Result<()> {
         }
         Outcome::Interrupted { time_s } => {
             bail!(
-                "interrupted at t = {:.3} h; the checkpoint is saved: continue with `secretome run {} --out {} --resume`",
-                time_s / 3600.0,
-                a.scenario
-                    .as_ref()
-                    .map_or(String::new(), |p| p.display().to_string()),
-                out.display()
+                "interrupted at t = {:.3} h; the checkpoint is saved: continue with `{again}`",
+                time_s / 3600.0
             )
         }
     }
+}
+
+/// Set by Ctrl-C (the handler is installed once per process).
+fn stop_flag() -> Result<&'static AtomicBool> {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("installing the Ctrl-C handler: {e}"))?;
+    Ok(&STOP)
 }
 
 fn describe(p: &Progress) -> String {
