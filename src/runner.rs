@@ -21,8 +21,9 @@ use crate::error::{Result, SimError};
 use crate::model::build::{build, Built};
 use crate::model::scenario::Scenario;
 use crate::output::atomic::write_atomic;
+use crate::output::report;
 use crate::output::vti::{write_pvd, write_vti, VtiArray, VtiData};
-use crate::sim::{body_closure, RegionStat, SimState, Simulation};
+use crate::sim::{body_closure, Region, RegionStat, SimState, Simulation};
 use crate::GpuContext;
 
 /// How a run treats its output directory.
@@ -380,6 +381,7 @@ impl<'a> Runner<'a> {
                 });
             }
         }
+        self.report()?;
         let summary = self.summary(start.elapsed().as_secs_f64())?;
         write_json(&self.dir.join("summary.json"), &summary)?;
         Ok(Outcome::Finished(Box::new(summary)))
@@ -508,6 +510,76 @@ impl<'a> Runner<'a> {
         self.rows.push(row);
         self.write_stats()?;
         self.checkpoint()
+    }
+
+    /// The pictures of `report/` (see `output::report`) at the last output.
+    fn report(&self) -> Result<()> {
+        let dir = self.dir.join("report");
+        std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+        let p = &self.built.problem;
+        let n = p.grid.voxel_count();
+        let fields = self.sim.read_fields()?;
+        let t_h = self.sim.time() / 3600.0;
+        for (s, id) in self.species.iter().enumerate() {
+            report::slices(
+                &dir.join(format!("slices_{id}.png")),
+                &p.grid,
+                self.built.anatomy.as_ref(),
+                &fields[s * n..(s + 1) * n],
+                id,
+                t_h,
+            )?;
+        }
+        if self.built.anatomy.is_some() && p.exposure {
+            let stats = self.sim.region_stats()?;
+            let values: Vec<Vec<f64>> = (0..self.species.len())
+                .map(|s| {
+                    (1..=17u8)
+                        .map(|seg| {
+                            stats
+                                .iter()
+                                .find(|r| r.region == Region::Segment(seg))
+                                .map_or(0.0, |r| r.species[s].auc / 3600.0)
+                        })
+                        .collect()
+                })
+                .collect();
+            report::bullseye(&dir.join("bullseye_auc.png"), &self.species, &values)?;
+        }
+        // Time courses from the stats rows.
+        let names: Vec<&str> = self.columns.names.iter().map(|c| c.0.as_str()).collect();
+        let table: Vec<Vec<f64>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                r.split(',')
+                    .map(|v| v.parse().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let column = |name: &str| -> Option<Vec<f64>> {
+            let i = names.iter().position(|n| *n == name)?;
+            Some(table.iter().map(|r| r[i]).collect())
+        };
+        let times = column("time_h").unwrap_or_default();
+        let plasma: Vec<(String, Vec<f64>)> = self
+            .species
+            .iter()
+            .filter_map(|id| Some((id.clone(), column(&format!("plasma_{id}"))?)))
+            .collect();
+        report::plasma(&dir.join("plasma.png"), &times, &plasma)?;
+        let panels: Vec<(String, report::Series)> = self
+            .species
+            .iter()
+            .map(|id| {
+                let series = ["myocardium", "border_zone", "infarct"]
+                    .iter()
+                    .filter_map(|r| Some((r.to_string(), column(&format!("{r}:{id}:mean"))?)))
+                    .collect();
+                (id.clone(), series)
+            })
+            .collect();
+        report::regional_means(&dir.join("regional_means.png"), &times, &panels)
     }
 
     /// The readouts now, in the order of `columns`.

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::Command;
 
 fn secretome(args: &[&str]) -> (i32, String, String) {
@@ -55,6 +57,9 @@ fn default_run_writes_its_outputs_and_a_closed_ledger() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // The bullseye of the heart: one 300 × 330 panel per species, not blank.
+    let (w, h) = secretome::output::report::BULLSEYE_PANEL;
+    common::assert_picture(&out.join("report/bullseye_auc.png"), (4 * w, h));
     // Every species' closure (last column) is below 1e-4.
     let ledger = stdout.split("mass ledger").nth(1).unwrap();
     let rows: Vec<&str> = ledger

@@ -158,6 +158,21 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
     assert_eq!(json["scenario"]["dt_s"].as_f64(), Some(120.0));
     assert!(json["adapter"].as_str().unwrap().len() > 2);
     assert_eq!(json["scenario_hash"].as_str().unwrap().len(), 16);
+
+    // The report's pictures: stated sizes, and not blank.
+    use secretome::output::report::{PLASMA_SIZE, REGIONAL_SIZE, SLICE_SIZE};
+    let mut pictures = vec![
+        ("plasma.png".to_string(), PLASMA_SIZE),
+        ("regional_means.png".to_string(), REGIONAL_SIZE),
+    ];
+    for sp in &p.species.species {
+        pictures.push((format!("slices_{}.png", sp.id), SLICE_SIZE));
+    }
+    for (name, size) in pictures {
+        common::assert_picture(&out.join("report").join(&name), size);
+    }
+    // A box has no AHA segments, so no bullseye.
+    assert!(!out.join("report/bullseye_auc.png").exists());
 }
 
 fn secretome(args: &[&str]) -> (i32, String, String) {

@@ -4,3 +4,4 @@ pub mod atomic;
 pub mod vti;
 
 pub use atomic::write_atomic;
+pub mod report;

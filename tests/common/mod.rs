@@ -73,3 +73,25 @@ pub fn max_rel_diff(a: &[f32], b: &[f64]) -> f64 {
         .fold(0.0f64, |m, (x, y)| m.max((*x as f64 - y).abs()));
     diff / max
 }
+
+/// A PNG of the stated size that is not blank: many colours, and no colour covering almost all
+/// of it.
+pub fn assert_picture(path: &std::path::Path, size: (u32, u32)) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.dimensions(), size, "{}", path.display());
+    let mut counts = std::collections::HashMap::new();
+    for p in img.pixels() {
+        *counts.entry(p.0).or_insert(0usize) += 1;
+    }
+    let total = (size.0 * size.1) as usize;
+    let top = counts.values().copied().max().unwrap_or(0);
+    assert!(
+        counts.len() >= 16 && top < total * 97 / 100,
+        "{}: {} colours, the commonest covers {:.1} %",
+        path.display(),
+        counts.len(),
+        100.0 * top as f64 / total as f64
+    );
+}
