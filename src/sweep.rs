@@ -7,7 +7,7 @@
 //! [vary]
 //! "depot[0].cells" = ["5e6", "2e7"]                    # first key varies slowest
 //! "depot[0].start" = ["0 h", "24 h"]
-//! "species.VEGF.half_life" = ["30 min", "90 min"]
+//! "species.VEGF.tissue_half_life" = ["30 min", "90 min"]
 //! ```
 //!
 //! A key is a path through the scenario file's tables (`depot[0]` is the first `[[depot]]`);

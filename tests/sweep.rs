@@ -146,3 +146,27 @@ fn bad_sweeps_get_one_line() {
     assert_ne!(code, 0);
     assert!(err.contains("--member 2: the sweep has 2 members"), "{err}");
 }
+
+/// The shipped example sweep loads: 12 members, every one a valid scenario with its values set.
+#[test]
+fn the_example_sweep_has_twelve_valid_members() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/sweeps/dose_timing.toml"
+    ));
+    let sw = secretome::sweep::Sweep::load(path).unwrap();
+    assert_eq!(sw.members(), 12);
+    let last = sw.member(11).unwrap();
+    assert_eq!(last.depots[0].start_s, 24.0 * 3600.0);
+    let values: Vec<String> = sw.values(11).iter().map(|(_, v)| v.to_string()).collect();
+    assert_eq!(values, ["\"5e7\"", "\"24 h\"", "\"90 min\""]);
+    let vegf = last
+        .species_overrides
+        .iter()
+        .find(|o| o.species == "VEGF" && o.parameter == "tissue_half_life")
+        .unwrap();
+    assert!(
+        (vegf.value - 90.0 * 60.0).abs() < 1e-9 || (vegf.value - 90.0).abs() < 1e-9,
+        "{vegf:?}"
+    );
+}
