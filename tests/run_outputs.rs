@@ -81,7 +81,11 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
     let path = write_scenario(&dir, &text);
     let sc = Scenario::load(&path).unwrap();
     let out = dir.join("out");
-    let mut runner = Runner::new(gpu(), &sc, &out, RunOptions::default()).unwrap();
+    let opts = RunOptions {
+        npy: true,
+        ..Default::default()
+    };
+    let mut runner = Runner::new(gpu(), &sc, &out, opts).unwrap();
     let outcome = runner.run(&AtomicBool::new(false), &mut |_| {}).unwrap();
     let Outcome::Finished(summary) = outcome else {
         panic!("not finished")
@@ -106,6 +110,29 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
             .collect();
         assert_eq!(bits, want, "{} differs from memory", sp.id);
     }
+    // The .npy dump of the same output: NumPy's format 1.0, float32, shape (nz, ny, nx).
+    let npy = std::fs::read(out.join("npy/HGF_0003.npy")).unwrap();
+    assert_eq!(&npy[..8], b"\x93NUMPY\x01\x00");
+    let hlen = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    assert_eq!((10 + hlen) % 64, 0, "header padded to 64 bytes");
+    let header = std::str::from_utf8(&npy[10..10 + hlen]).unwrap();
+    let [nx, ny, nz] = p.grid.dims;
+    assert!(
+        header.contains("'descr': '<f4'")
+            && header.contains("'fortran_order': False")
+            && header.contains(&format!("'shape': ({nz}, {ny}, {nx})")),
+        "{header}"
+    );
+    let hgf = p.species.index_of("HGF").unwrap();
+    let data: Vec<u32> = npy[10 + hlen..]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let want: Vec<u32> = fields[hgf * n..(hgf + 1) * n]
+        .iter()
+        .map(|x| x.to_bits())
+        .collect();
+    assert_eq!(data, want);
     let (_, labels, _) = read_array(&v, "label");
     assert!(labels
         .iter()
