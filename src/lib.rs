@@ -13,6 +13,7 @@ pub mod output;
 pub mod runner;
 pub mod sim;
 pub mod sweep;
+pub mod view;
 
 pub use error::{InputError, Result, SimError};
 pub use gpu::GpuContext;

@@ -1,0 +1,6 @@
+//! The window-free parts of the viewer (`secretome view`, issue 6): the orbit camera and
+//! picking (`camera`), and a steering session that drives the same `Simulation` the batch runs
+//! use (`session`). Testable without a window or a display.
+
+pub mod camera;
+pub mod session;

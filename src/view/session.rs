@@ -1,0 +1,154 @@
+//! A steering session: the viewer's hold on a running `Simulation` (the same solver and
+//! kernels as `secretome run`). Depots are placed, moved, resized and deleted while it runs;
+//! each change takes effect at the next step, and the other depots keep their live cell counts.
+
+use crate::error::{Result, SimError};
+use crate::model::build::Built;
+use crate::model::depot::{place, Spread};
+use crate::model::route::K_DEATH_HEART;
+use crate::sim::{DepotSource, Problem, Simulation};
+use crate::GpuContext;
+
+/// A depot placed by the user: where, how big, how many cells at placement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacedDepot {
+    pub name: String,
+    /// Centre, mm.
+    pub at: [f64; 3],
+    pub radius_mm: f64,
+    pub cells: f64,
+}
+
+/// A running simulation and the depots steered in it.
+pub struct Session {
+    sim: Simulation,
+    problem: Problem,
+    /// Depots of the scenario, then those placed here, in the solver's order.
+    depots: Vec<DepotSource>,
+}
+
+impl Session {
+    pub fn new(ctx: &GpuContext, built: &Built) -> Result<Session> {
+        let sim = Simulation::new(ctx, &built.problem)?;
+        Ok(Session {
+            depots: built.problem.depots.clone(),
+            problem: built.problem.clone(),
+            sim,
+        })
+    }
+
+    pub fn simulation(&self) -> &Simulation {
+        &self.sim
+    }
+
+    pub fn depots(&self) -> &[DepotSource] {
+        &self.depots
+    }
+
+    /// The depot list with every depot's live cell count, sent to the solver.
+    fn upload(&mut self, live: Vec<f64>) -> Result<()> {
+        for (d, c) in self.depots.iter_mut().zip(live) {
+            d.cells = c;
+        }
+        self.sim.set_depots(&self.depots)
+    }
+
+    fn source(&self, d: &PlacedDepot) -> Result<DepotSource> {
+        let voxels = place(
+            &self.problem.grid,
+            d.at,
+            d.radius_mm,
+            Spread::Sphere,
+            &d.name,
+        )?;
+        Ok(DepotSource {
+            name: d.name.clone(),
+            voxels,
+            cells: d.cells,
+            secretion: self
+                .problem
+                .species
+                .species
+                .iter()
+                .map(|s| s.secretion.value)
+                .collect(),
+            k_death: K_DEATH_HEART,
+            cell_free: false,
+        })
+    }
+
+    /// Places a depot of MSCs (the species table's secretion, the heart's death rate); returns
+    /// its index. Refused, with the reason, where the sphere holds no tissue.
+    pub fn place_depot(&mut self, d: &PlacedDepot) -> Result<usize> {
+        let src = self.source(d)?;
+        let live = self.sim.depot_cells()?;
+        self.depots.push(src);
+        let mut cells = live;
+        cells.push(d.cells);
+        self.upload(cells)?;
+        Ok(self.depots.len() - 1)
+    }
+
+    /// Moves or resizes depot `i` (its cells stay as they are now).
+    pub fn move_depot(&mut self, i: usize, at: [f64; 3], radius_mm: f64) -> Result<()> {
+        let live = self.sim.depot_cells()?;
+        let d = self
+            .depots
+            .get(i)
+            .ok_or_else(|| missing(i, self.depots.len()))?;
+        let placed = PlacedDepot {
+            name: d.name.clone(),
+            at,
+            radius_mm,
+            cells: live[i],
+        };
+        self.depots[i] = self.source(&placed)?;
+        self.upload(live)
+    }
+
+    /// Sets the cells of depot `i` now.
+    pub fn set_cells(&mut self, i: usize, cells: f64) -> Result<()> {
+        let mut live = self.sim.depot_cells()?;
+        if i >= live.len() {
+            return Err(missing(i, live.len()));
+        }
+        live[i] = cells;
+        self.sim.set_depot_cells(&live)
+    }
+
+    /// Deletes depot `i`; its secretion stops at the next step.
+    pub fn delete_depot(&mut self, i: usize) -> Result<()> {
+        let mut live = self.sim.depot_cells()?;
+        if i >= live.len() {
+            return Err(missing(i, live.len()));
+        }
+        live.remove(i);
+        self.depots.remove(i);
+        self.upload(live)
+    }
+
+    pub fn step(&mut self, steps: usize) {
+        self.sim.step(steps);
+    }
+
+    /// Concentration of species `s` at a point, ng/mL (a readback: for probes and tests, not
+    /// for the frame loop).
+    pub fn concentration_at(&self, at: [f64; 3], s: usize) -> Result<f64> {
+        let g = &self.problem.grid;
+        let idx = [0, 1, 2].map(|k| ((at[k] - g.origin[k]) / g.spacing).floor());
+        if idx
+            .iter()
+            .zip(g.dims)
+            .any(|(&i, n)| i < 0.0 || i >= n as f64)
+        {
+            return Err(SimError::Problem(format!("{at:?} mm is outside the grid")));
+        }
+        let v = g.index(idx[0] as usize, idx[1] as usize, idx[2] as usize);
+        let f = self.sim.read_fields()?;
+        Ok(f[s * g.voxel_count() + v] as f64)
+    }
+}
+
+fn missing(i: usize, n: usize) -> SimError {
+    SimError::Problem(format!("depot {i}: there are {n} depots"))
+}
