@@ -455,21 +455,12 @@ impl<'a> Runner<'a> {
         if p.exposure {
             let e = self.sim.exposure()?;
             // AUC in ng·h/mL and time above EC50 in h.
-            let auc: Vec<Vec<f32>> = (0..self.species.len())
-                .map(|s| {
-                    e.auc[s * n..(s + 1) * n]
-                        .iter()
-                        .map(|v| v / 3600.0)
-                        .collect()
-                })
-                .collect();
+            let hours = |v: &[f32], s: usize| -> Vec<f32> {
+                v[s * n..(s + 1) * n].iter().map(|x| x / 3600.0).collect()
+            };
+            let auc: Vec<Vec<f32>> = (0..self.species.len()).map(|s| hours(&e.auc, s)).collect();
             let above: Vec<Vec<f32>> = (0..self.species.len())
-                .map(|s| {
-                    e.above[s * n..(s + 1) * n]
-                        .iter()
-                        .map(|v| v / 3600.0)
-                        .collect()
-                })
+                .map(|s| hours(&e.above, s))
                 .collect();
             let names: Vec<(String, String)> = self
                 .species

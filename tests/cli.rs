@@ -5,19 +5,9 @@
 
 mod common;
 
-use std::process::Command;
+use common::secretome;
 
-fn secretome(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::process::Command;
 
 fn error_line(stderr: &str) -> &str {
     stderr

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::secretome;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
@@ -200,18 +202,6 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
     }
     // A box has no AHA segments, so no bullseye.
     assert!(!out.join("report/bullseye_auc.png").exists());
-}
-
-fn secretome(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Starts a run, waits for its third output, then stops it with `signal`.

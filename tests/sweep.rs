@@ -4,19 +4,9 @@
 //! sweep files get one line.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn secretome(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::secretome;
 
 const BASE: &str = r#"
 [scenario]

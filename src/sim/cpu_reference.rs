@@ -577,12 +577,7 @@ impl CpuReference {
 
     /// Sets the cells of remote depot `d` from the next step on (as `Simulation`).
     pub fn set_remote_cells(&mut self, d: usize, cells: f64) -> Result<()> {
-        let n = self.problem.compartment.remote.len();
-        if d >= n || !(cells >= 0.0 && cells.is_finite()) {
-            return Err(SimError::Problem(format!(
-                "remote depot {d} ← {cells} cells: expected one of {n} remote depots and a count ≥ 0"
-            )));
-        }
+        self.problem.validate_remote_cells(d, cells)?;
         self.problem.compartment.remote[d].cells = cells;
         if let Some(r) = self.remote.get_mut(d) {
             r.0 = cells;

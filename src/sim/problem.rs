@@ -344,6 +344,17 @@ impl Problem {
         Ok(())
     }
 
+    /// Checks a new cell count for remote depot `d`.
+    pub fn validate_remote_cells(&self, d: usize, cells: f64) -> Result<()> {
+        let n = self.compartment.remote.len();
+        if d >= n || !(cells >= 0.0 && cells.is_finite()) {
+            return Err(SimError::Problem(format!(
+                "remote depot {d} ← {cells} cells: expected one of {n} remote depots and a count ≥ 0"
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks the plasma compartment and its remote depots.
     pub fn validate_compartment(&self, c: &PlasmaCompartment) -> Result<()> {
         let bad = |m: String| Err(SimError::Problem(m));

@@ -1359,12 +1359,7 @@ impl Simulation {
     /// Sets the cells of remote depot `d` (MODEL.md §4) from the next step on (an injection
     /// that starts later than the run).
     pub fn set_remote_cells(&mut self, d: usize, cells: f64) -> Result<()> {
-        let n = self.problem.compartment.remote.len();
-        if d >= n || !(cells >= 0.0 && cells.is_finite()) {
-            return Err(SimError::Problem(format!(
-                "remote depot {d} ← {cells} cells: expected one of {n} remote depots and a count ≥ 0"
-            )));
-        }
+        self.problem.validate_remote_cells(d, cells)?;
         self.problem.compartment.remote[d].cells = cells;
         if let Some(rb) = &self.plasma_kernel.remote_buf {
             let stride = (2 + 3 * packs(self.n_species)) as u64 * 16;

@@ -95,3 +95,16 @@ pub fn assert_picture(path: &std::path::Path, size: (u32, u32)) {
         100.0 * top as f64 / total as f64
     );
 }
+
+/// Runs the `secretome` binary: exit code, stdout, stderr.
+pub fn secretome(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .args(args)
+        .output()
+        .expect("running the secretome binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
