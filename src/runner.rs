@@ -220,6 +220,29 @@ impl<'a> Runner<'a> {
                 dir.join(CHECKPOINT).display()
             )));
         }
+        if !opts.resume {
+            // A fresh start: what an earlier run left here (more outputs, a summary, pictures)
+            // must not mix with this one. Only the names a run writes are removed.
+            for sub in ["fields", "npy", "report"] {
+                let d = dir.join(sub);
+                if d.is_dir() {
+                    std::fs::remove_dir_all(&d).map_err(|e| io_err(&d, e))?;
+                }
+            }
+            for f in [
+                "fields.pvd",
+                "exposure.vti",
+                "stats.csv",
+                "stats_units.csv",
+                "summary.json",
+                CHECKPOINT,
+            ] {
+                let p = dir.join(f);
+                if p.is_file() {
+                    std::fs::remove_file(&p).map_err(|e| io_err(&p, e))?;
+                }
+            }
+        }
         std::fs::create_dir_all(dir.join("fields")).map_err(|e| io_err(dir, e))?;
         let marker = RunMarker {
             scenario: sc.name.clone(),

@@ -327,6 +327,15 @@ fn runs_refuse_what_they_should() {
     );
     let (code, _, err) = secretome(&["run", b.to_str().unwrap(), "--out", o, "--force"]);
     assert_eq!(code, 0, "{err}");
+    // Nothing of an overwritten run is left to mix with the new one: b (2 h) wrote outputs
+    // 0–2; a (1 h) run over it writes 0–1, and b's fields_0002.vti must be gone.
+    assert!(out.join("fields/fields_0002.vti").is_file());
+    let (code, _, err) = secretome(&["run", a.to_str().unwrap(), "--out", o, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.join("fields/fields_0002.vti").exists(),
+        "an output of the overwritten run was left behind"
+    );
     let fresh = dir.join("fresh");
     let (code, _, err) = secretome(&[
         "run",
