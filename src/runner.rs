@@ -447,14 +447,18 @@ impl<'a> Runner<'a> {
                 data: VtiData::F32(&fields[s * n..(s + 1) * n]),
             })
             .collect();
-        arrays.push(VtiArray {
-            name: "label",
-            data: VtiData::U8(&labels),
-        });
-        arrays.push(VtiArray {
-            name: "aha_segment",
-            data: VtiData::U8(&segments),
-        });
+        // Every file carries the geometry, so that ParaView can threshold by label or segment.
+        let geometry = [
+            VtiArray {
+                name: "label",
+                data: VtiData::U8(&labels),
+            },
+            VtiArray {
+                name: "aha_segment",
+                data: VtiData::U8(&segments),
+            },
+        ];
+        arrays.extend(geometry);
         let g = &p.grid;
         write_vti(
             &self.dir.join(&name),
@@ -501,14 +505,7 @@ impl<'a> Runner<'a> {
                     data: VtiData::F32(&above[s]),
                 });
             }
-            arrays.push(VtiArray {
-                name: "label",
-                data: VtiData::U8(&labels),
-            });
-            arrays.push(VtiArray {
-                name: "aha_segment",
-                data: VtiData::U8(&segments),
-            });
+            arrays.extend(geometry);
             write_vti(
                 &self.dir.join("exposure.vti"),
                 g.dims,
