@@ -18,6 +18,8 @@ pub mod shaders {
     pub const DEPOT_UPDATE: &str = include_str!("../../shaders/depot_update.wgsl");
     pub const PLASMA_UPDATE: &str = include_str!("../../shaders/plasma_update.wgsl");
     pub const REGIONS: &str = include_str!("../../shaders/regions.wgsl");
+    pub const VIEW_EXTRACT: &str = include_str!("../../shaders/view_extract.wgsl");
+    pub const VIEW_RENDER: &str = include_str!("../../shaders/view_render.wgsl");
 
     /// The shared definitions of the grid kernels: the ledger's terms and `common.wgsl`.
     pub fn common() -> String {
@@ -36,6 +38,8 @@ pub mod shaders {
             ("depot_update.wgsl", DEPOT_UPDATE.to_string()),
             ("plasma_update.wgsl", format!("{LEDGER}\n{PLASMA_UPDATE}")),
             ("regions.wgsl", format!("{common}\n{REGIONS}")),
+            ("view_extract.wgsl", VIEW_EXTRACT.to_string()),
+            ("view_render.wgsl", VIEW_RENDER.to_string()),
         ]
     }
 }
@@ -160,20 +164,8 @@ impl GpuContext {
                     })?
             }
             _ => {
-                // Prefer a discrete GPU, then integrated, then anything (CPU drivers last).
-                let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
-                    wgpu::DeviceType::DiscreteGpu => 0,
-                    wgpu::DeviceType::IntegratedGpu => 1,
-                    wgpu::DeviceType::VirtualGpu => 2,
-                    wgpu::DeviceType::Other => 3,
-                    wgpu::DeviceType::Cpu => 4,
-                };
-                let backend_rank = |a: &wgpu::Adapter| match a.get_info().backend {
-                    wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
-                    _ => 1,
-                };
                 let mut adapters = adapters;
-                adapters.sort_by_key(|a| (rank(a), backend_rank(a)));
+                adapters.sort_by_key(adapter_rank);
                 adapters
                     .into_iter()
                     .next()
@@ -181,19 +173,21 @@ impl GpuContext {
             }
         };
         let info = adapter.get_info();
-        let limits = adapter.limits();
         let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("secretome"),
-                required_features: wgpu::Features::empty(),
-                required_limits: limits.clone(),
-                ..Default::default()
-            })
+            .request_device(&device_descriptor(&adapter))
             .await
             .map_err(|e| SimError::Device {
                 adapter: info.name.clone(),
                 message: e.to_string(),
             })?;
+        Ok(GpuContext::from_device(adapter, device, queue))
+    }
+
+    /// Wraps a device opened elsewhere (the viewer's window, which shares its device with the
+    /// solver). It should have been requested with [`device_descriptor`].
+    pub fn from_device(adapter: wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        let info = adapter.get_info();
+        let limits = device.limits();
         let report = AdapterReport {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
@@ -201,19 +195,19 @@ impl GpuContext {
             driver: format!("{} {}", info.driver, info.driver_info)
                 .trim()
                 .to_string(),
-            max_storage_binding: limits.max_storage_buffer_binding_size as u64,
+            max_storage_binding: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
             max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
         };
         let errors = ErrorSlot::attach(&device);
-        Ok(GpuContext {
+        GpuContext {
             adapter,
             device,
             queue,
             report,
             errors,
-        })
+        }
     }
 
     /// Whether the adapter runs on the CPU (lavapipe, llvmpipe, WARP).
@@ -258,6 +252,117 @@ impl GpuContext {
             .poll(wgpu::PollType::wait_indefinitely())
             .map(|_| ())
             .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))
+    }
+}
+
+/// How much the solver prefers an adapter (lower first): a discrete GPU, then integrated,
+/// virtual, other, CPU drivers last; Vulkan/Metal/DX12 before OpenGL.
+pub fn adapter_rank(a: &wgpu::Adapter) -> (u8, u8) {
+    let info = a.get_info();
+    let kind = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    let backend = match info.backend {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+        _ => 1,
+    };
+    (kind, backend)
+}
+
+/// The device the solver asks for: no optional features, the adapter's own limits (so large
+/// grids are bounded by the card, not by WebGPU's defaults).
+pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
+    wgpu::DeviceDescriptor {
+        label: Some("secretome"),
+        required_features: wgpu::Features::empty(),
+        required_limits: adapter.limits(),
+        ..Default::default()
+    }
+}
+
+/// Buffer contents on their way back from the GPU, collected without waiting: the copies
+/// are submitted at once, and [`PendingRead::try_take`] hands the bytes over once the GPU has
+/// finished them (the viewer polls it once per frame).
+pub struct PendingRead {
+    staging: wgpu::Buffer,
+    /// (offset in `staging`, length) of each source.
+    parts: Vec<(u64, u64)>,
+    done: Arc<Mutex<Option<std::result::Result<(), String>>>>,
+}
+
+impl PendingRead {
+    /// Copies each `(buffer, offset, length)` into one staging buffer and asks for it to be
+    /// mapped.
+    pub fn start(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        mut enc: wgpu::CommandEncoder,
+        sources: &[(&wgpu::Buffer, u64, u64)],
+    ) -> PendingRead {
+        let mut parts = Vec::new();
+        let mut total = 0u64;
+        for &(_, _, len) in sources {
+            parts.push((total, len));
+            total += len.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        }
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("PendingRead"),
+            size: total.max(wgpu::COPY_BUFFER_ALIGNMENT),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        for (&(buf, offset, len), &(at, _)) in sources.iter().zip(&parts) {
+            if len > 0 {
+                enc.copy_buffer_to_buffer(buf, offset, &staging, at, len);
+            }
+        }
+        queue.submit([enc.finish()]);
+        let done = Arc::new(Mutex::new(None));
+        let slot = done.clone();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            if let Ok(mut g) = slot.lock() {
+                *g = Some(r.map_err(|e| e.to_string()));
+            }
+        });
+        PendingRead {
+            staging,
+            parts,
+            done,
+        }
+    }
+
+    /// The bytes of each source, once the GPU has copied them; `None` while it has not.
+    /// Never blocks.
+    pub fn try_take(&self, device: &wgpu::Device) -> Option<Result<Vec<Vec<u8>>>> {
+        let _ = device.poll(wgpu::PollType::Poll);
+        let state = self.done.lock().ok()?.clone()?;
+        Some(match state {
+            Err(e) => Err(SimError::Gpu(format!("readback: {e}"))),
+            Ok(()) => self
+                .staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| SimError::Gpu(format!("readback: {e}")))
+                .map(|data| {
+                    self.parts
+                        .iter()
+                        .map(|&(at, len)| data[at as usize..(at + len) as usize].to_vec())
+                        .collect()
+                }),
+        })
+    }
+
+    /// Waits for the bytes (tests and command-line tools).
+    pub fn wait(&self, device: &wgpu::Device) -> Result<Vec<Vec<u8>>> {
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| SimError::Gpu(format!("waiting for the GPU: {e}")))?;
+        self.try_take(device)
+            .unwrap_or_else(|| Err(SimError::Gpu("readback never completed".into())))
     }
 }
 

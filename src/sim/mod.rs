@@ -16,4 +16,6 @@ pub use problem::{
 };
 pub use readouts::{Exposure, Region, RegionStat, SpeciesStats};
 pub use scheme::StagePlan;
-pub use simulation::{bytes_per_voxel, LayoutOptions, SimState, Simulation};
+pub use simulation::{
+    bytes_per_voxel, FieldSlab, LayoutOptions, PendingSnapshot, SimState, Simulation, Snapshot,
+};

@@ -16,7 +16,7 @@ use crate::gpu::layout::{
     consts, packs, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
     SlabInfo, SpeciesPack, StageParams, PACK,
 };
-use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext};
+use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::model::TissueLabel;
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::problem::{DepotSource, Problem, SourceMap};
@@ -54,6 +54,40 @@ struct Slab {
     /// Bind groups: [0] reads fields[0] and writes fields[1]; [1] the reverse.
     groups: [wgpu::BindGroup; 2],
     dispatch: [u32; 3],
+}
+
+/// One slab's current fields, as [`Simulation::field_slabs`] lends them: planes `z0..z0 + nz`
+/// of the grid, stored with one ghost plane on each side, species in packs of four
+/// (`vec4` index `((p * packs + s / 4) * ny + y) * nx + x`, plane `p = z − z0 + 1`).
+pub struct FieldSlab<'a> {
+    pub fields: &'a wgpu::Buffer,
+    pub z0: usize,
+    pub nz: usize,
+}
+
+/// What a live view shows, read without waiting ([`Simulation::request_snapshot`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// Steps taken and time (s) when it was requested.
+    pub steps: u64,
+    pub time: f64,
+    /// Plasma concentration per species, ng/mL.
+    pub plasma: Vec<f64>,
+    /// Cells in each depot in the grid.
+    pub depot_cells: Vec<f64>,
+    /// Cells at each remote site (lungs, muscle, skin).
+    pub remote_cells: Vec<f64>,
+    /// Statistics per label and AHA segment, as [`Simulation::region_stats`].
+    pub regions: Vec<RegionStat>,
+}
+
+/// A snapshot on its way back from the GPU.
+pub struct PendingSnapshot {
+    read: PendingRead,
+    steps: u64,
+    time: f64,
+    depots: usize,
+    remote: usize,
 }
 
 /// A running simulation's state, as saved by [`Simulation::save_state`].
@@ -777,6 +811,25 @@ impl Simulation {
     }
 
     fn upload_parameters(&mut self) {
+        self.write_species();
+        let mut table = LabelTableGpu::zeroed();
+        for (i, e) in table.entries.iter_mut().enumerate() {
+            let m = self.problem.labels.entries[i];
+            let kind = TissueLabel::from_u8(i as u8).map_or(0, |l| l.kind() as u32);
+            *e = LabelParams {
+                m_diffusion: m.diffusion as f32,
+                m_uptake: m.uptake as f32,
+                m_perfusion: m.perfusion as f32,
+                kind,
+            };
+        }
+        self.queue
+            .write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
+        self.write_compartments();
+    }
+
+    /// Writes the species' parameters (one `SpeciesPack` per four species).
+    fn write_species(&mut self) {
         let table = &self.problem.species.species;
         let sp: Vec<SpeciesPack> = table
             .chunks(PACK)
@@ -798,20 +851,6 @@ impl Simulation {
             .collect();
         self.queue
             .write_buffer(&self.species_buf, 0, bytemuck::cast_slice(&sp));
-        let mut table = LabelTableGpu::zeroed();
-        for (i, e) in table.entries.iter_mut().enumerate() {
-            let m = self.problem.labels.entries[i];
-            let kind = TissueLabel::from_u8(i as u8).map_or(0, |l| l.kind() as u32);
-            *e = LabelParams {
-                m_diffusion: m.diffusion as f32,
-                m_uptake: m.uptake as f32,
-                m_perfusion: m.perfusion as f32,
-                kind,
-            };
-        }
-        self.queue
-            .write_buffer(&self.labels_buf, 0, bytemuck::bytes_of(&table));
-        self.write_compartments();
     }
 
     /// Writes plasma concentrations and source-group scales (see `common.wgsl`).
@@ -1847,13 +1886,33 @@ impl Simulation {
     /// mean time above EC50 and the fraction of voxels above EC50. Reads back a few kB. AUC and
     /// time above are zero unless [`Problem::exposure`] is on.
     pub fn region_stats(&self) -> Result<Vec<RegionStat>> {
-        let k = &self.region_kernel;
-        let np = packs(self.n_species);
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("Simulation::region_stats"),
             });
+        self.encode_region_stats(&mut enc);
+        self.queue.submit([enc.finish()]);
+        self.errors.check()?;
+        let k = &self.region_kernel;
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &k.totals_buf,
+            0,
+            self.region_bytes(),
+        )?;
+        Ok(self.decode_region_stats(bytes.as_slice()))
+    }
+
+    fn region_bytes(&self) -> u64 {
+        (packs(self.n_species) * REGION_SLOTS * REGION_ENTRY * 4) as u64
+    }
+
+    /// Records the regional reduction of the current fields into the totals buffer.
+    fn encode_region_stats(&self, enc: &mut wgpu::CommandEncoder) {
+        let k = &self.region_kernel;
+        let np = packs(self.n_species);
         enc.clear_buffer(&k.buckets, 0, None);
         let groups: Vec<wgpu::BindGroup> = self
             .slabs
@@ -1874,35 +1933,27 @@ impl Simulation {
                 })
             })
             .collect();
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("Simulation::region_stats"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&k.stats);
-            pass.set_bind_group(1, &k.species_group, &[]);
-            for (slab, group) in self.slabs.iter().zip(&groups) {
-                pass.set_bind_group(0, group, &[]);
-                pass.dispatch_workgroups(slab.dispatch[0], slab.dispatch[1], slab.dispatch[2]);
-            }
-            pass.set_pipeline(&k.totals);
-            pass.set_bind_group(0, &groups[0], &[]);
-            let entries = (np * REGION_SLOTS * REGION_ENTRY) as u32;
-            pass.dispatch_workgroups(entries.div_ceil(64), 1, 1);
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("Simulation::region_stats"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&k.stats);
+        pass.set_bind_group(1, &k.species_group, &[]);
+        for (slab, group) in self.slabs.iter().zip(&groups) {
+            pass.set_bind_group(0, group, &[]);
+            pass.dispatch_workgroups(slab.dispatch[0], slab.dispatch[1], slab.dispatch[2]);
         }
-        self.queue.submit([enc.finish()]);
-        self.errors.check()?;
-        let bytes = read_buffer(
-            &self.device,
-            &self.queue,
-            &k.totals_buf,
-            0,
-            (np * REGION_SLOTS * REGION_ENTRY * 4) as u64,
-        )?;
-        let words: &[u32] = bytemuck::cast_slice(&bytes);
+        pass.set_pipeline(&k.totals);
+        pass.set_bind_group(0, &groups[0], &[]);
+        let entries = (np * REGION_SLOTS * REGION_ENTRY) as u32;
+        pass.dispatch_workgroups(entries.div_ceil(64), 1, 1);
+    }
+
+    /// The statistics held in the bytes of the totals buffer.
+    fn decode_region_stats(&self, bytes: &[u8]) -> Vec<RegionStat> {
+        let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
         let exposure = self.problem.exposure;
-        Ok(self
-            .regions
+        self.regions
             .iter()
             .map(|&(region, voxels)| {
                 let count = voxels as f64;
@@ -1926,7 +1977,114 @@ impl Simulation {
                     species,
                 }
             })
-            .collect())
+            .collect()
+    }
+
+    /// Starts reading what a live view shows — plasma, cells per depot and remote site,
+    /// regional statistics — without waiting: the reduction and copies are submitted now
+    /// (after the steps already submitted), and [`Simulation::take_snapshot`] returns them
+    /// once the GPU is done.
+    pub fn request_snapshot(&self) -> PendingSnapshot {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("Simulation::snapshot"),
+            });
+        self.encode_region_stats(&mut enc);
+        let np = packs(self.n_species);
+        let nd = self.problem.depots.len();
+        let nr = self.problem.compartment.remote.len();
+        let stride = (2 + 3 * np) as u64 * 16;
+        let mut sources = vec![
+            (&self.plasma_buf, 0, compartments_bytes(np, nd)),
+            (&self.region_kernel.totals_buf, 0, self.region_bytes()),
+        ];
+        let remote = match &self.plasma_kernel.remote_buf {
+            Some(rb) if nr > 0 => {
+                sources.push((rb, 0, nr as u64 * stride));
+                nr
+            }
+            _ => 0,
+        };
+        PendingSnapshot {
+            read: PendingRead::start(&self.device, &self.queue, enc, &sources),
+            steps: self.steps,
+            time: self.time,
+            depots: nd,
+            remote,
+        }
+    }
+
+    /// The snapshot once the GPU has produced it (`None` until then; never blocks).
+    pub fn take_snapshot(&self, pending: &PendingSnapshot) -> Option<Result<Snapshot>> {
+        let parts = match pending.read.try_take(&self.device)? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let np = packs(self.n_species);
+        let comp: Vec<f32> = bytemuck::pod_collect_to_vec(&parts[0]);
+        let plasma = (0..self.n_species).map(|s| comp[s] as f64).collect();
+        let depot_cells = (0..pending.depots)
+            .map(|d| comp.get(np * PACK + d + 1).map_or(0.0, |&v| v as f64))
+            .collect();
+        let regions = self.decode_region_stats(&parts[1]);
+        let remote_cells = match parts.get(2) {
+            Some(bytes) => {
+                let r: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+                let stride = (2 + 3 * np) * PACK;
+                (0..pending.remote).map(|d| r[d * stride] as f64).collect()
+            }
+            None => Vec::new(),
+        };
+        Some(Ok(Snapshot {
+            steps: pending.steps,
+            time: pending.time,
+            plasma,
+            depot_cells,
+            remote_cells,
+            regions,
+        }))
+    }
+
+    /// Switches the terms of the equations (MODEL.md §2) from the next step on.
+    pub fn set_terms(&mut self, terms: crate::sim::Terms) -> Result<()> {
+        self.problem.terms = terms;
+        self.write_stages()
+    }
+
+    /// Replaces the species' parameters from the next step on (diffusion, decay, uptake,
+    /// exchange, EC50); the stage count follows the new diffusivities. Secretion lives in the
+    /// depots ([`Simulation::set_depots`]).
+    pub fn set_species(&mut self, table: &crate::model::SpeciesTable) -> Result<()> {
+        if table.species.len() != self.n_species {
+            return Err(SimError::Problem(format!(
+                "{} species given to a simulation of {}",
+                table.species.len(),
+                self.n_species
+            )));
+        }
+        let old = std::mem::replace(&mut self.problem.species, table.clone());
+        if let Err(e) = self.problem.validate() {
+            self.problem.species = old;
+            return Err(e);
+        }
+        self.plan = self.problem.plan();
+        self.write_species();
+        self.write_depot_info();
+        self.write_plasma_dt();
+        self.write_stages()
+    }
+
+    /// The current fields of each slab, for renderers that sample them (the viewer).
+    pub fn field_slabs(&self) -> Vec<FieldSlab<'_>> {
+        self.slabs
+            .iter()
+            .map(|s| FieldSlab {
+                fields: &s.fields[self.cur],
+                z0: s.z0,
+                nz: s.nz,
+            })
+            .collect()
     }
 
     /// The GPU buffers that hold the run's state, in a fixed order: every slab's current
