@@ -9,6 +9,7 @@ use secretome::gpu::layout::{
     self, consts, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
     SlabInfo, SpeciesPack, StageParams,
 };
+use secretome::gpu::layout::{ExtractInfo, ViewUniform};
 use secretome::gpu::shaders;
 
 macro_rules! fields {
@@ -58,6 +59,14 @@ fn rust_layouts() -> Vec<Layout> {
             fields!(LabelParams, m_diffusion, m_uptake, m_perfusion, kind),
         ),
         ("LabelTable", fields!(LabelTableGpu, entries)),
+        (
+            "ExtractInfo",
+            fields!(ExtractInfo, nx, ny, z0, nz, n_packs, species, _pad0, _pad1),
+        ),
+        (
+            "ViewUniform",
+            fields!(ViewUniform, view_proj, clip, origin, light, range, dims),
+        ),
         (
             "SlabInfo",
             fields!(
@@ -144,7 +153,14 @@ fn rust_twins_match_wgsl_structs() {
     }
     // Every WGSL struct used as a buffer has a twin (the kernels' private structs and naga's
     // built-in result of atomicCompareExchangeWeak excepted).
-    let private = ["Neighbour", "Reacted", "Relax", "Run"];
+    let private = [
+        "Neighbour",
+        "Reacted",
+        "Relax",
+        "Run",
+        "VertexIn",
+        "VertexOut",
+    ];
     for (name, _, _) in &wgsl {
         assert!(
             private.contains(&name.as_str())
@@ -206,4 +222,27 @@ fn constants_match() {
     assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 6));
     assert_eq!(consts::FLAG_UNIT << 1, 1 << consts::SLOT_SHIFT);
     assert!(shaders::DIFFUSE.contains("@workgroup_size(8, 8, 1)") && consts::GROUP_XY == 8);
+}
+
+/// The viewer's shader tells tissue from blood and outside by the label numbers.
+#[test]
+fn view_shader_labels_match_the_tissue_labels() {
+    use secretome::TissueLabel;
+    let module = naga::front::wgsl::parse_str(shaders::VIEW_RENDER).unwrap();
+    let get = |name: &str| -> u32 {
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no WGSL const {name}"));
+        match module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => v,
+            ref e => panic!("{name}: unexpected {e:?}"),
+        }
+    };
+    assert_eq!(get("LABEL_OUTSIDE"), TissueLabel::Outside as u32);
+    let first = get("FIRST_TISSUE");
+    for l in TissueLabel::ALL {
+        assert_eq!(l.is_tissue(), l as u32 >= first, "{l:?}");
+    }
 }

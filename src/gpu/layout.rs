@@ -183,6 +183,39 @@ pub mod consts {
     pub const GROUP_XY: u32 = 8;
 }
 
+/// The viewer's field copy, one slab (twin of WGSL `ExtractInfo`, `view_extract.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct ExtractInfo {
+    pub nx: u32,
+    pub ny: u32,
+    pub z0: u32,
+    pub nz: u32,
+    pub n_packs: u32,
+    pub species: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// The viewer's camera, clipping plane, grid and colour scale (twin of WGSL `ViewUniform`,
+/// `view_render.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct ViewUniform {
+    /// Column-major world (mm) → clip matrix.
+    pub view_proj: [[f32; 4]; 4],
+    /// Plane `n·p + w = 0`; `n·p + w > 0` is cut away while clipping is on.
+    pub clip: [f32; 4],
+    /// Grid corner (mm) and voxel edge (mm).
+    pub origin: [f32; 4],
+    /// Unit direction towards the light and the ambient share.
+    pub light: [f32; 4],
+    /// Colour range (ng/mL, or log10 of it), log scale (1/0), unused.
+    pub range: [f32; 4],
+    /// nx, ny, nz and flags (bit 0: region outlines on the slice).
+    pub dims: [u32; 4],
+}
+
 /// Every twin with its WGSL name and size, for the layout test.
 pub fn twins() -> Vec<(&'static str, usize)> {
     vec![
@@ -195,5 +228,7 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("DepotSlabInfo", std::mem::size_of::<DepotSlabInfo>()),
         ("DepotInfo", std::mem::size_of::<DepotInfo>()),
         ("PlasmaInfo", std::mem::size_of::<PlasmaInfo>()),
+        ("ExtractInfo", std::mem::size_of::<ExtractInfo>()),
+        ("ViewUniform", std::mem::size_of::<ViewUniform>()),
     ]
 }

@@ -83,7 +83,8 @@ where
     save_png(path, buf, size)
 }
 
-fn viridis(t: f64) -> RGBColor {
+/// The viridis colour map at t in [0, 1] (clamped), sRGB: the reports' and the viewer's.
+pub fn viridis(t: f64) -> RGBColor {
     ViridisRGB.get_color_normalized(t.clamp(0.0, 1.0), 0.0, 1.0)
 }
 
@@ -351,7 +352,7 @@ pub fn slices(
 
 /// Which AHA segment a bullseye point at radius r (0..1) and angle θ (rad, 0 = right,
 /// counter-clockwise) shows: anterior at the top, septum on the left.
-fn bullseye_segment(r: f64, theta: f64) -> Option<u8> {
+pub fn bullseye_segment(r: f64, theta: f64) -> Option<u8> {
     let deg = theta.to_degrees().rem_euclid(360.0);
     if r > 1.0 {
         return None;

@@ -83,6 +83,36 @@ impl OrbitCamera {
         self.pitch = (self.pitch + d_pitch).clamp(-lim, lim);
     }
 
+    /// The pixel (x right, y down) where point `p` appears in a `width` × `height` image, and
+    /// its depth (0 near … 1 far); `None` behind the camera.
+    pub fn project(&self, p: DVec3, width: f64, height: f64) -> Option<(f64, f64, f64)> {
+        let clip = self.projection(width / height) * self.view() * p.extend(1.0);
+        if clip.w <= 0.0 {
+            return None;
+        }
+        let ndc = clip.truncate() / clip.w;
+        Some((
+            (ndc.x + 1.0) * 0.5 * width,
+            (1.0 - ndc.y) * 0.5 * height,
+            ndc.z,
+        ))
+    }
+
+    /// Pixels per mm at the target's distance in an image `height` pixels high.
+    pub fn pixels_per_mm(&self, height: f64) -> f64 {
+        height / (2.0 * self.distance * (0.5 * self.fov_y).tan())
+    }
+
+    /// Moves the target (and the eye with it) so that the picture shifts by (dx, dy) pixels
+    /// of an image `height` pixels high.
+    pub fn pan(&mut self, dx: f64, dy: f64, height: f64) {
+        let inv = self.view().inverse();
+        let right = inv.x_axis.truncate();
+        let up = inv.y_axis.truncate();
+        let s = 1.0 / self.pixels_per_mm(height);
+        self.target += (-dx * right + dy * up) * s;
+    }
+
     /// Zooms by `factor` (< 1 closer).
     pub fn zoom(&mut self, factor: f64) {
         self.distance = (self.distance * factor).max(1.0);
@@ -166,6 +196,24 @@ mod tests {
             &myo.mesh.triangles
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_projected_point_is_where_its_ray_starts() {
+        let cam = OrbitCamera::looking_from(DVec3::new(1.0, 2.0, 3.0), DVec3::Y, 120.0, 0.6);
+        let p = DVec3::new(10.0, -5.0, 12.0);
+        let (x, y, depth) = cam.project(p, 640.0, 480.0).unwrap();
+        assert!((0.0..1.0).contains(&depth));
+        let ray = cam.ray(x, y, 640.0, 480.0);
+        // The ray through that pixel passes through p.
+        let to_p = p - ray.origin;
+        assert!((to_p - to_p.dot(ray.dir) * ray.dir).length() < 1e-6);
+        // Panning by (dx, dy) pixels moves the target's image by (dx, dy).
+        let mut moved = cam;
+        moved.pan(30.0, -20.0, 480.0);
+        let (x0, y0, _) = cam.project(cam.target, 640.0, 480.0).unwrap();
+        let (x1, y1, _) = moved.project(cam.target, 640.0, 480.0).unwrap();
+        assert!((x1 - x0 - 30.0).abs() < 1e-6 && (y1 - y0 + 20.0).abs() < 1e-6);
     }
 
     #[test]

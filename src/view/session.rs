@@ -3,7 +3,7 @@
 //! each change takes effect at the next step, and the other depots keep their live cell counts.
 
 use crate::error::{Result, SimError};
-use crate::model::build::Built;
+use crate::model::build::{Built, Event};
 use crate::model::depot::{place, Spread};
 use crate::model::route::K_DEATH_HEART;
 use crate::sim::{DepotSource, Problem, Simulation};
@@ -25,12 +25,17 @@ pub struct Session {
     problem: Problem,
     /// Depots of the scenario, then those placed here, in the solver's order.
     depots: Vec<DepotSource>,
+    /// The scenario's later injections, and how many have happened.
+    events: Vec<Event>,
+    next_event: usize,
 }
 
 impl Session {
     pub fn new(ctx: &GpuContext, built: &Built) -> Result<Session> {
         let sim = Simulation::new(ctx, &built.problem)?;
         Ok(Session {
+            events: built.events.clone(),
+            next_event: 0,
             depots: built.problem.depots.clone(),
             problem: built.problem.clone(),
             sim,
@@ -39,6 +44,16 @@ impl Session {
 
     pub fn simulation(&self) -> &Simulation {
         &self.sim
+    }
+
+    /// The solver, for switches that do not change the depots (terms, autocrine, species).
+    pub fn simulation_mut(&mut self) -> &mut Simulation {
+        &mut self.sim
+    }
+
+    /// The problem as the session started it (grid, labels, species at the start).
+    pub fn problem(&self) -> &Problem {
+        &self.problem
     }
 
     pub fn depots(&self) -> &[DepotSource] {
@@ -129,6 +144,66 @@ impl Session {
 
     pub fn step(&mut self, steps: usize) {
         self.sim.step(steps);
+    }
+
+    /// Advances `steps` steps, giving the scenario's later injections their cells at their
+    /// step (as `secretome run` does). Depots deleted here are not brought back by them.
+    pub fn advance(&mut self, steps: u64) -> Result<()> {
+        let end = self.sim.steps_taken() + steps;
+        while self.sim.steps_taken() < end {
+            let now = self.sim.steps_taken();
+            let next = self
+                .events
+                .get(self.next_event)
+                .map_or(end, |e| e.step.clamp(now, end));
+            if next > now {
+                self.sim.step((next - now) as usize);
+            }
+            if let Some(e) = self.events.get(self.next_event) {
+                if e.step <= self.sim.steps_taken() {
+                    self.next_event += 1;
+                    let n = self.depots.len();
+                    if e.depots.iter().all(|&(d, _)| d < n) {
+                        e.apply(&mut self.sim)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Scales the secretion of species `s` by every depot (the species' secretion per cell
+    /// changed to `per_cell`, ng/cell/s); takes effect at the next step.
+    pub fn set_secretion(&mut self, s: usize, per_cell: f64) -> Result<()> {
+        let old = self.problem.species.species[s].secretion.value;
+        if !(per_cell >= 0.0 && per_cell.is_finite()) {
+            return Err(SimError::Problem(format!(
+                "secretion {per_cell}: expected a rate ≥ 0"
+            )));
+        }
+        let ratio = if old > 0.0 { per_cell / old } else { 0.0 };
+        self.problem.species.species[s].secretion.value = per_cell;
+        let live = self.sim.depot_cells()?;
+        for d in self.depots.iter_mut().filter(|d| !d.cell_free) {
+            d.secretion[s] = if old > 0.0 {
+                d.secretion[s] * ratio
+            } else {
+                per_cell
+            };
+        }
+        self.upload(live)
+    }
+
+    /// Replaces the species' transport parameters (everything but secretion, which
+    /// [`Session::set_secretion`] changes) from the next step on.
+    pub fn set_species(&mut self, table: &crate::model::SpeciesTable) -> Result<()> {
+        self.sim.set_species(table)?;
+        for (mine, new) in self.problem.species.species.iter_mut().zip(&table.species) {
+            let secretion = mine.secretion.clone();
+            *mine = new.clone();
+            mine.secretion = secretion;
+        }
+        Ok(())
     }
 
     /// Concentration of species `s` at a point, ng/mL (a readback: for probes and tests, not
