@@ -53,6 +53,10 @@ enum Command {
     /// segment, wall thickness, infarct share; `--out DIR` writes heart.vti for ParaView.
     #[command(allow_negative_numbers = true)]
     Geometry(geometry_cmd::GeometryArgs),
+    /// Open the interactive viewer: the heart coloured by a live field, depots placed and
+    /// moved with the mouse, plots, lessons. Without a scenario: the intramyocardial preset.
+    /// `--screenshot FILE.png --frames N` renders N frames, saves the window and exits.
+    View(viewer::ViewArgs),
     /// Show the GPU adapter that would be used and its limits.
     Info,
 }
@@ -60,6 +64,7 @@ enum Command {
 mod geometry_cmd;
 mod run;
 mod sweep_cmd;
+mod viewer;
 
 fn main() -> ExitCode {
     // `secretome geometry | head` should stop quietly, as other command-line tools do,
@@ -116,6 +121,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             no_cpu,
         } => bench(large, seconds, sizes, peak_gbs, no_cpu),
         Command::Geometry(args) => geometry_cmd::geometry(&args),
+        Command::View(args) => viewer::execute(args),
         Command::Info => {
             let ctx = GpuContext::new().context("opening the GPU")?;
             println!("adapter: {}", ctx.report);

@@ -77,6 +77,14 @@ fn bad_arguments_get_one_line() {
         ),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
         (vec!["run", "--dt", "fast"], "--dt"),
+        (vec!["view", "--size", "big"], "--size"),
+        (vec!["view", "--frames", "0"], "--frames"),
+        (vec!["view", "--species", "XYZ"], "--species XYZ"),
+        (vec!["view", "--screenshot", "shot.jpg"], "shot.jpg"),
+        (
+            vec!["view", "/nonexistent/scenario.toml"],
+            "/nonexistent/scenario.toml",
+        ),
     ] {
         let (code, _, err) = secretome(&args);
         assert_ne!(code, 0, "{args:?} succeeded");

@@ -10,7 +10,8 @@ use glam::DVec3;
 use secretome::geometry::HeartParams;
 use secretome::model::build::build;
 use secretome::model::scenario::Scenario;
-use secretome::view::camera::{pick, OrbitCamera};
+use secretome::view::camera::OrbitCamera;
+use secretome::view::render::{ClipPlane, Scene};
 use secretome::view::session::{PlacedDepot, Session};
 use secretome::SpeciesTable;
 
@@ -23,16 +24,46 @@ fn a_depot_placed_by_a_click_secretes_until_deleted() {
     let mut session = Session::new(gpu(), &built).unwrap();
     assert!(session.depots().is_empty());
 
-    // The click: the centre pixel of a camera on the LV free-wall side.
+    // The click: the centre pixel of a camera on the LV free-wall side, picked on what the
+    // viewer draws (the surface of the grid's tissue).
     let h = HeartParams::default();
-    let meshes = h.meshes(HeartParams::MESH_STEP).unwrap();
-    let myo = meshes.iter().find(|m| m.name == "myocardium").unwrap();
+    let scene = Scene::new(&built.problem.grid);
     let centre = DVec3::new(0.0, 0.0, -h.base_above_equator);
     let cam = OrbitCamera::looking_from(centre, DVec3::NEG_X, 250.0, 0.5);
     let ray = cam.ray(400.0, 300.0, 800.0, 600.0);
-    let hit = pick(&ray, &myo.mesh.vertices, &myo.mesh.triangles).unwrap();
+    let hit = scene.pick(&ray, None).unwrap();
+    // The epicardium of the free wall, within the grid's voxel (3 mm) of the ellipsoid.
+    let r = h.lv_cavity_radius + h.lv_wall;
+    assert!(
+        (hit.x + r).abs() < 3.0 && hit.y.abs() < 1.5,
+        "hit {hit:?}, expected near ({}, 0, …)",
+        -r
+    );
     // Half a wall inwards from the epicardium, where the tissue is.
     let at = (hit + ray.dir * 4.0).to_array();
+    assert!(scene.is_tissue(DVec3::from_array(at)));
+
+    // With the heart cut open at the equator, a click from above lands on the slice, in the
+    // wall: the surface above the plane is cut away.
+    let clip = ClipPlane {
+        point: centre,
+        normal: DVec3::Z,
+    };
+    let above = OrbitCamera::looking_from(centre, DVec3::new(-0.3, 0.0, 1.0), 250.0, 0.5);
+    let (px, py, _) = above
+        .project(
+            DVec3::from_array(at) * DVec3::new(1.0, 1.0, 0.0) + centre * DVec3::Z,
+            800.0,
+            600.0,
+        )
+        .unwrap();
+    let on_slice = scene
+        .pick(&above.ray(px, py, 800.0, 600.0), Some(&clip))
+        .unwrap();
+    assert!(
+        (on_slice.z - centre.z).abs() < 1e-6 && scene.is_tissue(on_slice),
+        "slice pick {on_slice:?}"
+    );
 
     let tsg6 = built.problem.species.index_of("TSG6").unwrap();
     let before = session.concentration_at(at, tsg6).unwrap();
@@ -46,6 +77,23 @@ fn a_depot_placed_by_a_click_secretes_until_deleted() {
         .unwrap();
     session.step(12);
     let after = session.concentration_at(at, tsg6).unwrap();
+
+    // The live view's snapshot (read without waiting) says what the blocking readbacks say.
+    let pending = session.simulation().request_snapshot();
+    gpu().wait().unwrap();
+    let snap = loop {
+        if let Some(s) = session.simulation().take_snapshot(&pending) {
+            break s.unwrap();
+        }
+        gpu().wait().unwrap();
+    };
+    let sim = session.simulation();
+    assert_eq!(snap.steps, sim.steps_taken());
+    assert_eq!(snap.depot_cells, sim.depot_cells().unwrap());
+    let (plasma, _) = sim.plasma_state().unwrap();
+    let want: Vec<f64> = plasma.iter().map(|p| p.concentration).collect();
+    assert_eq!(snap.plasma, want);
+    assert_eq!(snap.regions, sim.region_stats().unwrap());
     assert!(
         after > before + 1e-3,
         "TSG-6 at the click: {before} → {after} ng/mL"
