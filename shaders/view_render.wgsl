@@ -27,8 +27,7 @@ struct VertexOut {
     @builtin(position) clip_pos: vec4<f32>,
     @location(0) world: vec3<f32>,
     @location(1) normal: vec3<f32>,
-    // The field at the vertex (surface; -1 where no tissue is near), sampled once per
-    // vertex: the surface's vertices are about a voxel apart, as fine as the field itself.
+    // The field at the vertex (surface; -1 where no tissue is near), from `surface_values`.
     @location(2) value: f32,
 }
 
@@ -37,12 +36,12 @@ struct VertexOut {
 override CLIP: bool = false;
 
 @vertex
-fn vs_surface(v: VertexIn) -> VertexOut {
+fn vs_surface(v: VertexIn, @location(2) value: f32) -> VertexOut {
     var out: VertexOut;
     out.clip_pos = u.view_proj * vec4<f32>(v.pos, 1.0);
     out.world = v.pos;
     out.normal = v.normal;
-    out.value = sample_field(v.pos);
+    out.value = value;
     return out;
 }
 
@@ -150,4 +149,23 @@ fn fs_slice(in: VertexOut) -> @location(0) vec4<f32> {
         }
     }
     return vec4<f32>(shade(base, in.normal) * 0.5 + base * 0.5, 1.0);
+}
+
+// The field at every vertex of the surface, computed once per field update (in parallel)
+// rather than in the vertex stage of every frame: the surface's vertices are about a voxel
+// apart, as fine as the field itself.
+@group(1) @binding(0) var<storage, read> surface_points: array<f32>;   // position, normal
+@group(1) @binding(1) var<storage, read_write> surface_values: array<f32>;
+
+@compute @workgroup_size(64)
+fn surface_field(
+    @builtin(global_invocation_id) id: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = id.x + id.y * groups.x * 64u;
+    if (i >= arrayLength(&surface_points) / 6u || i >= arrayLength(&surface_values)) {
+        return;
+    }
+    let p = vec3<f32>(surface_points[6u * i], surface_points[6u * i + 1u], surface_points[6u * i + 2u]);
+    surface_values[i] = sample_field(p);
 }

@@ -233,6 +233,11 @@ pub struct HeartRenderer {
     uniform: wgpu::Buffer,
     group: wgpu::BindGroup,
     mesh_vertices: wgpu::Buffer,
+    /// The field at each vertex (`surface_field` in `view_render.wgsl`).
+    mesh_values: wgpu::Buffer,
+    vertex_count: u32,
+    values_pipeline: wgpu::ComputePipeline,
+    values_groups: [wgpu::BindGroup; 2],
     mesh_indices: wgpu::Buffer,
     index_count: u32,
     slice_vertices: wgpu::Buffer,
@@ -387,6 +392,18 @@ impl HeartRenderer {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
+        let buffers = [
+            Some(wgpu::VertexBufferLayout {
+                array_stride: std::mem::size_of::<Vertex>() as u64,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
+            }),
+            Some(wgpu::VertexBufferLayout {
+                array_stride: 4,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &wgpu::vertex_attr_array![2 => Float32],
+            }),
+        ];
         let pipeline = |vs: &str, fs: &str, clip: bool| {
             let constants = [("CLIP", if clip { 1.0 } else { 0.0 })];
             let options = wgpu::PipelineCompilationOptions {
@@ -400,11 +417,11 @@ impl HeartRenderer {
                     module: &module,
                     entry_point: Some(vs),
                     compilation_options: options.clone(),
-                    buffers: &[Some(wgpu::VertexBufferLayout {
-                        array_stride: std::mem::size_of::<Vertex>() as u64,
-                        step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
-                    })],
+                    buffers: if vs == "vs_surface" {
+                        &buffers[..]
+                    } else {
+                        &buffers[..1]
+                    },
                 },
                 primitive: wgpu::PrimitiveState {
                     topology: wgpu::PrimitiveTopology::TriangleList,
@@ -461,8 +478,68 @@ impl HeartRenderer {
         let mesh_vertices = buffer(
             "view::mesh_vertices",
             bytemuck::cast_slice(&verts),
-            wgpu::BufferUsages::VERTEX,
+            wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
         );
+        let mesh_values = buffer(
+            "view::mesh_values",
+            &vec![0u8; verts.len() * 4],
+            wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
+        );
+        let values_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("view::surface_field"),
+            layout: None,
+            module: &module,
+            entry_point: Some("surface_field"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let values_groups = [
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("view::surface_field"),
+                layout: &values_pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&field_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&labels_view),
+                    },
+                ],
+            }),
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("view::surface_field"),
+                layout: &values_pipeline.get_bind_group_layout(1),
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: mesh_vertices.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: mesh_values.as_entire_binding(),
+                    },
+                ],
+            }),
+        ];
+        // The grid part of the uniform, which the surface's field needs before the first
+        // picture is drawn.
+        let u = ViewUniform {
+            origin: [
+                grid.origin[0] as f32,
+                grid.origin[1] as f32,
+                grid.origin[2] as f32,
+                grid.spacing as f32,
+            ],
+            dims: [nx as u32, ny as u32, nz as u32, 0],
+            ..Default::default()
+        };
+        queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&u));
         let mesh_indices = buffer(
             "view::mesh_indices",
             bytemuck::cast_slice(&indices),
@@ -490,6 +567,10 @@ impl HeartRenderer {
             uniform,
             group,
             mesh_vertices,
+            mesh_values,
+            vertex_count: verts.len() as u32,
+            values_pipeline,
+            values_groups,
             mesh_indices,
             index_count: indices.len() as u32,
             slice_vertices,
@@ -578,6 +659,19 @@ impl HeartRenderer {
                     slab.nz as u32,
                 );
             }
+        }
+        {
+            // Then the field at the surface's vertices, from the texture just written.
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("view::surface_field"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.values_pipeline);
+            pass.set_bind_group(0, &self.values_groups[0], &[]);
+            pass.set_bind_group(1, &self.values_groups[1], &[]);
+            let groups = self.vertex_count.div_ceil(64).max(1);
+            let max = self.device.limits().max_compute_workgroups_per_dimension;
+            pass.dispatch_workgroups(groups.min(max), groups.div_ceil(max), 1);
         }
         self.queue.submit([enc.finish()]);
     }
@@ -679,6 +773,7 @@ impl HeartRenderer {
                 &self.surface
             });
             pass.set_vertex_buffer(0, self.mesh_vertices.slice(..));
+            pass.set_vertex_buffer(1, self.mesh_values.slice(..));
             pass.set_index_buffer(self.mesh_indices.slice(..), wgpu::IndexFormat::Uint32);
             pass.draw_indexed(0..self.index_count, 0, 0..1);
             if style.clip.is_some() {
