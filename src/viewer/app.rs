@@ -174,6 +174,11 @@ impl ViewerApp {
             .ok_or_else(|| anyhow!("the window has no wgpu renderer"))?;
         let ctx = GpuContext::from_device(rs.adapter.clone(), rs.device.clone(), rs.queue.clone());
         cc.egui_ctx.set_visuals(egui::Visuals::dark());
+        Self::create(ctx, start)
+    }
+
+    /// The window's state on a device (the window's, or any: the tests drive it without one).
+    pub fn create(ctx: GpuContext, start: Start) -> Result<ViewerApp> {
         let Start {
             scenario,
             scenario_text,
@@ -376,7 +381,8 @@ impl ViewerApp {
         self.field_dirty = true;
     }
 
-    /// Collects a finished snapshot and asks for the next (about five a second).
+    /// Collects a finished snapshot and asks for the next (about two a second: the regional
+    /// reduction is a pass over the whole grid).
     fn poll_snapshot(&mut self) {
         if let Some(p) = &self.pending {
             match self.session.simulation().take_snapshot(p) {
@@ -395,7 +401,7 @@ impl ViewerApp {
                 }
             }
         }
-        if self.pending.is_none() && self.last_request.elapsed().as_secs_f64() > 0.2 {
+        if self.pending.is_none() && self.last_request.elapsed().as_secs_f64() > 0.5 {
             self.pending = Some(self.session.simulation().request_snapshot());
             self.last_request = Instant::now();
         }
@@ -593,7 +599,7 @@ impl ViewerApp {
         self.rebuild = Some((handle, keep_placed));
     }
 
-    fn poll_rebuild(&mut self) {
+    pub(super) fn poll_rebuild(&mut self) {
         if !self.rebuild.as_ref().is_some_and(|(h, _)| h.is_finished()) {
             return;
         }
@@ -843,13 +849,16 @@ impl ViewerApp {
                         },
                     ),
                 );
-                painter.text(
-                    pos + Vec2::new(r + 4.0, -r),
-                    egui::Align2::LEFT_BOTTOM,
-                    format!("{} · {:.2e} cells", m.name, live),
-                    egui::FontId::proportional(12.0),
-                    Color32::WHITE,
-                );
+                // With many depots only the selected one is named (the list names them all).
+                if self.markers.len() <= 3 || selected {
+                    painter.text(
+                        pos + Vec2::new(r + 4.0, -r),
+                        egui::Align2::LEFT_BOTTOM,
+                        format!("{} · {:.2e} cells", m.name, live),
+                        egui::FontId::proportional(12.0),
+                        Color32::WHITE,
+                    );
+                }
             }
             screen.push(s);
         }
@@ -1145,4 +1154,110 @@ fn default_camera(scene: &Scene, anatomy: Option<&HeartAnatomy>) -> OrbitCamera 
         None => DVec3::new(1.0, -1.0, 0.7),
     };
     OrbitCamera::looking_from(centre, from, 3.0 * radius, 30f64.to_radians())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn wait_for_rebuild(app: &mut ViewerApp) {
+        let start = Instant::now();
+        while app.rebuild.is_some() {
+            assert!(
+                start.elapsed().as_secs() < 300,
+                "the rebuild never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            app.poll_rebuild();
+        }
+    }
+
+    /// The window's logic, driven without a window on the same code paths as its buttons:
+    /// a depot placed by a click, a step, re-voxelising at another spacing and infarct (the
+    /// placed depot comes back), a lesson from the menu, and the state saved as a scenario
+    /// that loads again.
+    #[test]
+    fn the_window_places_revoxelises_opens_lessons_and_saves() {
+        let ctx = GpuContext::new().unwrap();
+        let mut scenario = super::super::load(None).unwrap();
+        scenario.grid_spacing_mm = 3.0;
+        let built = build(&scenario).unwrap();
+        let scene = Scene::new(&built.problem.grid);
+        let start = Start {
+            scenario,
+            scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
+            path: None,
+            built,
+            scene,
+            species: 0,
+            speed: 0.5,
+            start_at_h: None,
+            cut: true,
+            capture: None,
+        };
+        let mut app = ViewerApp::create(ctx, start).unwrap();
+        assert_eq!(app.markers.len(), 1, "the preset's depot");
+        let dose = app.place_dose;
+        let at = app.markers[0].centre;
+        app.place_at(at);
+        assert_eq!(app.session.depots().len(), 2, "{:?}", app.message);
+        assert_eq!(app.markers[1].initial_cells, dose * RETAINED);
+        app.step(3);
+        assert_eq!(app.session.simulation().steps_taken(), 3);
+
+        // Re-voxelise at 2 mm with an RCA infarct.
+        app.spacing = 2.0;
+        app.territory = Some(Territory::Rca);
+        app.transmural = 0.5;
+        app.revoxelise();
+        wait_for_rebuild(&mut app);
+        let grid = &app.session.problem().grid;
+        assert_eq!(grid.spacing, 2.0, "{:?}", app.message);
+        assert_eq!(app.session.simulation().steps_taken(), 0);
+        assert_eq!(app.scenario.infarcts[0].segments, Territory::Rca.segments());
+        assert!(
+            app.markers.iter().any(|m| m.placed),
+            "the placed depot is placed again: {:?}",
+            app.message
+        );
+        assert_eq!(app.markers.len(), app.session.depots().len());
+
+        // Save, and load what was saved.
+        let dir = std::env::temp_dir().join(format!("secretome-app-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("saved.toml");
+        app.save_scenario(&path);
+        assert_eq!(
+            app.message.as_ref().map(|m| m.1),
+            Some(false),
+            "{:?}",
+            app.message
+        );
+        let saved = Scenario::load(&path).unwrap();
+        assert_eq!(saved.grid_spacing_mm, 2.0);
+        assert_eq!(saved.depots.len(), app.markers.len());
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // A lesson from the menu: its explanation is shown, its remote site runs.
+        let (_, file, text) = super::super::lessons::LESSONS
+            .iter()
+            .find(|(_, f, _)| *f == "endocrine_iv.toml")
+            .unwrap();
+        app.open_text(text, file);
+        wait_for_rebuild(&mut app);
+        assert_eq!(app.scenario.name, "endocrine_iv", "{:?}", app.message);
+        assert!(app
+            .lesson
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("endocrine")));
+        assert_eq!(
+            app.session.simulation().problem().compartment.remote.len(),
+            1
+        );
+        assert!(
+            app.markers.is_empty(),
+            "no cells reach the heart in this lesson"
+        );
+    }
 }

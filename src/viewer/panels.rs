@@ -82,7 +82,7 @@ impl ViewerApp {
     }
 
     /// Opens scenario text from the lessons.
-    fn open_text(&mut self, text: &str, file: &str) {
+    pub(super) fn open_text(&mut self, text: &str, file: &str) {
         let table = match secretome::SpeciesTable::default_table() {
             Ok(t) => t,
             Err(e) => return self.say(e.to_string(), true),
@@ -516,7 +516,7 @@ impl ViewerApp {
         }
     }
 
-    fn save_scenario(&mut self, path: &Path) {
+    pub(super) fn save_scenario(&mut self, path: &Path) {
         let kept = save::kept_remote_names(&self.scenario_text);
         let depots: Vec<PointDepot> = self
             .markers

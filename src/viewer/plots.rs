@@ -143,16 +143,16 @@ impl ViewerApp {
             });
             ui.vertical(|ui| {
                 ui.label("cells per depot");
-                Plot::new("cells")
-                    .width(width)
-                    .height(height)
-                    .legend(Legend::default())
-                    .x_axis_label("t (h)")
-                    .show(ui, |p| {
-                        for (name, v) in &h.cells {
-                            p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
-                        }
-                    });
+                let mut plot = Plot::new("cells").width(width).height(height);
+                // A legend of many depots would cover the plot (the list names them).
+                if h.cells.len() <= 6 {
+                    plot = plot.legend(Legend::default());
+                }
+                plot.x_axis_label("t (h)").show(ui, |p| {
+                    for (name, v) in &h.cells {
+                        p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
+                    }
+                });
             });
             ui.vertical(|ui| {
                 ui.label(format!("mean {id} by region, ng/mL"));
