@@ -195,3 +195,22 @@ fn bad_geometry_input_gets_one_line() {
     }
     std::fs::remove_file(&garbage).ok();
 }
+
+#[test]
+fn the_viewer_without_a_display_says_so_in_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .arg("view")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!err.contains("panicked"), "{err}");
+    let line = error_line(&err);
+    assert!(
+        line.contains("DISPLAY") && line.contains("xvfb-run"),
+        "{err}"
+    );
+}

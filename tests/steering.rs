@@ -132,3 +132,59 @@ fn a_depot_placed_by_a_click_secretes_until_deleted() {
         .to_string();
     assert!(err.contains("in the cavity"), "{err}");
 }
+
+/// A later injection reaches its own depots after others were deleted and placed in the
+/// session (indices shift), and a deleted one does not come back.
+#[test]
+fn a_later_injection_finds_its_depots_after_steering() {
+    let text = r#"
+[grid]
+spacing = "3 mm"
+[time]
+dt = "300 s"
+[[depot]]
+name = "early"
+route = "intramyocardial"
+site = "remote"
+cells = "1e7"
+start = "1 h"
+[[depot]]
+name = "late"
+route = "intramyocardial"
+site = "border_zone"
+cells = "2e7"
+start = "1 h"
+"#;
+    let table = SpeciesTable::default_table().unwrap();
+    let sc = Scenario::parse(text, "later.toml", std::path::Path::new("."), &table).unwrap();
+    let built = build(&sc).unwrap();
+    assert_eq!(built.events.len(), 2, "{:?}", built.events);
+    let mut session = Session::new(gpu(), &built).unwrap();
+    assert_eq!(session.simulation().depot_cells().unwrap(), vec![0.0, 0.0]);
+    // Delete "early" before its start; place one of our own.
+    let at = {
+        let g = &built.problem.grid;
+        let (v, _) = built.problem.depots[1].voxels[0];
+        let [x, y, z] = g.coords(v);
+        g.centre(x, y, z)
+    };
+    session.delete_depot(0).unwrap();
+    session
+        .place_depot(&PlacedDepot {
+            name: "mine".into(),
+            at,
+            radius_mm: 3.0,
+            cells: 5e6,
+        })
+        .unwrap();
+    session.advance(14).unwrap();
+    let names: Vec<&str> = session.depots().iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["late", "mine"]);
+    let cells = session.simulation().depot_cells().unwrap();
+    let retained = 2e7 * 0.15;
+    assert!(
+        cells[0] > 0.95 * retained && cells[0] <= retained,
+        "late: {cells:?}"
+    );
+    assert!(cells[1] > 0.95 * 5e6 && cells[1] < 5e6, "mine: {cells:?}");
+}

@@ -677,17 +677,14 @@ impl HeartRenderer {
     }
 
     /// Draws the picture at `size` pixels and returns its texture view (format
-    /// [`COLOR_FORMAT`]); the view stays the same until the size changes.
+    /// [`COLOR_FORMAT`]; always `Some`); the view stays the same until the size changes.
     pub fn render(
         &mut self,
         size: [u32; 2],
         camera: &OrbitCamera,
         style: &ViewStyle,
-    ) -> &wgpu::TextureView {
+    ) -> Option<&wgpu::TextureView> {
         let size = [size[0].max(1), size[1].max(1)];
-        if self.target.as_ref().is_none_or(|t| t.size != size) {
-            self.target = Some(self.make_target(size));
-        }
         let aspect = size[0] as f64 / size[1] as f64;
         let view_proj: DMat4 = camera.projection(aspect) * camera.view();
         let eye = camera.eye();
@@ -733,8 +730,11 @@ impl HeartRenderer {
                 bytemuck::cast_slice(&self.slice_quad(c)),
             );
         }
+        if self.target.as_ref().is_none_or(|t| t.size != size) {
+            self.target = Some(make_target(&self.device, size));
+        }
         let Some(target) = &self.target else {
-            unreachable!("the target was made above")
+            return None;
         };
         let mut enc = self
             .device
@@ -783,7 +783,7 @@ impl HeartRenderer {
             }
         }
         self.queue.submit([enc.finish()]);
-        &target.color_view
+        Some(&target.color_view)
     }
 
     /// The picture's texture (for screenshots of the 3D view alone), once rendered.
@@ -816,41 +816,42 @@ impl HeartRenderer {
             corner(-1.0, 1.0),
         ]
     }
+}
 
-    fn make_target(&self, size: [u32; 2]) -> Target {
-        let extent = wgpu::Extent3d {
-            width: size[0],
-            height: size[1],
-            depth_or_array_layers: 1,
-        };
-        let color = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("view::color"),
-            size: extent,
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: COLOR_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
-        let depth = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("view::depth"),
-            size: extent,
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: DEPTH_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        });
-        Target {
-            size,
-            color_view: color.create_view(&Default::default()),
-            depth_view: depth.create_view(&Default::default()),
-            color,
-        }
+/// The picture's colour and depth textures at `size` pixels.
+fn make_target(device: &wgpu::Device, size: [u32; 2]) -> Target {
+    let extent = wgpu::Extent3d {
+        width: size[0],
+        height: size[1],
+        depth_or_array_layers: 1,
+    };
+    let color = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("view::color"),
+        size: extent,
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: COLOR_FORMAT,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    });
+    let depth = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("view::depth"),
+        size: extent,
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: DEPTH_FORMAT,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+        view_formats: &[],
+    });
+    Target {
+        size,
+        color_view: color.create_view(&Default::default()),
+        depth_view: depth.create_view(&Default::default()),
+        color,
     }
 }
 

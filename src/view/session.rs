@@ -28,6 +28,9 @@ pub struct Session {
     /// The scenario's later injections, and how many have happened.
     events: Vec<Event>,
     next_event: usize,
+    /// For each depot, its index in the scenario's list (`None`: placed here), so that a
+    /// later injection reaches its depots after others were placed or deleted.
+    scenario_index: Vec<Option<usize>>,
 }
 
 impl Session {
@@ -36,6 +39,7 @@ impl Session {
         Ok(Session {
             events: built.events.clone(),
             next_event: 0,
+            scenario_index: (0..built.problem.depots.len()).map(Some).collect(),
             depots: built.problem.depots.clone(),
             problem: built.problem.clone(),
             sim,
@@ -98,6 +102,7 @@ impl Session {
         let src = self.source(d)?;
         let live = self.sim.depot_cells()?;
         self.depots.push(src);
+        self.scenario_index.push(None);
         let mut cells = live;
         cells.push(d.cells);
         self.upload(cells)?;
@@ -139,6 +144,7 @@ impl Session {
         }
         live.remove(i);
         self.depots.remove(i);
+        self.scenario_index.remove(i);
         self.upload(live)
     }
 
@@ -159,15 +165,37 @@ impl Session {
             if next > now {
                 self.sim.step((next - now) as usize);
             }
-            if let Some(e) = self.events.get(self.next_event) {
+            if let Some(e) = self.events.get(self.next_event).cloned() {
                 if e.step <= self.sim.steps_taken() {
                     self.next_event += 1;
-                    let n = self.depots.len();
-                    if e.depots.iter().all(|&(d, _)| d < n) {
-                        e.apply(&mut self.sim)?;
-                    }
+                    self.apply_event(&e)?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A later injection: its depots (those not deleted here) get their cells.
+    fn apply_event(&mut self, e: &Event) -> Result<()> {
+        let mine: Vec<(usize, f64)> = e
+            .depots
+            .iter()
+            .filter_map(|&(d, c)| {
+                self.scenario_index
+                    .iter()
+                    .position(|&o| o == Some(d))
+                    .map(|i| (i, c))
+            })
+            .collect();
+        if !mine.is_empty() {
+            let mut cells = self.sim.depot_cells()?;
+            for (i, c) in mine {
+                cells[i] = c;
+            }
+            self.sim.set_depot_cells(&cells)?;
+        }
+        for &(d, c) in &e.remote {
+            self.sim.set_remote_cells(d, c)?;
         }
         Ok(())
     }

@@ -784,7 +784,7 @@ impl ViewerApp {
         let key = (self.camera, style, size, self.field_version);
         if self.texture.is_none() || self.last_render.as_ref() != Some(&key) {
             let view = self.renderer.render(size, &self.camera, &style);
-            if let Some(rs) = frame.wgpu_render_state() {
+            if let (Some(rs), Some(view)) = (frame.wgpu_render_state(), view) {
                 let mut r = rs.renderer.write();
                 match self.texture {
                     Some((_, s)) if s == size => {}

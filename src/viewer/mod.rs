@@ -139,6 +139,17 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         })?,
         None => 0,
     };
+    if cfg!(target_os = "linux")
+        && a.screenshot.is_none()
+        && ["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
+            .iter()
+            .all(|v| std::env::var_os(v).is_none_or(|x| x.is_empty()))
+    {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set (for pictures without \
+             one: xvfb-run secretome view --screenshot FILE.png)"
+        );
+    }
     let scene = Scene::new(&built.problem.grid);
 
     let capture: CaptureResult = Arc::new(Mutex::new(None));
