@@ -68,11 +68,11 @@ impl Scene {
         let [nx, ny, nz] = grid.dims;
         let h = grid.spacing;
         let origin = DVec3::from_array(grid.origin);
-        // The tissue indicator, blurred once by [1 2 1]/4 along each axis so that the
+        // The tissue indicator, blurred twice by [1 2 1]/4 along each axis so that the
         // surface nets do not show the voxels' staircase.
         let mut ind: Vec<f64> = tissue.iter().map(|&t| if t { 1.0 } else { 0.0 }).collect();
         let strides = [1, nx, nx * ny];
-        for (axis, &stride) in strides.iter().enumerate() {
+        for (axis, &stride) in strides.iter().enumerate().cycle().take(6) {
             let n = grid.dims[axis];
             let src = ind.clone();
             for (i, v) in ind.iter_mut().enumerate() {

@@ -754,7 +754,8 @@ impl ViewerApp {
             "long" => -septum,
             _ => anterior,
         };
-        self.camera = OrbitCamera::looking_from(centre, from, 3.2 * radius, 30f64.to_radians());
+        let fov = 30f64.to_radians();
+        self.camera = OrbitCamera::looking_from(centre, from, fit_distance(radius, fov), fov);
     }
 
     fn view_3d(&mut self, ui: &mut egui::Ui, frame: &eframe::Frame) {
@@ -1153,7 +1154,13 @@ fn default_camera(scene: &Scene, anatomy: Option<&HeartAnatomy>) -> OrbitCamera 
         }
         None => DVec3::new(1.0, -1.0, 0.7),
     };
-    OrbitCamera::looking_from(centre, from, 3.0 * radius, 30f64.to_radians())
+    let fov = 30f64.to_radians();
+    OrbitCamera::looking_from(centre, from, fit_distance(radius, fov), fov)
+}
+
+/// A distance from which a sphere of `radius` fits the picture's height.
+fn fit_distance(radius: f64, fov: f64) -> f64 {
+    1.05 * radius / (0.5 * fov).tan()
 }
 
 #[cfg(test)]
