@@ -171,21 +171,24 @@ fn rust_twins_match_wgsl_structs() {
     }
 }
 
+/// The value of a `const NAME: u32` in a parsed WGSL module.
+fn wgsl_u32(module: &naga::Module, name: &str) -> u32 {
+    let (_, c) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no WGSL const {name}"));
+    match module.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => v,
+        ref e => panic!("{name}: unexpected {e:?}"),
+    }
+}
+
 #[test]
 fn constants_match() {
     let src: String = shaders::common();
     let module = naga::front::wgsl::parse_str(&src).unwrap();
-    let get = |name: &str| -> u32 {
-        let (_, c) = module
-            .constants
-            .iter()
-            .find(|(_, c)| c.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no WGSL const {name}"));
-        match module.global_expressions[c.init] {
-            naga::Expression::Literal(naga::Literal::U32(v)) => v,
-            ref e => panic!("{name}: unexpected {e:?}"),
-        }
-    };
+    let get = |name: &str| wgsl_u32(&module, name);
     let pairs = [
         ("TERM_DIFFUSION", consts::TERM_DIFFUSION),
         ("TERM_DECAY", consts::TERM_DECAY),
@@ -229,17 +232,7 @@ fn constants_match() {
 fn view_shader_labels_match_the_tissue_labels() {
     use secretome::TissueLabel;
     let module = naga::front::wgsl::parse_str(shaders::VIEW_RENDER).unwrap();
-    let get = |name: &str| -> u32 {
-        let (_, c) = module
-            .constants
-            .iter()
-            .find(|(_, c)| c.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no WGSL const {name}"));
-        match module.global_expressions[c.init] {
-            naga::Expression::Literal(naga::Literal::U32(v)) => v,
-            ref e => panic!("{name}: unexpected {e:?}"),
-        }
-    };
+    let get = |name: &str| wgsl_u32(&module, name);
     assert_eq!(get("LABEL_OUTSIDE"), TissueLabel::Outside as u32);
     let first = get("FIRST_TISSUE");
     for l in TissueLabel::ALL {

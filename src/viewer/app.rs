@@ -16,7 +16,7 @@ use secretome::model::build::{build, Built};
 use secretome::model::scenario::Scenario;
 use secretome::sim::{PendingSnapshot, Region, Snapshot};
 use secretome::view::camera::OrbitCamera;
-use secretome::view::render::{ClipPlane, HeartRenderer, Scene, ViewStyle};
+use secretome::view::render::{ClipPlane, HeartRenderer, Scene, ViewStyle, CPU_TRIANGLE_BUDGET};
 use secretome::view::session::{PlacedDepot, Session};
 use secretome::{GpuContext, SpeciesTable, Terms};
 
@@ -30,7 +30,6 @@ pub struct Start {
     pub scenario_text: String,
     pub path: Option<PathBuf>,
     pub built: Built,
-    pub scene: Scene,
     pub species: usize,
     pub speed: f64,
     pub start_at_h: Option<f64>,
@@ -184,7 +183,6 @@ impl ViewerApp {
             scenario_text,
             path,
             built,
-            scene,
             species,
             speed,
             start_at_h,
@@ -196,6 +194,7 @@ impl ViewerApp {
             let steps = (h * 3600.0 / built.problem.dt).round() as u64;
             session.advance(steps)?;
         }
+        let scene = scene_for(&built, ctx.is_cpu());
         let renderer = HeartRenderer::new(&ctx, &built.problem.grid, &scene)?;
         let markers = markers_of(&session, &built);
         let (territory, transmural, border_zone) = infarct_of(&scenario);
@@ -548,7 +547,7 @@ impl ViewerApp {
             Ok(b) => b,
             Err(e) => return self.say(e.to_string(), true),
         };
-        let scene = Scene::new(&built.problem.grid);
+        let scene = scene_for(&built, self.ctx.is_cpu());
         self.install(self.scenario.clone(), built, scene, true);
     }
 
@@ -591,9 +590,10 @@ impl ViewerApp {
             format!("building {} at {} mm…", sc.name, sc.grid_spacing_mm),
             false,
         );
+        let cpu = self.ctx.is_cpu();
         let handle = std::thread::spawn(move || {
             let built = build(&sc).map_err(|e| e.to_string())?;
-            let scene = Scene::new(&built.problem.grid);
+            let scene = scene_for(&built, cpu);
             Ok((sc, built, scene))
         });
         self.rebuild = Some((handle, keep_placed));
@@ -863,11 +863,10 @@ impl ViewerApp {
             }
             screen.push(s);
         }
-        if let Some(i) = self.dragging {
+        if self.dragging.is_some() {
             if let Some(p) = response.hover_pos().or(response.interact_pointer_pos()) {
                 painter.circle_stroke(p, 8.0, Stroke::new(2.0, Color32::YELLOW));
             }
-            let _ = i;
         }
         let marker_at = |p: Pos2| -> Option<usize> {
             screen
@@ -1145,6 +1144,12 @@ fn infarct_of(sc: &Scenario) -> (Option<Territory>, f64, f64) {
 }
 
 /// A camera looking at the heart's anterior wall from a little above, the whole heart in view.
+/// The surface the window draws: at the grid's spacing on a GPU; through a CPU driver, which
+/// does vertex work on one thread, coarsened to about [`CPU_TRIANGLE_BUDGET`] triangles.
+fn scene_for(built: &Built, cpu: bool) -> Scene {
+    Scene::with_triangle_budget(&built.problem.grid, cpu.then_some(CPU_TRIANGLE_BUDGET))
+}
+
 fn default_camera(scene: &Scene, anatomy: Option<&HeartAnatomy>) -> OrbitCamera {
     let (centre, radius) = scene.bounds();
     let from = match anatomy {
@@ -1190,13 +1195,11 @@ mod tests {
         let mut scenario = super::super::load(None).unwrap();
         scenario.grid_spacing_mm = 3.0;
         let built = build(&scenario).unwrap();
-        let scene = Scene::new(&built.problem.grid);
         let start = Start {
             scenario,
             scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
             path: None,
             built,
-            scene,
             species: 0,
             speed: 0.5,
             start_at_h: None,

@@ -16,7 +16,6 @@ use clap::Args;
 
 use secretome::model::build::build;
 use secretome::model::scenario::Scenario;
-use secretome::view::render::Scene;
 
 /// The scenario the viewer opens when none is named: the intramyocardial preset.
 const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/intramyocardial.toml");
@@ -150,7 +149,6 @@ pub fn execute(a: ViewArgs) -> Result<()> {
              one: xvfb-run secretome view --screenshot FILE.png)"
         );
     }
-    let scene = Scene::new(&built.problem.grid);
 
     let capture: CaptureResult = Arc::new(Mutex::new(None));
     let options = eframe::NativeOptions {
@@ -167,7 +165,6 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         scenario_text,
         path: a.scenario.clone(),
         built,
-        scene,
         species,
         speed: a.speed,
         start_at_h: a.start_at,

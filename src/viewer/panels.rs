@@ -98,11 +98,18 @@ impl ViewerApp {
 
     pub(super) fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let [nx, ny, nz] = self.session.problem().grid.dims;
+            let grid = &self.session.problem().grid;
+            let [nx, ny, nz] = grid.dims;
+            // Through a CPU driver the surface may be drawn coarser than the grid.
+            let surface = if self.scene.mesh_step > grid.spacing * 1.01 {
+                format!(" (surface drawn at {:.1} mm)", self.scene.mesh_step)
+            } else {
+                String::new()
+            };
             ui.label(format!(
-                "{} · {nx}×{ny}×{nz} voxels at {} mm · {:.1} steps/s · frame {:.1} ms · t = {}",
+                "{} · {nx}×{ny}×{nz} voxels at {} mm{surface} · {:.1} steps/s · frame {:.1} ms · t = {}",
                 self.ctx.report.name,
-                self.session.problem().grid.spacing,
+                grid.spacing,
                 self.steps_per_s,
                 self.frame_ms,
                 time_text(self.time_h())
