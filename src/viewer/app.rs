@@ -190,9 +190,23 @@ impl ViewerApp {
             capture,
         } = start;
         let mut session = Session::new(&ctx, &built).context("starting the simulation")?;
+        let mut history = History::default();
         if let Some(h) = start_at_h {
+            // The plots still start at t = 0: about 60 samples on the way (each a pass over
+            // the grid), as the window would have taken them.
             let steps = (h * 3600.0 / built.problem.dt).round() as u64;
-            session.advance(steps)?;
+            let every = steps.div_ceil(60).max(1);
+            let mut done = 0;
+            loop {
+                let s = snapshot_now(&ctx, &session)?;
+                history.push(&s, &markers_of(&session, &built), session.simulation());
+                if done >= steps {
+                    break;
+                }
+                let n = every.min(steps - done);
+                session.advance(n)?;
+                done += n;
+            }
         }
         let scene = scene_for(&built, ctx.is_cpu());
         let renderer = HeartRenderer::new(&ctx, &built.problem.grid, &scene)?;
@@ -243,7 +257,7 @@ impl ViewerApp {
             pending: None,
             last_request: Instant::now(),
             snapshot: None,
-            history: History::default(),
+            history,
             bullseye: None,
             bullseye_auc: true,
             submitted: 0,
@@ -1096,6 +1110,17 @@ fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Resu
 
 /// Markers for the depots of a new session: each at the centre of its voxels, with the
 /// radius of a sphere of their volume.
+/// A snapshot taken now, waiting for the GPU (only before the window opens).
+fn snapshot_now(ctx: &GpuContext, session: &Session) -> Result<Snapshot> {
+    let pending = session.simulation().request_snapshot();
+    ctx.wait()?;
+    session
+        .simulation()
+        .take_snapshot(&pending)
+        .ok_or_else(|| anyhow!("a snapshot was not ready after waiting for the GPU"))?
+        .map_err(Into::into)
+}
+
 fn markers_of(session: &Session, built: &Built) -> Vec<Marker> {
     let g = &built.problem.grid;
     session
@@ -1189,6 +1214,44 @@ mod tests {
     /// a depot placed by a click, a step, re-voxelising at another spacing and infarct (the
     /// placed depot comes back), a lesson from the menu, and the state saved as a scenario
     /// that loads again.
+    #[test]
+    fn start_at_fills_the_plots_from_zero() {
+        let ctx = GpuContext::new().unwrap();
+        let mut scenario = super::super::load(None).unwrap();
+        scenario.grid_spacing_mm = 3.0;
+        let built = build(&scenario).unwrap();
+        let tsg6 = built.problem.species.index_of("TSG6").unwrap();
+        let steps = (2.0 * 3600.0 / built.problem.dt).round() as usize;
+        let start = Start {
+            scenario,
+            scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
+            path: None,
+            built,
+            species: 0,
+            speed: 0.5,
+            start_at_h: Some(2.0),
+            cut: false,
+            capture: None,
+        };
+        let app = ViewerApp::create(ctx, start).unwrap();
+        let h = &app.history;
+        // t = 0, then one sample per ceil(steps / 60) steps up to 2 h.
+        let every = steps.div_ceil(60);
+        assert_eq!(h.t.len(), steps.div_ceil(every) + 1);
+        assert_eq!(h.t[0], 0.0);
+        assert!((h.t[h.t.len() - 1] - 2.0).abs() < 1e-9, "{:?}", h.t.last());
+        // Plasma TSG6 starts at zero and rises as the depot secretes; the depot's cells fall.
+        let p = &h.plasma[tsg6];
+        assert_eq!(p[0], 0.0);
+        assert!(
+            p.windows(2).all(|w| w[1] >= w[0]) && p[p.len() - 1] > 0.0,
+            "{p:?}"
+        );
+        let (_, cells) = &h.cells[0];
+        assert_eq!(cells.len(), h.t.len());
+        assert!(cells[cells.len() - 1][1] < cells[0][1]);
+    }
+
     #[test]
     fn the_window_places_revoxelises_opens_lessons_and_saves() {
         let ctx = GpuContext::new().unwrap();

@@ -1,7 +1,9 @@
 //! The live plots (egui_plot), the colour bar and the AHA bullseye.
 
+use std::ops::RangeInclusive;
+
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{GridMark, Legend, Line, Plot, PlotPoints};
 
 use secretome::output::report::{bullseye_segment, viridis};
 use secretome::sim::{Region, Simulation, Snapshot};
@@ -116,6 +118,20 @@ const SPECIES_COLOURS: [Color32; 6] = [
     Color32::from_rgb(200, 200, 200),
 ];
 
+/// A y-axis label that stays readable from picograms to millions of cells: plain decimals
+/// with as many places as the grid step needs, scientific notation for tiny or huge steps.
+fn tick(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
+    let (v, step) = (mark.value, mark.step_size.abs());
+    if v == 0.0 {
+        "0".to_string()
+    } else if !(1e-2..1e5).contains(&step) {
+        format!("{v:.1e}")
+    } else {
+        let places = (-step.log10()).ceil().max(0.0) as usize;
+        format!("{v:.places$}")
+    }
+}
+
 impl ViewerApp {
     pub(super) fn plots(&mut self, ui: &mut egui::Ui) {
         let h = &self.history;
@@ -130,6 +146,7 @@ impl ViewerApp {
                     .width(width)
                     .height(height)
                     .legend(Legend::default())
+                    .y_axis_formatter(tick)
                     .x_axis_label("t (h)")
                     .show(ui, |p| {
                         for (k, v) in h.plasma.iter().enumerate() {
@@ -148,11 +165,13 @@ impl ViewerApp {
                 if h.cells.len() <= 6 {
                     plot = plot.legend(Legend::default());
                 }
-                plot.x_axis_label("t (h)").show(ui, |p| {
-                    for (name, v) in &h.cells {
-                        p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
-                    }
-                });
+                plot.y_axis_formatter(tick)
+                    .x_axis_label("t (h)")
+                    .show(ui, |p| {
+                        for (name, v) in &h.cells {
+                            p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
+                        }
+                    });
             });
             ui.vertical(|ui| {
                 ui.label(format!("mean {id} by region, ng/mL"));
@@ -160,6 +179,7 @@ impl ViewerApp {
                     .width(width)
                     .height(height)
                     .legend(Legend::default())
+                    .y_axis_formatter(tick)
                     .x_axis_label("t (h)")
                     .show(ui, |p| {
                         if let Some(m) = h.means.get(sp) {
@@ -348,4 +368,23 @@ pub fn colour_bar(painter: &egui::Painter, view: Rect, range: (f64, f64), log: b
         egui::FontId::proportional(12.0),
         Color32::WHITE,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(value: f64, step_size: f64) -> String {
+        tick(GridMark { value, step_size }, &(0.0..=1.0))
+    }
+
+    /// Plasma in 1e-5 ng/mL steps, cells in millions, means in tenths all read as numbers.
+    #[test]
+    fn ticks_read_at_every_scale() {
+        assert_eq!(at(2e-5, 1e-5), "2.0e-5");
+        assert_eq!(at(0.0, 1e-5), "0");
+        assert_eq!(at(0.25, 0.05), "0.25");
+        assert_eq!(at(2_960_000.0, 20_000.0), "2960000");
+        assert_eq!(at(3e6, 1e6), "3.0e6");
+    }
 }
