@@ -3,7 +3,7 @@
 use std::ops::RangeInclusive;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2};
-use egui_plot::{GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{uniform_grid_spacer, GridInput, GridMark, Legend, Line, Plot, PlotPoints};
 
 use secretome::output::report::{bullseye_segment, viridis};
 use secretome::sim::{Region, Simulation, Snapshot};
@@ -119,17 +119,39 @@ const SPECIES_COLOURS: [Color32; 6] = [
 ];
 
 /// A y-axis label that stays readable from picograms to millions of cells: plain decimals
-/// with as many places as the grid step needs, scientific notation for tiny or huge steps.
-fn tick(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
+/// with as many places as the grid step needs, or, where the axis reaches below 0.01 or past
+/// 100 000, scientific notation with as many digits as the step needs.
+fn tick(mark: GridMark, range: &RangeInclusive<f64>) -> String {
     let (v, step) = (mark.value, mark.step_size.abs());
-    if v == 0.0 {
+    let reach = range.start().abs().max(range.end().abs());
+    if v == 0.0 || step <= 0.0 {
         "0".to_string()
-    } else if !(1e-2..1e5).contains(&step) {
-        format!("{v:.1e}")
+    } else if !(1e-2..1e5).contains(&reach) {
+        let places = (v.abs().log10().floor() - step.log10().floor()).max(0.0) as usize;
+        format!("{v:.places$e}")
     } else {
         let places = (-step.log10()).ceil().max(0.0) as usize;
         format!("{v:.places$}")
     }
+}
+
+/// The smallest of 1, 2, 5 × 10ᵏ that is at least `x`.
+fn nice(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|&s| s >= x * (1.0 - 1e-9))
+        .unwrap_or(10.0 * p)
+}
+
+/// y grid lines at 1–2–5 steps: the finest at least the plot's minimum spacing, the labelled
+/// ones three times that, so that a short plot over a narrow range (a depot losing 3 % of its
+/// cells) still has labels, which egui_plot's powers of ten would skip.
+fn nice_steps(input: GridInput) -> [f64; 3] {
+    let b = input.base_step_size.max(f64::MIN_POSITIVE);
+    let labelled = nice(3.0 * b);
+    [nice(b), labelled, nice(4.0 * labelled)]
 }
 
 impl ViewerApp {
@@ -146,6 +168,7 @@ impl ViewerApp {
                     .width(width)
                     .height(height)
                     .legend(Legend::default())
+                    .y_grid_spacer(uniform_grid_spacer(nice_steps))
                     .y_axis_formatter(tick)
                     .x_axis_label("t (h)")
                     .show(ui, |p| {
@@ -165,7 +188,8 @@ impl ViewerApp {
                 if h.cells.len() <= 6 {
                     plot = plot.legend(Legend::default());
                 }
-                plot.y_axis_formatter(tick)
+                plot.y_grid_spacer(uniform_grid_spacer(nice_steps))
+                    .y_axis_formatter(tick)
                     .x_axis_label("t (h)")
                     .show(ui, |p| {
                         for (name, v) in &h.cells {
@@ -179,6 +203,7 @@ impl ViewerApp {
                     .width(width)
                     .height(height)
                     .legend(Legend::default())
+                    .y_grid_spacer(uniform_grid_spacer(nice_steps))
                     .y_axis_formatter(tick)
                     .x_axis_label("t (h)")
                     .show(ui, |p| {
@@ -374,17 +399,34 @@ pub fn colour_bar(painter: &egui::Painter, view: Rect, range: (f64, f64), log: b
 mod tests {
     use super::*;
 
-    fn at(value: f64, step_size: f64) -> String {
-        tick(GridMark { value, step_size }, &(0.0..=1.0))
+    fn at(value: f64, step_size: f64, hi: f64) -> String {
+        tick(GridMark { value, step_size }, &(0.0..=hi))
     }
 
-    /// Plasma in 1e-5 ng/mL steps, cells in millions, means in tenths all read as numbers.
+    /// Plasma in 1e-5 ng/mL steps, cells in millions, means in tenths all read as numbers,
+    /// each axis in one notation.
     #[test]
     fn ticks_read_at_every_scale() {
-        assert_eq!(at(2e-5, 1e-5), "2.0e-5");
-        assert_eq!(at(0.0, 1e-5), "0");
-        assert_eq!(at(0.25, 0.05), "0.25");
-        assert_eq!(at(2_960_000.0, 20_000.0), "2960000");
-        assert_eq!(at(3e6, 1e6), "3.0e6");
+        assert_eq!(at(2e-5, 1e-5, 8e-5), "2e-5");
+        assert_eq!(at(2.5e-5, 5e-6, 8e-5), "2.5e-5");
+        assert_eq!(at(0.0, 1e-5, 8e-5), "0");
+        assert_eq!(at(0.25, 0.05, 1.0), "0.25");
+        assert_eq!(at(40.0, 10.0, 100.0), "40");
+        assert_eq!(at(2_990_000.0, 10_000.0, 3e6), "2.99e6");
+        assert_eq!(at(3e6, 1e6, 3e6), "3e6");
+    }
+
+    #[test]
+    fn grid_steps_are_one_two_five() {
+        assert_eq!(nice(0.9), 1.0);
+        assert_eq!(nice(1.0), 1.0);
+        assert_eq!(nice(1.2e4), 2e4);
+        assert!((nice(3.3e-6) - 5e-6).abs() < 1e-18);
+        assert_eq!(nice(6.0), 10.0);
+        let s = nice_steps(GridInput {
+            bounds: (2.93e6, 3.0e6),
+            base_step_size: 5e3,
+        });
+        assert_eq!(s, [5e3, 2e4, 1e5]);
     }
 }
