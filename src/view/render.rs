@@ -198,7 +198,7 @@ impl Scene {
 }
 
 /// Triangles the viewer asks [`Scene::with_triangle_budget`] for on a CPU adapter, where
-/// vertex work runs on one thread: a quarter of a 1 mm heart's.
+/// vertex work runs on one thread: about a third of the 175 k of a 1 mm heart.
 pub const CPU_TRIANGLE_BUDGET: usize = 60_000;
 
 /// Faces between a tissue voxel and a non-tissue voxel or the grid's edge.

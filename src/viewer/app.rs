@@ -1108,8 +1108,6 @@ fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Resu
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Markers for the depots of a new session: each at the centre of its voxels, with the
-/// radius of a sphere of their volume.
 /// A snapshot taken now, waiting for the GPU (only before the window opens).
 fn snapshot_now(ctx: &GpuContext, session: &Session) -> Result<Snapshot> {
     let pending = session.simulation().request_snapshot();
@@ -1121,6 +1119,8 @@ fn snapshot_now(ctx: &GpuContext, session: &Session) -> Result<Snapshot> {
         .map_err(Into::into)
 }
 
+/// Markers for the depots of a new session: each at the centre of its voxels, with the
+/// radius of a sphere of their volume.
 fn markers_of(session: &Session, built: &Built) -> Vec<Marker> {
     let g = &built.problem.grid;
     session
@@ -1168,13 +1168,13 @@ fn infarct_of(sc: &Scenario) -> (Option<Territory>, f64, f64) {
     }
 }
 
-/// A camera looking at the heart's anterior wall from a little above, the whole heart in view.
 /// The surface the window draws: at the grid's spacing on a GPU; through a CPU driver, which
 /// does vertex work on one thread, coarsened to about [`CPU_TRIANGLE_BUDGET`] triangles.
 fn scene_for(built: &Built, cpu: bool) -> Scene {
     Scene::with_triangle_budget(&built.problem.grid, cpu.then_some(CPU_TRIANGLE_BUDGET))
 }
 
+/// A camera looking at the heart's anterior wall from a little above, the whole heart in view.
 fn default_camera(scene: &Scene, anatomy: Option<&HeartAnatomy>) -> OrbitCamera {
     let (centre, radius) = scene.bounds();
     let from = match anatomy {
@@ -1210,10 +1210,8 @@ mod tests {
         }
     }
 
-    /// The window's logic, driven without a window on the same code paths as its buttons:
-    /// a depot placed by a click, a step, re-voxelising at another spacing and infarct (the
-    /// placed depot comes back), a lesson from the menu, and the state saved as a scenario
-    /// that loads again.
+    /// `--start-at` runs the first hours before the window opens and fills the plots on the
+    /// way, from t = 0.
     #[test]
     fn start_at_fills_the_plots_from_zero() {
         let ctx = GpuContext::new().unwrap();
@@ -1252,6 +1250,10 @@ mod tests {
         assert!(cells[cells.len() - 1][1] < cells[0][1]);
     }
 
+    /// The window's logic, driven without a window on the same code paths as its buttons:
+    /// a depot placed by a click, a step, re-voxelising at another spacing and infarct (the
+    /// placed depot comes back), a lesson from the menu, and the state saved as a scenario
+    /// that loads again.
     #[test]
     fn the_window_places_revoxelises_opens_lessons_and_saves() {
         let ctx = GpuContext::new().unwrap();
