@@ -137,6 +137,8 @@ pub struct ViewerApp {
     // Live readouts.
     pending: Option<PendingSnapshot>,
     last_request: Instant,
+    /// The step count of the state the last snapshot was asked for; `None` after steering.
+    snapshot_of: Option<u64>,
     pub(super) snapshot: Option<Snapshot>,
     pub(super) history: History,
     pub(super) bullseye: Option<egui::TextureHandle>,
@@ -256,6 +258,7 @@ impl ViewerApp {
             rebuild: None,
             pending: None,
             last_request: Instant::now(),
+            snapshot_of: None,
             snapshot: None,
             history,
             bullseye: None,
@@ -336,6 +339,7 @@ impl ViewerApp {
     /// Forgets a snapshot in flight (its depot list may no longer be the current one).
     pub(super) fn steered(&mut self) {
         self.pending = None;
+        self.snapshot_of = None;
         self.field_dirty = true;
     }
 
@@ -414,8 +418,14 @@ impl ViewerApp {
                 }
             }
         }
-        if self.pending.is_none() && self.last_request.elapsed().as_secs_f64() > 0.5 {
+        // Paused and unchanged since the last one: nothing to ask for, so the window can idle.
+        let steps = self.session.simulation().steps_taken();
+        if self.pending.is_none()
+            && self.snapshot_of != Some(steps)
+            && self.last_request.elapsed().as_secs_f64() > 0.5
+        {
             self.pending = Some(self.session.simulation().request_snapshot());
+            self.snapshot_of = Some(steps);
             self.last_request = Instant::now();
         }
     }
@@ -675,6 +685,7 @@ impl ViewerApp {
         self.selected = None;
         self.snapshot = None;
         self.pending = None;
+        self.snapshot_of = None;
         self.history = History::default();
         self.bullseye = None;
         self.submitted = self.session.simulation().steps_taken();
@@ -1084,6 +1095,10 @@ impl eframe::App for ViewerApp {
         self.dialogs(&ctx);
         if self.playing || self.rebuild.is_some() || self.pending.is_some() {
             ctx.request_repaint();
+        } else if self.snapshot_of != Some(self.session.simulation().steps_taken()) {
+            // Paused after a step or a steering action: come back for its snapshot; then
+            // nothing changes and the window idles until the next input.
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
 }
@@ -1210,16 +1225,12 @@ mod tests {
         }
     }
 
-    /// `--start-at` runs the first hours before the window opens and fills the plots on the
-    /// way, from t = 0.
-    #[test]
-    fn start_at_fills_the_plots_from_zero() {
+    /// The window on the default scenario at 3 mm, without a window.
+    fn app_at_3mm(start_at_h: Option<f64>, cut: bool) -> ViewerApp {
         let ctx = GpuContext::new().unwrap();
         let mut scenario = super::super::load(None).unwrap();
         scenario.grid_spacing_mm = 3.0;
         let built = build(&scenario).unwrap();
-        let tsg6 = built.problem.species.index_of("TSG6").unwrap();
-        let steps = (2.0 * 3600.0 / built.problem.dt).round() as usize;
         let start = Start {
             scenario,
             scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
@@ -1227,11 +1238,20 @@ mod tests {
             built,
             species: 0,
             speed: 0.5,
-            start_at_h: Some(2.0),
-            cut: false,
+            start_at_h,
+            cut,
             capture: None,
         };
-        let app = ViewerApp::create(ctx, start).unwrap();
+        ViewerApp::create(ctx, start).unwrap()
+    }
+
+    /// `--start-at` runs the first hours before the window opens and fills the plots on the
+    /// way, from t = 0.
+    #[test]
+    fn start_at_fills_the_plots_from_zero() {
+        let app = app_at_3mm(Some(2.0), false);
+        let tsg6 = app.table.index_of("TSG6").unwrap();
+        let steps = (2.0 * 3600.0 / app.dt()).round() as usize;
         let h = &app.history;
         // t = 0, then one sample per ceil(steps / 60) steps up to 2 h.
         let every = steps.div_ceil(60);
@@ -1250,28 +1270,41 @@ mod tests {
         assert!(cells[cells.len() - 1][1] < cells[0][1]);
     }
 
+    /// Paused, the window asks for one snapshot of the state it shows and then none (so it can
+    /// idle); a step asks again.
+    #[test]
+    fn a_paused_window_stops_asking_for_snapshots() {
+        let mut app = app_at_3mm(None, false);
+        app.playing = false;
+        // Whether the window asked for a snapshot; then lets it arrive.
+        fn settle(app: &mut ViewerApp) -> bool {
+            app.last_request = Instant::now() - std::time::Duration::from_secs(1);
+            app.poll_snapshot();
+            let asked = app.pending.is_some();
+            app.ctx.wait().unwrap();
+            app.poll_snapshot();
+            assert!(
+                app.pending.is_none(),
+                "the snapshot arrives once the GPU is done"
+            );
+            asked
+        }
+        assert!(settle(&mut app), "the first state is read");
+        assert!(app.snapshot.is_some());
+        assert!(!settle(&mut app), "paused and unchanged: nothing to read");
+        app.step(1);
+        assert!(settle(&mut app), "a step is read");
+        assert_eq!(app.snapshot.as_ref().unwrap().time, app.dt());
+        assert!(!settle(&mut app));
+    }
+
     /// The window's logic, driven without a window on the same code paths as its buttons:
     /// a depot placed by a click, a step, re-voxelising at another spacing and infarct (the
     /// placed depot comes back), a lesson from the menu, and the state saved as a scenario
     /// that loads again.
     #[test]
     fn the_window_places_revoxelises_opens_lessons_and_saves() {
-        let ctx = GpuContext::new().unwrap();
-        let mut scenario = super::super::load(None).unwrap();
-        scenario.grid_spacing_mm = 3.0;
-        let built = build(&scenario).unwrap();
-        let start = Start {
-            scenario,
-            scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
-            path: None,
-            built,
-            species: 0,
-            speed: 0.5,
-            start_at_h: None,
-            cut: true,
-            capture: None,
-        };
-        let mut app = ViewerApp::create(ctx, start).unwrap();
+        let mut app = app_at_3mm(None, true);
         assert_eq!(app.markers.len(), 1, "the preset's depot");
         let dose = app.place_dose;
         let at = app.markers[0].centre;
