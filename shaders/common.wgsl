@@ -43,9 +43,6 @@ const FLAG_REACT_TWICE: u32 = 4u; // ... followed by the next step's leading hal
 
 // The ledger terms (LEDGER_TERMS, L_*) come from ledger.wgsl, prepended to this file.
 
-// z-planes handled by one invocation.
-const Z_CHUNK: u32 = 32u;
-
 // Kinetics of four species (one pack).
 struct SpeciesPack {
     diffusion: vec4<f32>,     // D, mm²/s
@@ -73,12 +70,12 @@ struct SlabInfo {
     nz_total: u32,       // planes in the whole grid
     z0: u32,             // global z of this slab's first own plane
     nz: u32,             // own planes in this slab
-    chunks: u32,         // ceil(nz / Z_CHUNK)
+    chunks: u32,         // ceil(nz / z_chunk)
     n_packs: u32,        // ceil(n_species / 4)
     slot_offset: u32,    // first ledger slot of this slab
     groups_x: u32,
     groups_y: u32,
-    _pad0: u32,
+    z_chunk: u32,        // z-planes one invocation walks (LayoutOptions::z_chunk)
     _pad1: u32,
     inv_h2: f32,         // 1/h², 1/mm²
     voxel_ml: f32,       // voxel volume, mL

@@ -14,7 +14,7 @@
 // Y_{j-2} lives in `dst` and is overwritten in place by Y_j (each invocation reads and writes
 // only its own voxel there), so the scheme needs two field copies whatever the stage count.
 // Invocation layout: x, y from the global id; workgroup z = pack * chunks + chunk; each
-// invocation walks Z_CHUNK planes along z with a sliding window.
+// invocation walks slab.z_chunk planes along z with a sliding window.
 
 struct Neighbour {
     flux: vec4<f32>,   // hm · (c_n - c)
@@ -68,8 +68,8 @@ fn diffuse_stage(
         let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;
         let fplane = plane * slab.n_packs;
-        let p_begin = chunk * Z_CHUNK + 1u;
-        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        let p_begin = chunk * slab.z_chunk + 1u;
+        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         // Sliding window along z: the values at p-1 and p come from the previous iteration,
         // and the loads of the next plane (c above it, its voxel word, its Y_{j-2}) are issued
         // before this plane's arithmetic, so a memory round trip overlaps each iteration

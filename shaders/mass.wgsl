@@ -13,8 +13,8 @@ fn tissue_amount(
     let y = gid.y;
     var sum = vec4<f32>(0.0);
     if (x < slab.nx && y < slab.ny) {
-        let p_begin = chunk * Z_CHUNK + 1u;
-        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        let p_begin = chunk * slab.z_chunk + 1u;
+        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
             if (labels.entries[word & LABEL_MASK].kind == KIND_TISSUE) {

@@ -27,8 +27,8 @@ fn react_half_step(
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
         let cp = plasma_of(k);
-        let p_begin = chunk * Z_CHUNK + 1u;
-        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        let p_begin = chunk * slab.z_chunk + 1u;
+        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
             let lp = labels.entries[word & LABEL_MASK];

@@ -3,7 +3,7 @@
 // voxels above EC50 (the host divides by the region's voxel count).
 //
 // Regions: r = label (0..7), then r = 8 + s for AHA segment s = 1..17 (segment 0 = none).
-// `region_stats` runs on the grid kernels' dispatch (8×8 columns of Z_CHUNK planes, one pack per
+// `region_stats` runs on the grid kernels' dispatch (8×8 columns of z_chunk planes, one pack per
 // workgroup z). Each invocation walks its column keeping a running total for the region it is
 // in (label and segment separately) and flushes it only when the region changes, into
 // workgroup atomics; the workgroup then adds its totals into one of BUCKETS global copies
@@ -107,8 +107,8 @@ fn region_stats(
         let e = species[k].ec50;
         var by_label = empty_run(NO_REGION);
         var by_segment = empty_run(NO_REGION);
-        let p_begin = chunk * Z_CHUNK + 1u;
-        let p_end = min(p_begin + Z_CHUNK, slab.nz + 1u);
+        let p_begin = chunk * slab.z_chunk + 1u;
+        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let vi = voxel_index(p, y, x);
             let fi = field_index(p, k, y, x);

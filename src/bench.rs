@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::model::{Species, SpeciesTable, TissueLabel};
-use crate::sim::{CpuReference, Grid, Problem, Simulation, Terms};
+use crate::sim::{CpuReference, Grid, LayoutOptions, Problem, Simulation, Terms};
 
 /// P1's species: (id, D in µm²/min, decay in 1/min).
 pub const P1_SPECIES: [(&str, f64, f64); 4] = [
@@ -112,16 +112,23 @@ pub struct BenchFigures {
     pub hour_steps: usize,
     pub hour_error: f64,
     pub setup_s: f64,
+    /// z-planes each invocation walked.
+    pub z_chunk: u32,
 }
 
 /// Time step used for the hour of P1, s.
 pub const P1_HOUR_DT: f64 = 600.0;
 
-/// Measures the GPU solver on P1 at n³.
-pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFigures> {
+/// Measures the GPU solver on P1 at n³, laid out as `layout` asks.
+pub fn bench_gpu(
+    ctx: &GpuContext,
+    n: usize,
+    min_seconds: f64,
+    layout: LayoutOptions,
+) -> Result<BenchFigures> {
     let t0 = Instant::now();
     let p = p1_problem(n, 60.0);
-    let mut sim = Simulation::new(ctx, &p)?;
+    let mut sim = Simulation::with_layout(ctx, &p, layout)?;
     sim.finish()?;
     let setup_s = t0.elapsed().as_secs_f64();
     // Rate: BioFVM's usual 60 s step.
@@ -136,6 +143,7 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
     }
     let elapsed = t.elapsed().as_secs_f64();
     let stages = sim.plan().stages();
+    let z_chunk = sim.z_chunk();
     let voxels = (n * n * n) as f64;
     let updates_per_s = steps as f64 * stages as f64 * voxels * 4.0 / elapsed;
     let bytes_per_voxel = sim.gpu_bytes() as f64 / voxels;
@@ -151,7 +159,7 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
     let mut hour_error = 0.0;
     let mut slabs = 0;
     for _ in 0..3 {
-        let mut sim = Simulation::new(ctx, &p)?;
+        let mut sim = Simulation::with_layout(ctx, &p, layout)?;
         sim.finish()?;
         let t = Instant::now();
         sim.step(hour_steps);
@@ -177,6 +185,7 @@ pub fn bench_gpu(ctx: &GpuContext, n: usize, min_seconds: f64) -> Result<BenchFi
         hour_steps,
         hour_error,
         setup_s,
+        z_chunk,
     })
 }
 

@@ -76,6 +76,7 @@ fn bad_arguments_get_one_line() {
             "/nonexistent/scenario.toml",
         ),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
+        (vec!["bench", "--z-chunk", "0"], "--z-chunk 0"),
         (vec!["run", "--dt", "fast"], "--dt"),
         (vec!["view", "--size", "big"], "--size"),
         (vec!["view", "--frames", "0"], "--frames"),

@@ -234,6 +234,21 @@ fn gpu_matches_cpu_across_slabs() {
 }
 
 #[test]
+fn gpu_matches_cpu_with_short_z_walks_across_slabs() {
+    // Each invocation walks 5 planes instead of 32 (`bench --z-chunk`): the chunks do not
+    // divide the slabs' planes evenly, and the ledger has one slot per chunk.
+    let plane = 26 * 22 * 4 * 4;
+    compare(
+        LayoutOptions {
+            max_slab_bytes: Some(plane * 14),
+            z_chunk: Some(5),
+            ..Default::default()
+        },
+        3,
+    );
+}
+
+#[test]
 fn sources_and_plasma_changed_mid_run_take_effect_at_the_next_step() {
     let mut p = problem();
     let sources = std::mem::replace(&mut p.sources, secretome::SourceMap::new(4));

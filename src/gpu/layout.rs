@@ -64,7 +64,8 @@ pub struct SlabInfo {
     pub slot_offset: u32,
     pub groups_x: u32,
     pub groups_y: u32,
-    pub _pad0: u32,
+    /// z-planes one invocation walks.
+    pub z_chunk: u32,
     pub _pad1: u32,
     /// 1/h², 1/mm².
     pub inv_h2: f32,
@@ -178,6 +179,7 @@ pub mod consts {
     pub const L_CAPILLARY: usize = 3;
     pub const L_BLOOD: usize = 4;
     pub const L_AMOUNT: usize = 5;
+    /// z-planes one invocation walks unless `LayoutOptions::z_chunk` says otherwise.
     pub const Z_CHUNK: u32 = 32;
     /// Workgroup size in x and y of the grid kernels.
     pub const GROUP_XY: u32 = 8;

@@ -37,6 +37,10 @@ pub struct LayoutOptions {
     /// Memory the grid may use, bytes (default: system memory for CPU adapters, otherwise
     /// whatever the device lets us allocate).
     pub memory_budget: Option<u64>,
+    /// z-planes each invocation of the grid kernels walks (default: 32 on a GPU, up to 128
+    /// through a CPU driver). Fewer means more invocations in flight, each with a shorter
+    /// sliding window; `bench --z-chunk` tries it.
+    pub z_chunk: Option<u32>,
 }
 
 struct Slab {
@@ -164,6 +168,8 @@ pub struct Simulation {
     queue: wgpu::Queue,
     errors: ErrorSlot,
     adapter_name: String,
+    /// z-planes each invocation of the grid kernels walks.
+    z_chunk: u32,
     dims: [usize; 3],
     n_species: usize,
     voxel_ml: f64,
@@ -364,7 +370,13 @@ impl Simulation {
         let groups_x = nx.div_ceil(consts::GROUP_XY as usize) as u32;
         let groups_y = ny.div_ceil(consts::GROUP_XY as usize) as u32;
         let max_groups = ctx.report.max_workgroups_per_dim;
-        let chunks_max = slab_nz.div_ceil(consts::Z_CHUNK as usize) as u32;
+        let z_chunk = opts
+            .z_chunk
+            .unwrap_or_else(|| {
+                default_z_chunk(ctx.is_cpu(), groups_x * groups_y * np as u32, slab_nz)
+            })
+            .max(1);
+        let chunks_max = slab_nz.div_ceil(z_chunk as usize) as u32;
         if groups_x > max_groups
             || groups_y > max_groups
             || chunks_max as u64 * np as u64 > max_groups as u64
@@ -580,7 +592,7 @@ impl Simulation {
         let mut z0 = 0;
         while z0 < nz {
             let snz = slab_nz.min(nz - z0);
-            let chunks = snz.div_ceil(consts::Z_CHUNK as usize) as u32;
+            let chunks = snz.div_ceil(z_chunk as usize) as u32;
             let info = SlabInfo {
                 nx: nx as u32,
                 ny: ny as u32,
@@ -592,6 +604,7 @@ impl Simulation {
                 slot_offset: slots,
                 groups_x,
                 groups_y,
+                z_chunk,
                 inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
                 voxel_ml: problem.grid.voxel_ml() as f32,
                 ..SlabInfo::zeroed()
@@ -733,6 +746,7 @@ impl Simulation {
 
         let region_species_group = device_group(&device, &region_species_layout, &species_buf);
         let mut sim = Simulation {
+            z_chunk,
             device,
             queue,
             errors: ctx.errors.clone(),
@@ -2233,6 +2247,11 @@ impl Simulation {
         self.slabs.len()
     }
 
+    /// z-planes each invocation of the grid kernels walks.
+    pub fn z_chunk(&self) -> u32 {
+        self.z_chunk
+    }
+
     /// Number of ledger slots (workgroup partial sums).
     pub fn ledger_slots(&self) -> u32 {
         self.slots
@@ -2312,6 +2331,29 @@ fn device_group(
         layout,
         entries: &[entry(0, buffer)],
     })
+}
+
+/// z-planes each invocation walks unless the layout says: 32 on a GPU. Through a CPU driver
+/// longer walks are faster (llvmpipe, 128³: 128 planes 10–15 % faster than 32, 16 planes
+/// 10 % slower), as long as every CPU thread still gets several workgroups.
+fn default_z_chunk(cpu: bool, columns: u32, nz: usize) -> u32 {
+    if !cpu {
+        return consts::Z_CHUNK;
+    }
+    let threads = std::env::var("LP_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(|n| n.get() as u32)
+        })
+        .unwrap_or(1)
+        .max(1);
+    [128, 64]
+        .into_iter()
+        .find(|&z| columns as u64 * nz.div_ceil(z as usize) as u64 >= 8 * threads as u64)
+        .unwrap_or(consts::Z_CHUNK)
 }
 
 fn pipeline_auto(
