@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # One-shot check on a machine with a real GPU (e.g. the `device` tool's H100): builds the
-# release binary, prints the adapter, runs the benchmark with the large grid, then the GPU
-# test suite. Pass the card's peak bandwidth (GB/s) as $PEAK_GBS to print the share reached
-# (H100 SXM 3350, H100 PCIe 2000, H200 4800).
+# release binary, prints the adapter, runs the benchmark with the large grid and shorter z
+# walks, times the viewer's frame loop at 1 mm, then runs the GPU test suite. Pass the card's
+# peak bandwidth (GB/s) as $PEAK_GBS to print the share reached (H100 SXM 3350, H100 PCIe
+# 2000, H200 4800).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
 ./target/release/secretome info
 ./target/release/secretome bench --large --seconds 3 ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
+# Shorter walks along z put more invocations in flight (the README's bandwidth question).
+for z in 8 16; do
+    ./target/release/secretome bench --sizes 256,512 --seconds 2 --no-cpu --z-chunk "$z" \
+        ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
+done
+# The viewer's frame loop at 1 mm without a window: frames/s while simulating at the default
+# speed (0.5 simulated h/s) and flat out.
+./target/release/secretome view --bench --spacing 1 --frames 600
+./target/release/secretome view --bench --spacing 1 --frames 600 --speed 100
 cargo test --release

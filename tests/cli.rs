@@ -82,6 +82,7 @@ fn bad_arguments_get_one_line() {
         (vec!["view", "--frames", "0"], "--frames"),
         (vec!["view", "--species", "XYZ"], "--species XYZ"),
         (vec!["view", "--screenshot", "shot.jpg"], "shot.jpg"),
+        (vec!["view", "--bench", "--screenshot", "a.png"], "--bench"),
         (
             vec!["view", "/nonexistent/scenario.toml"],
             "/nonexistent/scenario.toml",
@@ -214,4 +215,31 @@ fn the_viewer_without_a_display_says_so_in_one_line() {
         line.contains("DISPLAY") && line.contains("xvfb-run"),
         "{err}"
     );
+}
+
+/// `view --bench` drives the window's frame loop with no display at all and reports it: the
+/// frames asked for, the grid, and steps taken at the speed asked for (0.5 h/s at dt = 60 s
+/// is at most 30 steps per wall second).
+#[test]
+fn the_viewer_frame_loop_runs_without_a_display() {
+    let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
+        .args(["view", "--bench", "--frames", "5", "--spacing", "3"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        text.contains("voxels at 3 mm") && text.contains("5 frames in"),
+        "{text}"
+    );
+    let figure = |label: &str| -> f64 {
+        let before = text.split(label).next().unwrap();
+        before.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let (steps, wall) = (figure(" steps,"), figure(" s:"));
+    assert!(steps >= 1.0 && steps <= 30.0 * wall + 2.0, "{text}");
 }

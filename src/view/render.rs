@@ -826,6 +826,11 @@ impl HeartRenderer {
         Some(&target.color_view)
     }
 
+    /// The last picture drawn, once [`HeartRenderer::render`] has drawn one.
+    pub fn picture(&self) -> Option<&wgpu::TextureView> {
+        self.target.as_ref().map(|t| &t.color_view)
+    }
+
     /// The picture's texture (for screenshots of the 3D view alone), once rendered.
     pub fn texture(&self) -> Option<&wgpu::Texture> {
         self.target.as_ref().map(|t| &t.color)

@@ -783,15 +783,10 @@ impl ViewerApp {
         self.camera = OrbitCamera::looking_from(centre, from, fit_distance(radius, fov), fov);
     }
 
-    fn view_3d(&mut self, ui: &mut egui::Ui, frame: &eframe::Frame) {
-        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
-        // On a CPU adapter the picture is drawn at half resolution while interactive.
-        let ppp = ui.ctx().pixels_per_point() * self.render_scale;
-        let size = [
-            (rect.width() * ppp).round().max(1.0) as u32,
-            (rect.height() * ppp).round().max(1.0) as u32,
-        ];
-        let (w, h) = (rect.width() as f64, rect.height() as f64);
+    /// Brings the 3D picture (`size` pixels) up to date: the field copied from the solver
+    /// after steps, the picture drawn again when anything it shows has changed. Returns
+    /// whether it was drawn.
+    fn update_picture(&mut self, size: [u32; 2]) -> bool {
         if self.field_dirty {
             self.renderer
                 .update_field(self.session.simulation(), self.species);
@@ -806,10 +801,75 @@ impl ViewerApp {
             outlines: self.outlines,
             background: [0.07, 0.08, 0.10],
         };
-        // Drawn again only when something it shows has changed.
         let key = (self.camera, style, size, self.field_version);
-        if self.texture.is_none() || self.last_render.as_ref() != Some(&key) {
-            let view = self.renderer.render(size, &self.camera, &style);
+        if self.last_render.as_ref() == Some(&key) {
+            return false;
+        }
+        self.renderer.render(size, &self.camera, &style);
+        self.last_render = Some(key);
+        true
+    }
+
+    /// The window's frame loop without the window (`view --bench`): each frame polls the
+    /// snapshot, queues the steps the pacing allows, turns the camera a little (as a user
+    /// dragging it would, so the picture is drawn every frame) and draws the picture at
+    /// `size` pixels, then waits for the GPU as presenting a frame would. egui's own drawing
+    /// is not included. Returns the figures as one line.
+    pub fn bench_frames(&mut self, frames: u32, size: [u32; 2]) -> Result<String> {
+        self.render_scale = 1.0;
+        self.ctx.wait()?;
+        let sim_t0 = self.session.simulation().time();
+        let steps0 = self.session.simulation().steps_taken();
+        let start = Instant::now();
+        self.last_frame = start;
+        let mut slowest: f64 = 0.0;
+        for _ in 0..frames {
+            let now = Instant::now();
+            let wall_dt = now.duration_since(self.last_frame).as_secs_f64();
+            self.last_frame = now;
+            self.frame_ms = if self.frame_ms == 0.0 {
+                wall_dt * 1e3
+            } else {
+                0.9 * self.frame_ms + 0.1 * wall_dt * 1e3
+            };
+            slowest = slowest.max(wall_dt);
+            self.poll_snapshot();
+            self.simulate(wall_dt);
+            self.camera.orbit(0.01, 0.0);
+            self.update_picture(size);
+            self.ctx.wait()?;
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let sim = self.session.simulation();
+        let steps = sim.steps_taken() - steps0;
+        let [nx, ny, nz] = self.session.problem().grid.dims;
+        Ok(format!(
+            "{} · {nx}×{ny}×{nz} voxels at {} mm · picture {}×{} · {frames} frames in {wall:.2} s: \
+             {:.1} frames/s (mean {:.2} ms, slowest {:.1} ms) · {steps} steps, {:.1} steps/s, \
+             {:.3} simulated h per s",
+            self.ctx.report.name,
+            self.session.problem().grid.spacing,
+            size[0],
+            size[1],
+            frames as f64 / wall,
+            wall * 1e3 / frames as f64,
+            slowest * 1e3,
+            steps as f64 / wall,
+            (sim.time() - sim_t0) / 3600.0 / wall,
+        ))
+    }
+
+    fn view_3d(&mut self, ui: &mut egui::Ui, frame: &eframe::Frame) {
+        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        // On a CPU adapter the picture is drawn at half resolution while interactive.
+        let ppp = ui.ctx().pixels_per_point() * self.render_scale;
+        let size = [
+            (rect.width() * ppp).round().max(1.0) as u32,
+            (rect.height() * ppp).round().max(1.0) as u32,
+        ];
+        let (w, h) = (rect.width() as f64, rect.height() as f64);
+        if self.update_picture(size) || self.texture.is_none() {
+            let view = self.renderer.picture();
             if let (Some(rs), Some(view)) = (frame.wgpu_render_state(), view) {
                 let mut r = rs.renderer.write();
                 match self.texture {
@@ -830,7 +890,6 @@ impl ViewerApp {
                     }
                 }
             }
-            self.last_render = Some(key);
         }
         let painter = ui.painter_at(rect);
         if let Some((id, _)) = self.texture {
@@ -1006,8 +1065,18 @@ impl ViewerApp {
             let path = c.path.clone();
             match c.result.take() {
                 Some(slot) => {
+                    // What the status bar shows, for scripts timing the window.
+                    let [nx, ny, nz] = self.session.problem().grid.dims;
+                    let figures = format!(
+                        "{} · {nx}×{ny}×{nz} voxels at {} mm · frame {:.1} ms · {:.1} steps/s · t = {:.2} h",
+                        self.ctx.report.name,
+                        self.session.problem().grid.spacing,
+                        self.frame_ms,
+                        self.steps_per_s,
+                        self.session.simulation().time() / 3600.0
+                    );
                     if let Ok(mut g) = slot.lock() {
-                        *g = Some(r);
+                        *g = Some(r.map(|()| figures));
                     }
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }

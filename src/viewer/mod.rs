@@ -51,10 +51,16 @@ pub struct ViewArgs {
     /// re-voxelise).
     #[arg(long)]
     pub spacing: Option<f64>,
+    /// Time the window's frame loop without opening a window: --frames frames of stepping
+    /// and drawing the 3D picture (the size it has in a --size window), then print frames/s
+    /// and steps/s. Needs no display.
+    #[arg(long)]
+    pub bench: bool,
 }
 
-/// Where the screenshot of a headless capture ends up: the error, if saving failed.
-pub type CaptureResult = Arc<Mutex<Option<Result<(), String>>>>;
+/// Where the screenshot of a headless capture ends up: the status bar's figures when it was
+/// taken (adapter, grid, frame time, steps/s, time), or the error if saving failed.
+pub type CaptureResult = Arc<Mutex<Option<Result<String, String>>>>;
 
 fn parse_size(s: &str) -> Result<[f32; 2]> {
     let bad = || anyhow!("--size {s}: expected WIDTHxHEIGHT in points, e.g. 1440x900");
@@ -95,6 +101,9 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         if !(h >= 0.0 && h.is_finite()) {
             bail!("--start-at {h}: expected hours ≥ 0");
         }
+    }
+    if a.bench && a.screenshot.is_some() {
+        bail!("--bench and --screenshot: expected one of them (--bench opens no window)");
     }
     if let Some(p) = &a.screenshot {
         if p.extension().and_then(|e| e.to_str()) != Some("png") {
@@ -138,6 +147,9 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         })?,
         None => 0,
     };
+    if a.bench {
+        return bench(a, scenario, scenario_text, built, species, size);
+    }
     if cfg!(target_os = "linux")
         && a.screenshot.is_none()
         && ["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
@@ -195,7 +207,7 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         .context("the viewer window (is a display available? DISPLAY / WAYLAND_DISPLAY)")?;
     if let Some(p) = &a.screenshot {
         match capture.lock().ok().and_then(|g| g.clone()) {
-            Some(Ok(())) => eprintln!("saved {}", p.display()),
+            Some(Ok(figures)) => eprintln!("saved {}: {figures}", p.display()),
             Some(Err(e)) => bail!("{e}"),
             None => bail!(
                 "--screenshot {}: the window closed before the picture was taken",
@@ -203,6 +215,38 @@ pub fn execute(a: ViewArgs) -> Result<()> {
             ),
         }
     }
+    Ok(())
+}
+
+/// `view --bench`: the window's state on the solver's own device, driven frame by frame.
+fn bench(
+    a: ViewArgs,
+    scenario: Scenario,
+    scenario_text: String,
+    built: secretome::model::build::Built,
+    species: usize,
+    size: [f32; 2],
+) -> Result<()> {
+    let ctx = secretome::GpuContext::new().context("opening the GPU")?;
+    let start = app::Start {
+        scenario,
+        scenario_text,
+        path: a.scenario.clone(),
+        built,
+        species,
+        speed: a.speed,
+        start_at_h: a.start_at,
+        cut: a.cut,
+        capture: None,
+    };
+    let mut app = app::ViewerApp::create(ctx, start)?;
+    // The 3D view's share of a window of this size in the default layout (side panels of
+    // 300 and 280 points, plots of 220, menu and status bars).
+    let picture = [
+        (size[0] - 600.0).max(160.0) as u32,
+        (size[1] - 275.0).max(120.0) as u32,
+    ];
+    println!("{}", app.bench_frames(a.frames, picture)?);
     Ok(())
 }
 
