@@ -810,6 +810,20 @@ impl ViewerApp {
         true
     }
 
+    /// Starts a frame: the wall time since the last one, s (also smoothed into `frame_ms`,
+    /// which the status bar shows and the pacing reads).
+    fn next_frame(&mut self) -> f64 {
+        let now = Instant::now();
+        let wall_dt = now.duration_since(self.last_frame).as_secs_f64();
+        self.last_frame = now;
+        self.frame_ms = if self.frame_ms == 0.0 {
+            wall_dt * 1e3
+        } else {
+            0.9 * self.frame_ms + 0.1 * wall_dt * 1e3
+        };
+        wall_dt
+    }
+
     /// The window's frame loop without the window (`view --bench`): each frame polls the
     /// snapshot, queues the steps the pacing allows, turns the camera a little (as a user
     /// dragging it would, so the picture is drawn every frame) and draws the picture at
@@ -824,14 +838,7 @@ impl ViewerApp {
         self.last_frame = start;
         let mut slowest: f64 = 0.0;
         for _ in 0..frames {
-            let now = Instant::now();
-            let wall_dt = now.duration_since(self.last_frame).as_secs_f64();
-            self.last_frame = now;
-            self.frame_ms = if self.frame_ms == 0.0 {
-                wall_dt * 1e3
-            } else {
-                0.9 * self.frame_ms + 0.1 * wall_dt * 1e3
-            };
+            let wall_dt = self.next_frame();
             slowest = slowest.max(wall_dt);
             self.poll_snapshot();
             self.simulate(wall_dt);
@@ -1127,14 +1134,7 @@ impl ViewerApp {
 impl eframe::App for ViewerApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        let now = Instant::now();
-        let wall_dt = now.duration_since(self.last_frame).as_secs_f64();
-        self.last_frame = now;
-        self.frame_ms = if self.frame_ms == 0.0 {
-            wall_dt * 1e3
-        } else {
-            0.9 * self.frame_ms + 0.1 * wall_dt * 1e3
-        };
+        let wall_dt = self.next_frame();
         self.poll_rebuild();
         self.poll_snapshot();
         self.simulate(wall_dt);

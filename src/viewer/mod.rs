@@ -147,8 +147,20 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         })?,
         None => 0,
     };
+    let capture: CaptureResult = Arc::new(Mutex::new(None));
+    let start = app::Start {
+        scenario,
+        scenario_text,
+        path: a.scenario.clone(),
+        built,
+        species,
+        speed: a.speed,
+        start_at_h: a.start_at,
+        cut: a.cut,
+        capture: a.screenshot.clone().map(|p| (p, a.frames, capture.clone())),
+    };
     if a.bench {
-        return bench(a, scenario, scenario_text, built, species, size);
+        return bench(start, a.frames, size);
     }
     if cfg!(target_os = "linux")
         && a.screenshot.is_none()
@@ -162,26 +174,14 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         );
     }
 
-    let capture: CaptureResult = Arc::new(Mutex::new(None));
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_inner_size(size)
             .with_min_inner_size([640.0, 480.0])
-            .with_title(format!("Secretome — {}", scenario.name)),
+            .with_title(format!("Secretome — {}", start.scenario.name)),
         renderer: eframe::Renderer::Wgpu,
         wgpu_options: wgpu_options(),
         ..Default::default()
-    };
-    let start = app::Start {
-        scenario,
-        scenario_text,
-        path: a.scenario.clone(),
-        built,
-        species,
-        speed: a.speed,
-        start_at_h: a.start_at,
-        cut: a.cut,
-        capture: a.screenshot.clone().map(|p| (p, a.frames, capture.clone())),
     };
     let init_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let init_slot = init_error.clone();
@@ -219,26 +219,8 @@ pub fn execute(a: ViewArgs) -> Result<()> {
 }
 
 /// `view --bench`: the window's state on the solver's own device, driven frame by frame.
-fn bench(
-    a: ViewArgs,
-    scenario: Scenario,
-    scenario_text: String,
-    built: secretome::model::build::Built,
-    species: usize,
-    size: [f32; 2],
-) -> Result<()> {
+fn bench(start: app::Start, frames: u32, size: [f32; 2]) -> Result<()> {
     let ctx = secretome::GpuContext::new().context("opening the GPU")?;
-    let start = app::Start {
-        scenario,
-        scenario_text,
-        path: a.scenario.clone(),
-        built,
-        species,
-        speed: a.speed,
-        start_at_h: a.start_at,
-        cut: a.cut,
-        capture: None,
-    };
     let mut app = app::ViewerApp::create(ctx, start)?;
     // The 3D view's share of a window of this size in the default layout (side panels of
     // 300 and 280 points, plots of 220, menu and status bars).
@@ -246,7 +228,7 @@ fn bench(
         (size[0] - 600.0).max(160.0) as u32,
         (size[1] - 275.0).max(120.0) as u32,
     ];
-    println!("{}", app.bench_frames(a.frames, picture)?);
+    println!("{}", app.bench_frames(frames, picture)?);
     Ok(())
 }
 
