@@ -716,14 +716,9 @@ impl HeartRenderer {
         self.queue.submit([enc.finish()]);
     }
 
-    /// Draws the picture at `size` pixels and returns its texture view (format
-    /// [`COLOR_FORMAT`]; always `Some`); the view stays the same until the size changes.
-    pub fn render(
-        &mut self,
-        size: [u32; 2],
-        camera: &OrbitCamera,
-        style: &ViewStyle,
-    ) -> Option<&wgpu::TextureView> {
+    /// Draws the picture at `size` pixels into [`Self::picture`] (format [`COLOR_FORMAT`]),
+    /// whose view stays the same until the size changes.
+    pub fn render(&mut self, size: [u32; 2], camera: &OrbitCamera, style: &ViewStyle) {
         let size = [size[0].max(1), size[1].max(1)];
         let aspect = size[0] as f64 / size[1] as f64;
         let view_proj: DMat4 = camera.projection(aspect) * camera.view();
@@ -774,7 +769,7 @@ impl HeartRenderer {
             self.target = Some(make_target(&self.device, size));
         }
         let Some(target) = &self.target else {
-            return None;
+            return;
         };
         let mut enc = self
             .device
@@ -823,7 +818,6 @@ impl HeartRenderer {
             }
         }
         self.queue.submit([enc.finish()]);
-        Some(&target.color_view)
     }
 
     /// The last picture drawn, once [`HeartRenderer::render`] has drawn one.
