@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
 ./target/release/secretome info
-./target/release/secretome bench --large --seconds 3 ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
+./target/release/secretome bench --large --seconds 1 --rounds 3 ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
 # Shorter walks along z put more invocations in flight (the README's bandwidth question).
 for z in 8 16; do
     ./target/release/secretome bench --sizes 256,512 --seconds 2 --no-cpu --z-chunk "$z" \

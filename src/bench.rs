@@ -97,7 +97,10 @@ pub struct BenchFigures {
     /// RKL1 stages per step at the rate-measurement step.
     pub stages: usize,
     /// Species-voxel updates per second: every diffusion stage updates every species-voxel.
+    /// The median of the rounds.
     pub updates_per_s: f64,
+    /// The rate of each round, in the order measured.
+    pub round_rates: Vec<f64>,
     /// Time steps per second at the rate-measurement step.
     pub steps_per_s: f64,
     /// Effective memory bandwidth of the diffusion stages, bytes/s, counting the least
@@ -119,11 +122,25 @@ pub struct BenchFigures {
 /// Time step used for the hour of P1, s.
 pub const P1_HOUR_DT: f64 = 600.0;
 
-/// Measures the GPU solver on P1 at n³, laid out as `layout` asks.
+/// The median of `values` (the mean of the middle two for an even count; NaN when empty).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+/// Measures the GPU solver on P1 at n³, laid out as `layout` asks. The update rate is
+/// measured in `rounds` rounds of at least `min_seconds` each and reported as their median,
+/// so that a shared machine's drift shows as a range instead of moving the figure.
 pub fn bench_gpu(
     ctx: &GpuContext,
     n: usize,
     min_seconds: f64,
+    rounds: usize,
     layout: LayoutOptions,
 ) -> Result<BenchFigures> {
     let t0 = Instant::now();
@@ -134,21 +151,28 @@ pub fn bench_gpu(
     // Rate: BioFVM's usual 60 s step.
     sim.step(2);
     sim.finish()?;
-    let mut steps = 0usize;
-    let t = Instant::now();
-    while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
-        sim.step(4);
-        sim.finish()?;
-        steps += 4;
-    }
-    let elapsed = t.elapsed().as_secs_f64();
     let stages = sim.plan().stages();
     let z_chunk = sim.z_chunk();
     let voxels = (n * n * n) as f64;
-    let updates_per_s = steps as f64 * stages as f64 * voxels * 4.0 / elapsed;
+    // Steps per second of each round.
+    let mut step_rates = Vec::with_capacity(rounds.max(1));
+    for _ in 0..rounds.max(1) {
+        let mut steps = 0usize;
+        let t = Instant::now();
+        while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
+            sim.step(4);
+            sim.finish()?;
+            steps += 4;
+        }
+        step_rates.push(steps as f64 / t.elapsed().as_secs_f64());
+    }
+    let steps_per_s = median(&step_rates);
+    let per_step = stages as f64 * voxels * 4.0;
+    let round_rates: Vec<f64> = step_rates.iter().map(|r| r * per_step).collect();
+    let updates_per_s = steps_per_s * per_step;
     let bytes_per_voxel = sim.gpu_bytes() as f64 / voxels;
     let stage_bytes = (3 * 16 * crate::gpu::layout::packs(4) + 4) as f64;
-    let bandwidth = steps as f64 * stages as f64 * voxels * stage_bytes / elapsed;
+    let bandwidth = steps_per_s * stages as f64 * voxels * stage_bytes;
     drop(sim);
 
     // One hour of P1 from the start; the median of three runs (wall times vary on shared
@@ -169,15 +193,15 @@ pub fn bench_gpu(
         hour_error = p1_error(n, sim.time(), &fields);
         slabs = sim.slab_count();
     }
-    walls.sort_by(f64::total_cmp);
-    let hour_wall_s = walls[1];
+    let hour_wall_s = median(&walls);
     Ok(BenchFigures {
         n,
         species: 4,
         slabs,
         stages,
         updates_per_s,
-        steps_per_s: steps as f64 / elapsed,
+        round_rates,
+        steps_per_s,
         bandwidth,
         bytes_per_voxel,
         hour_wall_s,
@@ -197,4 +221,17 @@ pub fn bench_cpu(n: usize, steps: usize) -> Result<f64> {
     cpu.step(steps);
     let elapsed = t.elapsed().as_secs_f64();
     Ok(steps as f64 * cpu.plan().stages() as f64 * (n * n * n * 4) as f64 / elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_empty_lists() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+        assert!(median(&[]).is_nan());
+    }
 }

@@ -36,9 +36,13 @@ enum Command {
         /// Also measure a 256³ grid (≥ 256 MiB of fields; exercises the z-slab split).
         #[arg(long)]
         large: bool,
-        /// Seconds spent measuring the update rate at each size.
+        /// Seconds spent measuring the update rate at each size (in each round).
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+        /// Rounds of --seconds each: the table shows their median and range (on a shared
+        /// machine whose speed drifts, use 5 or more).
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
         /// Grid sizes to measure (edge voxels), instead of 64 and 128.
         #[arg(long, value_delimiter = ',')]
         sizes: Vec<usize>,
@@ -121,11 +125,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Bench {
             large,
             seconds,
+            rounds,
             sizes,
             peak_gbs,
             no_cpu,
             z_chunk,
-        } => bench(large, seconds, sizes, peak_gbs, no_cpu, z_chunk),
+        } => bench(large, (seconds, rounds), sizes, peak_gbs, no_cpu, z_chunk),
         Command::Geometry(args) => geometry_cmd::geometry(&args),
         Command::View(args) => viewer::execute(args),
         Command::Info => {
@@ -142,7 +147,7 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 fn bench(
     large: bool,
-    seconds: f64,
+    (seconds, rounds): (f64, usize),
     sizes: Vec<usize>,
     peak_gbs: Option<f64>,
     no_cpu: bool,
@@ -150,6 +155,9 @@ fn bench(
 ) -> Result<()> {
     if !(seconds > 0.0 && seconds.is_finite()) {
         anyhow::bail!("--seconds {seconds}: expected a positive number of seconds");
+    }
+    if !(1..=1000).contains(&rounds) {
+        anyhow::bail!("--rounds {rounds}: expected 1 to 1000 rounds");
     }
     if let Some(p) = peak_gbs {
         if !(p > 0.0 && p.is_finite()) {
@@ -193,13 +201,20 @@ fn bench(
         "max error"
     );
     for n in sizes {
-        let f =
-            bench_gpu(&ctx, n, seconds, layout).with_context(|| format!("benchmark at {n}³"))?;
+        let f = bench_gpu(&ctx, n, seconds, rounds, layout)
+            .with_context(|| format!("benchmark at {n}³"))?;
         let share = peak_gbs
             .map(|p| format!(" ({:.0} % of peak)", f.bandwidth / 1e9 / p * 100.0))
             .unwrap_or_default();
+        let range = if f.round_rates.len() > 1 {
+            let lo = f.round_rates.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = f.round_rates.iter().copied().fold(0.0, f64::max);
+            format!(" (rounds {:.1}–{:.1} M)", lo / 1e6, hi / 1e6)
+        } else {
+            String::new()
+        };
         println!(
-            "{:>4}³ {:>6} {:>4} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}",
+            "{:>4}³ {:>6} {:>4} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}{range}",
             f.n,
             f.slabs,
             f.z_chunk,
@@ -213,7 +228,7 @@ fn bench(
             f.hour_error
         );
     }
-    println!("updates/s: species-voxel updates per second of the diffusion stages at dt = 60 s (each stage updates every species-voxel once)");
+    println!("updates/s: species-voxel updates per second of the diffusion stages at dt = 60 s (each stage updates every species-voxel once){}", if rounds > 1 { format!("; the median of {rounds} rounds of {seconds} s, and their range") } else { String::new() });
     println!("z: z-planes each invocation walks (--z-chunk)");
     println!("GB/s: least memory traffic of those stages (fields read once, Y_(j-2) read, Y_j written, voxel words read) per second");
     if !no_cpu {

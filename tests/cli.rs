@@ -17,6 +17,42 @@ fn error_line(stderr: &str) -> &str {
 }
 
 #[test]
+fn bench_reports_the_median_of_its_rounds_within_their_range() {
+    let (code, stdout, err) = secretome(&[
+        "bench",
+        "--sizes",
+        "16",
+        "--seconds",
+        "0.05",
+        "--rounds",
+        "3",
+        "--no-cpu",
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("the median of 3 rounds"), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("16³"))
+        .expect("a 16³ row");
+    // "... <median> M <steps/s> ... <max error> (rounds <lo>–<hi> M)"
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    let median: f64 = cols[4].parse().unwrap();
+    let (lo, hi) = row
+        .split("(rounds ")
+        .nth(1)
+        .and_then(|r| r.trim_end_matches(" M)").split_once('–'))
+        .expect("a range of rounds");
+    let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+    assert!(
+        lo > 0.0 && lo <= median && median <= hi,
+        "median {median} outside its rounds {lo}–{hi}: {row}"
+    );
+    // P1's error after an hour at dt = 600 s on 16³ (first order in time; 1.0e-2 measured).
+    let error: f64 = cols[cols.len() - 4].parse().unwrap();
+    assert!(error < 2e-2, "P1 error {error}: {row}");
+}
+
+#[test]
 fn default_run_writes_its_outputs_and_a_closed_ledger() {
     // The default scenario (intramyocardial preset) on the default heart, coarsened to keep
     // the test quick.
@@ -77,6 +113,7 @@ fn bad_arguments_get_one_line() {
         ),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
         (vec!["bench", "--z-chunk", "0"], "--z-chunk 0"),
+        (vec!["bench", "--rounds", "0"], "--rounds 0"),
         (vec!["run", "--dt", "fast"], "--dt"),
         (vec!["view", "--size", "big"], "--size"),
         (vec!["view", "--frames", "0"], "--frames"),
