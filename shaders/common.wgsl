@@ -76,7 +76,7 @@ struct SlabInfo {
     groups_x: u32,
     groups_y: u32,
     z_chunk: u32,        // z-planes one invocation walks (LayoutOptions::z_chunk)
-    _pad1: u32,
+    sub_slots: u32,      // ledger slots per workgroup (one per subgroup, or 1: see below)
     inv_h2: f32,         // 1/h², 1/mm²
     voxel_ml: f32,       // voxel volume, mL
     _pad2: f32,
@@ -109,13 +109,6 @@ struct StageParams {
 @group(1) @binding(2) var<storage, read> compartments: array<vec4<f32>>;
 @group(1) @binding(3) var<storage, read> sources: array<vec4<f32>>;
 @group(2) @binding(0) var<uniform> stage: StageParams;
-
-// Per-invocation ledger contributions for the workgroup reduction (64 invocations).
-var<workgroup> red_secreted: array<vec4<f32>, 64>;
-var<workgroup> red_degraded: array<vec4<f32>, 64>;
-var<workgroup> red_uptake: array<vec4<f32>, 64>;
-var<workgroup> red_capillary: array<vec4<f32>, 64>;
-var<workgroup> red_blood: array<vec4<f32>, 64>;
 
 fn voxel_index(p: u32, y: u32, x: u32) -> u32 {
     return (p * slab.ny + y) * slab.nx + x;
@@ -261,8 +254,12 @@ fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
     return rate;
 }
 
+// The first ledger slot of a workgroup. With subgroup operations each subgroup of the 64
+// invocations owns one of the workgroup's slab.sub_slots slots (64 / the adapter's smallest
+// subgroup), so `reduce_into_ledger` (ledger_reduce_*.wgsl) needs no workgroup barrier; the
+// workgroup tree reduction uses one slot.
 fn ledger_slot(wg: vec3<u32>, chunk: u32) -> u32 {
-    return slab.slot_offset + (chunk * slab.groups_y + wg.y) * slab.groups_x + wg.x;
+    return (slab.slot_offset + (chunk * slab.groups_y + wg.y) * slab.groups_x + wg.x) * slab.sub_slots;
 }
 
 // Compensated (Kahan) accumulation of v into ledger entry (slot, pack, term).
@@ -273,34 +270,4 @@ fn ledger_add(slot: u32, k: u32, term: u32, v: vec4<f32>) {
     let t = sum + y;
     ledger[i + 1u] = (t - sum) - y;
     ledger[i] = t;
-}
-
-// Workgroup tree reduction of the per-invocation contributions; invocation 0 adds them to the
-// ledger. Must be called in uniform control flow by the whole workgroup.
-fn reduce_into_ledger(li: u32, slot: u32, k: u32, secreted: vec4<f32>, degraded: vec4<f32>,
-                      uptake: vec4<f32>, capillary: vec4<f32>, blood: vec4<f32>) {
-    red_secreted[li] = secreted;
-    red_degraded[li] = degraded;
-    red_uptake[li] = uptake;
-    red_capillary[li] = capillary;
-    red_blood[li] = blood;
-    workgroupBarrier();
-    for (var off = 32u; off > 0u; off = off >> 1u) {
-        if (li < off) {
-            red_secreted[li] += red_secreted[li + off];
-            red_degraded[li] += red_degraded[li + off];
-            red_uptake[li] += red_uptake[li + off];
-            red_capillary[li] += red_capillary[li + off];
-            red_blood[li] += red_blood[li + off];
-        }
-        workgroupBarrier();
-    }
-    if (li == 0u) {
-        let vol = slab.voxel_ml;
-        ledger_add(slot, k, L_SECRETED, red_secreted[0] * vol);
-        ledger_add(slot, k, L_DEGRADED, red_degraded[0] * vol);
-        ledger_add(slot, k, L_UPTAKE, red_uptake[0] * vol);
-        ledger_add(slot, k, L_CAPILLARY, red_capillary[0] * vol);
-        ledger_add(slot, k, L_BLOOD, red_blood[0] * vol);
-    }
 }

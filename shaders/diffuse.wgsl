@@ -44,16 +44,15 @@ fn neighbour(m_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Ne
 // reaction tail, so that the plain stages (most of them) are compiled without its registers.
 override REACT_STAGE: bool = true;
 
-@compute @workgroup_size(8, 8, 1)
-fn diffuse_stage(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
+@compute @workgroup_size(64, 1, 1)
+fn diffuse_stage(inv: Invocation) {
+    let wg = inv.wg;
+    let li = inv.li;
     let k = wg.z / slab.chunks;
     let chunk = wg.z % slab.chunks;
-    let x = gid.x;
-    let y = gid.y;
+    // 8 × 8 columns per workgroup, x fastest.
+    let x = wg.x * 8u + (li & 7u);
+    let y = wg.y * 8u + (li >> 3u);
     let zero = vec4<f32>(0.0);
     var secreted = zero;
     var degraded = zero;
@@ -197,5 +196,5 @@ fn diffuse_stage(
             vi += plane;
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, blood_out);
+    reduce_into_ledger(inv, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, blood_out);
 }

@@ -1,6 +1,8 @@
 // mass.wgsl — amount of each species present in tissue voxels (ng = Σ c · voxel volume),
 // reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
 
+var<workgroup> partial: array<vec4<f32>, 64>;
+
 @compute @workgroup_size(8, 8, 1)
 fn tissue_amount(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -22,17 +24,17 @@ fn tissue_amount(
             }
         }
     }
-    red_blood[li] = sum;
+    partial[li] = sum;
     workgroupBarrier();
     for (var off = 32u; off > 0u; off = off >> 1u) {
         if (li < off) {
-            red_blood[li] += red_blood[li + off];
+            partial[li] += partial[li + off];
         }
         workgroupBarrier();
     }
     if (li == 0u) {
         let i = ((ledger_slot(wg, chunk) * slab.n_packs + k) * LEDGER_TERMS + L_AMOUNT) * 2u;
-        ledger[i] = red_blood[0] * slab.voxel_ml;
+        ledger[i] = partial[0] * slab.voxel_ml;
         ledger[i + 1u] = vec4<f32>(0.0);
     }
 }

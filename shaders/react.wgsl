@@ -9,16 +9,15 @@
 // within the half-step; the others secrete in the diffusion stages, where a steady source
 // profile is a fixed point of the step.
 
-@compute @workgroup_size(8, 8, 1)
-fn react_half_step(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-) {
+@compute @workgroup_size(64, 1, 1)
+fn react_half_step(inv: Invocation) {
+    let wg = inv.wg;
+    let li = inv.li;
     let k = wg.z / slab.chunks;
     let chunk = wg.z % slab.chunks;
-    let x = gid.x;
-    let y = gid.y;
+    // 8 × 8 columns per workgroup, x fastest.
+    let x = wg.x * 8u + (li & 7u);
+    let y = wg.y * 8u + (li >> 3u);
     let zero = vec4<f32>(0.0);
     var secreted = zero;
     var degraded = zero;
@@ -51,5 +50,5 @@ fn react_half_step(
             }
         }
     }
-    reduce_into_ledger(li, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, zero);
+    reduce_into_ledger(inv, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, zero);
 }

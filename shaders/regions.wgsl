@@ -143,7 +143,7 @@ fn region_stats(
         flush(by_segment);
     }
     workgroupBarrier();
-    let bucket = ledger_slot(wg, chunk) % BUCKETS;
+    let bucket = (ledger_slot(wg, chunk) / slab.sub_slots) % BUCKETS;
     for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
         let v = atomicLoad(&acc[i]);
         if (v == 0u) {

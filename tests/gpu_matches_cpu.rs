@@ -249,6 +249,19 @@ fn gpu_matches_cpu_with_short_z_walks_across_slabs() {
 }
 
 #[test]
+fn gpu_matches_cpu_with_the_workgroup_tree_reduction() {
+    // The ledger reduction for devices without subgroup operations, forced where they exist
+    // (lavapipe has them, so the tests above run the subgroup reduction there).
+    compare(
+        LayoutOptions {
+            tree_reduction: true,
+            ..Default::default()
+        },
+        1,
+    );
+}
+
+#[test]
 fn sources_and_plasma_changed_mid_run_take_effect_at_the_next_step() {
     let mut p = problem();
     let sources = std::mem::replace(&mut p.sources, secretome::SourceMap::new(4));

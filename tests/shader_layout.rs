@@ -82,7 +82,7 @@ fn rust_layouts() -> Vec<Layout> {
                 groups_x,
                 groups_y,
                 z_chunk,
-                _pad1,
+                sub_slots,
                 inv_h2,
                 voxel_ml,
                 _pad2,
@@ -112,7 +112,10 @@ fn rust_layouts() -> Vec<Layout> {
 
 fn wgsl_structs() -> Vec<WgslLayout> {
     let mut out = Vec::new();
-    for (_, src) in shaders::modules() {
+    for (_, src) in shaders::modules(true)
+        .into_iter()
+        .chain(shaders::modules(false))
+    {
         let module = naga::front::wgsl::parse_str(&src).unwrap();
         for (_, ty) in module.types.iter() {
             if let (Some(name), naga::TypeInner::Struct { members, span }) = (&ty.name, &ty.inner) {
@@ -151,9 +154,10 @@ fn rust_twins_match_wgsl_structs() {
             .collect();
         assert_eq!(fields, w, "{name}: field names/offsets differ");
     }
-    // Every WGSL struct used as a buffer has a twin (the kernels' private structs and naga's
-    // built-in result of atomicCompareExchangeWeak excepted).
+    // Every WGSL struct used as a buffer has a twin (the kernels' private structs, their
+    // entry-point builtins and naga's built-in result of atomicCompareExchangeWeak excepted).
     let private = [
+        "Invocation",
         "Neighbour",
         "Reacted",
         "Relax",
@@ -217,13 +221,20 @@ fn constants_match() {
     for (name, v) in pairs {
         assert_eq!(get(name), v, "{name}");
     }
-    // The labels fit the mask, the workgroup is 8×8 as the dispatch assumes.
+    // The labels fit the mask; the workgroups cover 8×8 columns as the dispatch assumes (the
+    // stages as 64 invocations, x = 8 wg.x + li % 8, y = 8 wg.y + li / 8).
     assert!(secretome::TissueLabel::COUNT as u32 <= consts::LABEL_MASK + 1);
     // Label, six face bits and the two flags sit below the source slot.
     assert_eq!(consts::LABEL_MASK + 1, 1 << consts::FACE_SHIFT);
     assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 6));
     assert_eq!(consts::FLAG_UNIT << 1, 1 << consts::SLOT_SHIFT);
-    assert!(shaders::DIFFUSE.contains("@workgroup_size(8, 8, 1)") && consts::GROUP_XY == 8);
+    assert_eq!(consts::GROUP_XY, 8);
+    for src in [shaders::DIFFUSE, shaders::REACT] {
+        assert!(src.contains("@workgroup_size(64, 1, 1)"));
+        assert!(src.contains("let x = wg.x * 8u + (li & 7u);"));
+        assert!(src.contains("let y = wg.y * 8u + (li >> 3u);"));
+    }
+    assert!(shaders::MASS.contains("@workgroup_size(8, 8, 1)"));
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.

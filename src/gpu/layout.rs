@@ -66,7 +66,8 @@ pub struct SlabInfo {
     pub groups_y: u32,
     /// z-planes one invocation walks.
     pub z_chunk: u32,
-    pub _pad1: u32,
+    /// Ledger slots per workgroup: one per subgroup, 1 with the workgroup tree reduction.
+    pub sub_slots: u32,
     /// 1/h², 1/mm².
     pub inv_h2: f32,
     /// Voxel volume, mL.

@@ -18,6 +18,9 @@ pub mod shaders {
     pub const DEPOT_UPDATE: &str = include_str!("../../shaders/depot_update.wgsl");
     pub const PLASMA_UPDATE: &str = include_str!("../../shaders/plasma_update.wgsl");
     pub const REGIONS: &str = include_str!("../../shaders/regions.wgsl");
+    pub const LEDGER_REDUCE_SUBGROUP: &str =
+        include_str!("../../shaders/ledger_reduce_subgroup.wgsl");
+    pub const LEDGER_REDUCE_TREE: &str = include_str!("../../shaders/ledger_reduce_tree.wgsl");
     pub const VIEW_EXTRACT: &str = include_str!("../../shaders/view_extract.wgsl");
     pub const VIEW_RENDER: &str = include_str!("../../shaders/view_render.wgsl");
 
@@ -26,12 +29,19 @@ pub mod shaders {
         format!("{LEDGER}\n{COMMON_BODY}")
     }
 
-    /// Every shader module as compiled: (name, full source).
-    pub fn modules() -> Vec<(&'static str, String)> {
+    /// Every shader module as compiled: (name, full source). `subgroups`: the device has
+    /// wgpu's `SUBGROUP` feature, so the stages reduce their ledger terms with subgroup
+    /// operations instead of a workgroup tree (the same function, two bodies).
+    pub fn modules(subgroups: bool) -> Vec<(&'static str, String)> {
         let common = common();
+        let reduce = if subgroups {
+            LEDGER_REDUCE_SUBGROUP
+        } else {
+            LEDGER_REDUCE_TREE
+        };
         vec![
-            ("diffuse.wgsl", format!("{common}\n{DIFFUSE}")),
-            ("react.wgsl", format!("{common}\n{REACT}")),
+            ("diffuse.wgsl", format!("{common}\n{reduce}\n{DIFFUSE}")),
+            ("react.wgsl", format!("{common}\n{reduce}\n{REACT}")),
             ("mass.wgsl", format!("{common}\n{MASS}")),
             ("reduce.wgsl", REDUCE.to_string()),
             ("depot_sample.wgsl", DEPOT_SAMPLE.to_string()),
@@ -210,6 +220,17 @@ impl GpuContext {
         }
     }
 
+    /// Whether the device has subgroup operations (wgpu's `SUBGROUP` feature, asked for by
+    /// [`device_descriptor`] wherever the adapter offers it).
+    pub fn subgroups(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SUBGROUP)
+    }
+
+    /// The smallest subgroup the adapter may run (wgpu guarantees at least 4).
+    pub fn subgroup_min_size(&self) -> u32 {
+        self.adapter.get_info().subgroup_min_size
+    }
+
     /// Whether the adapter runs on the CPU (lavapipe, llvmpipe, WARP).
     pub fn is_cpu(&self) -> bool {
         self.adapter.get_info().device_type == wgpu::DeviceType::Cpu
@@ -273,12 +294,13 @@ pub fn adapter_rank(a: &wgpu::Adapter) -> (u8, u8) {
     (kind, backend)
 }
 
-/// The device the solver asks for: no optional features, the adapter's own limits (so large
-/// grids are bounded by the card, not by WebGPU's defaults).
+/// The device the solver asks for: subgroup operations where the adapter has them (the
+/// stages' ledger reduction then needs no workgroup barrier), the adapter's own limits (so
+/// large grids are bounded by the card, not by WebGPU's defaults).
 pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
     wgpu::DeviceDescriptor {
         label: Some("secretome"),
-        required_features: wgpu::Features::empty(),
+        required_features: adapter.features() & wgpu::Features::SUBGROUP,
         required_limits: adapter.limits(),
         ..Default::default()
     }

@@ -41,6 +41,9 @@ pub struct LayoutOptions {
     /// through a CPU driver). Fewer means more invocations in flight, each with a shorter
     /// sliding window; `bench --z-chunk` tries it.
     pub z_chunk: Option<u32>,
+    /// Reduce the stages' ledger terms with a workgroup tree even where the device has
+    /// subgroup operations (the fallback's own tests).
+    pub tree_reduction: bool,
 }
 
 struct Slab {
@@ -421,7 +424,8 @@ impl Simulation {
             ],
             immediate_size: 0,
         });
-        let modules = shaders::modules();
+        let subgroups = ctx.subgroups() && !opts.tree_reduction;
+        let modules = shaders::modules(subgroups);
         let module = |name: &str| -> Result<wgpu::ShaderModule> {
             let src = modules
                 .iter()
@@ -586,7 +590,13 @@ impl Simulation {
         );
         let region_totals_buf = buffer("Simulation::region_totals", region_entries * 4, st);
 
-        // Slabs and ledger slots.
+        // Slabs and ledger slots: with subgroup operations one slot per subgroup of a
+        // workgroup's 64 invocations (subgroups have at least 4), else one per workgroup.
+        let sub_slots = if subgroups {
+            (64 / ctx.subgroup_min_size().max(4)).max(1)
+        } else {
+            1
+        };
         let mut slab_specs = Vec::new();
         let mut slots = 0u32;
         let mut z0 = 0;
@@ -605,6 +615,7 @@ impl Simulation {
                 groups_x,
                 groups_y,
                 z_chunk,
+                sub_slots,
                 inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
                 voxel_ml: problem.grid.voxel_ml() as f32,
                 ..SlabInfo::zeroed()
@@ -613,6 +624,8 @@ impl Simulation {
             slab_specs.push((z0, snz, info));
             z0 += snz;
         }
+        // Each workgroup owns sub_slots slots, one per subgroup (slot_offset counts workgroups).
+        let slots = slots * sub_slots;
         let ledger_floats = slots as u64 * np as u64 * consts::LEDGER_TERMS as u64 * 2 * 4;
         let ledger_buf = buffer("Simulation::ledger", ledger_floats * 4, st);
         let entries = np as u32 * consts::LEDGER_TERMS;
@@ -2252,7 +2265,8 @@ impl Simulation {
         self.z_chunk
     }
 
-    /// Number of ledger slots (workgroup partial sums).
+    /// Number of ledger slots (partial sums: one per subgroup of each workgroup, or one per
+    /// workgroup without subgroup operations).
     pub fn ledger_slots(&self) -> u32 {
         self.slots
     }
