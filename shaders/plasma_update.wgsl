@@ -33,7 +33,9 @@ struct PlasmaInfo {
 // Plasma concentration per pack in entries 0..n_packs (the compartments buffer).
 @group(0) @binding(1) var<storage, read_write> compartments: array<vec4<f32>>;
 // Remote depot d, stride 2 + 3 n_packs: [0] = (N cells, k_death 1/s, k_abs 1/s, F),
-// [1] = (V_site mL, 0, 0, 0), then per pack: A (ng), σ (ng/cell/s), k_loc (1/s).
+// [1] = (V_site mL, N0, L, L's compensation), then per pack: A (ng), σ (ng/cell/s), k_loc (1/s).
+// N = N0 exp(−L), L = Σ k_death (1 − f) dt summed with compensation since N0 was set (as the
+// depots in the heart, depot_update.wgsl).
 @group(0) @binding(2) var<storage, read_write> remote: array<vec4<f32>>;
 // Per pack, stride 9: heart exchange total at the last step, then Kahan pairs (sum, comp) of
 // cleared, absorbed from remote depots, secreted at remote depots, lost at remote depots.
@@ -119,7 +121,13 @@ fn plasma_update() {
             protect += dot(kinetics[k * 2u + 1u], cn / (vec4<f32>(pow(info.k_half, info.hill)) + cn));
         }
         let f = select(0.0, info.a_max * protect, info.autocrine == 1u);
-        remote[base].x = n_cells * exp(-head.y * (1.0 - f) * dt);
+        var rec = remote[base + 1u];
+        let y = head.y * (1.0 - f) * dt - rec.w;
+        let t = rec.z + y;
+        rec.w = (t - rec.z) - y;
+        rec.z = t;
+        remote[base + 1u] = rec;
+        remote[base].x = rec.y * exp(-(rec.z - rec.w));
     }
     for (var k = 0u; k < info.n_packs; k = k + 1u) {
         let ke = kinetics[k * 2u];

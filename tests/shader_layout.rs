@@ -6,8 +6,8 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
-    SlabInfo, SpeciesPack, StageParams,
+    self, consts, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo,
+    ReduceInfo, SlabInfo, SpeciesPack, StageParams,
 };
 use secretome::gpu::layout::{ExtractInfo, ViewUniform};
 use secretome::gpu::shaders;
@@ -48,7 +48,25 @@ fn rust_layouts() -> Vec<Layout> {
         ),
         (
             "DepotInfo",
-            fields!(DepotInfo, n_depots, n_packs, n_slabs, enabled, a_max, k_half, hill, dt),
+            fields!(
+                DepotInfo,
+                n_depots,
+                n_packs,
+                n_slabs,
+                enabled,
+                a_max,
+                k_half,
+                hill,
+                dt,
+                scale_offset,
+                _pad0,
+                _pad1,
+                _pad2
+            ),
+        ),
+        (
+            "DepotCells",
+            fields!(DepotCells, n0, k_death, log_sum, log_comp),
         ),
         (
             "SpeciesPack",

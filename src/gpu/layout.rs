@@ -134,6 +134,28 @@ pub struct DepotInfo {
     pub hill: f32,
     /// Time step, s.
     pub dt: f32,
+    /// Index (in f32 words) of source group 0's scale in the compartments buffer; depot d's
+    /// cell count is at `scale_offset + d + 1`.
+    pub scale_offset: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// One depot's live cells on the GPU (twin of WGSL `DepotCells`, depot_update.wgsl):
+/// `N = n0 · exp(−(log_sum − log_comp))`, the exponent summed with compensation since the host
+/// last set the cells.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct DepotCells {
+    /// Cells when last set by the host.
+    pub n0: f32,
+    /// Death rate without protection, 1/s.
+    pub k_death: f32,
+    /// `Σ k_death (1 − f) dt` since then (Kahan sum), dimensionless.
+    pub log_sum: f32,
+    /// Its compensation.
+    pub log_comp: f32,
 }
 
 /// Plasma compartment parameters (twin of WGSL `PlasmaInfo`, plasma_update.wgsl).
@@ -230,6 +252,7 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("ReduceInfo", std::mem::size_of::<ReduceInfo>()),
         ("DepotSlabInfo", std::mem::size_of::<DepotSlabInfo>()),
         ("DepotInfo", std::mem::size_of::<DepotInfo>()),
+        ("DepotCells", std::mem::size_of::<DepotCells>()),
         ("PlasmaInfo", std::mem::size_of::<PlasmaInfo>()),
         ("ExtractInfo", std::mem::size_of::<ExtractInfo>()),
         ("ViewUniform", std::mem::size_of::<ViewUniform>()),

@@ -13,8 +13,8 @@ use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo, ReduceInfo,
-    SlabInfo, SpeciesPack, StageParams, PACK,
+    consts, packs, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo,
+    ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::model::TissueLabel;
@@ -111,7 +111,7 @@ pub struct SimState {
 }
 
 impl SimState {
-    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE1";
+    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE2";
 
     /// Serialises the state (little-endian; the buffers as they are).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -250,6 +250,10 @@ struct DepotKernels {
     info_buf: Option<wgpu::Buffer>,
     /// Mean concentration at each depot (per depot and pack), ng/mL.
     conc_buf: Option<wgpu::Buffer>,
+    /// One `DepotCells` record per depot (part of the run's state).
+    cells_buf: Option<wgpu::Buffer>,
+    /// Autocrine weight per pack.
+    weights_buf: Option<wgpu::Buffer>,
 }
 
 fn storage(ro: bool, binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -805,6 +809,8 @@ impl Simulation {
                 update_group: None,
                 info_buf: None,
                 conc_buf: None,
+                cells_buf: None,
+                weights_buf: None,
             },
             plasma_kernel: PlasmaKernel {
                 pipeline: plasma_update,
@@ -1015,7 +1021,15 @@ impl Simulation {
     pub fn set_autocrine(&mut self, autocrine: &crate::sim::Autocrine) -> Result<()> {
         self.problem.validate_autocrine(autocrine)?;
         self.problem.autocrine = autocrine.clone();
-        self.build_depot_kernels();
+        // The depots keep their live cells on the GPU: only the feedback's parameters change.
+        self.write_depot_info();
+        if let Some(b) = &self.depot_kernels.weights_buf {
+            self.queue.write_buffer(
+                b,
+                0,
+                bytemuck::cast_slice(&padded(&self.problem.autocrine.weights)),
+            );
+        }
         // The remote depots' cells read the same feedback in the plasma kernel.
         let pk = &self.plasma_kernel;
         if let (Some(info), Some(kin)) = (&pk.info_buf, &pk.kin_buf) {
@@ -1051,6 +1065,8 @@ impl Simulation {
         k.update_group = None;
         k.info_buf = None;
         k.conc_buf = None;
+        k.cells_buf = None;
+        k.weights_buf = None;
         let nd = self.problem.depots.len();
         if nd == 0 {
             return;
@@ -1102,15 +1118,9 @@ impl Simulation {
             &vec![0u8; self.slabs.len() * nd * np * 16],
             st,
         );
-        let params: Vec<[f32; 4]> = self
-            .problem
-            .depots
-            .iter()
-            .map(|d| [d.k_death as f32, 0.0, 0.0, 0.0])
-            .collect();
-        let params_buf = make(
-            "Simulation::depot_params",
-            bytemuck::cast_slice(&params),
+        let cells_buf = make(
+            "Simulation::depot_cells",
+            bytemuck::cast_slice(&depot_cell_records(&self.problem.depots)),
             st,
         );
         let aw = padded(&self.problem.autocrine.weights);
@@ -1162,7 +1172,7 @@ impl Simulation {
             entries: &[
                 entry(0, &partial_buf),
                 entry(1, &self.plasma_buf),
-                entry(2, &params_buf),
+                entry(2, &cells_buf),
                 entry(3, &weights_auto),
                 entry(4, &conc_buf),
                 entry(5, &info_buf),
@@ -1170,6 +1180,8 @@ impl Simulation {
         }));
         k.info_buf = Some(info_buf);
         k.conc_buf = Some(conc_buf);
+        k.cells_buf = Some(cells_buf);
+        k.weights_buf = Some(weights_auto);
         self.write_depot_info();
     }
 
@@ -1184,6 +1196,8 @@ impl Simulation {
             k_half: a.k_half as f32,
             hill: a.hill as f32,
             dt: self.plan.dt as f32,
+            scale_offset: scale_offset(packs(self.n_species)) as u32,
+            ..Default::default()
         };
         if let Some(b) = &self.depot_kernels.info_buf {
             self.queue.write_buffer(b, 0, bytemuck::bytes_of(&info));
@@ -1226,7 +1240,7 @@ impl Simulation {
                 d.k_abs as f32,
                 d.bioavailability as f32,
             ]);
-            remote.extend([d.volume_ml as f32, 0.0, 0.0, 0.0]);
+            remote.extend([d.volume_ml as f32, d.cells as f32, 0.0, 0.0]);
             let (a, sg, kl) = (padded(&d.amount), padded(&d.secretion), padded(&d.k_local));
             for k in 0..np {
                 remote.extend_from_slice(&a[k * PACK..(k + 1) * PACK]);
@@ -1400,7 +1414,9 @@ impl Simulation {
             compartments_bytes(np, nd),
         )?;
         let v: &[f32] = bytemuck::cast_slice(&bytes);
-        Ok((0..nd).map(|d| v[np * PACK + d + 1] as f64).collect())
+        Ok((0..nd)
+            .map(|d| v[scale_offset(np) + d + 1] as f64)
+            .collect())
     }
 
     /// Mean concentration at each depot after the last step, ng/mL (`[depot][species]`).
@@ -1428,9 +1444,13 @@ impl Simulation {
         self.problem.validate_remote_cells(d, cells)?;
         self.problem.compartment.remote[d].cells = cells;
         if let Some(rb) = &self.plasma_kernel.remote_buf {
+            // N (head.x) and the record it is kept from: N0, and the exponent afresh.
             let stride = (2 + 3 * packs(self.n_species)) as u64 * 16;
+            let at = d as u64 * stride;
             self.queue
-                .write_buffer(rb, d as u64 * stride, bytemuck::bytes_of(&(cells as f32)));
+                .write_buffer(rb, at, bytemuck::bytes_of(&(cells as f32)));
+            self.queue
+                .write_buffer(rb, at + 20, bytemuck::cast_slice(&[cells as f32, 0.0, 0.0]));
         }
         Ok(())
     }
@@ -1455,9 +1475,17 @@ impl Simulation {
             .iter()
             .map(|&x| x as f32)
             .collect();
-        let offset = (packs(self.n_species) * 16) as u64;
+        let offset = (scale_offset(packs(self.n_species)) * 4) as u64;
         self.queue
             .write_buffer(&self.plasma_buf, offset, bytemuck::cast_slice(&scales));
+        // The kernel's own records start again from these counts.
+        if let Some(b) = &self.depot_kernels.cells_buf {
+            self.queue.write_buffer(
+                b,
+                0,
+                bytemuck::cast_slice(&depot_cell_records(&self.problem.depots)),
+            );
+        }
         Ok(())
     }
 
@@ -2052,7 +2080,10 @@ impl Simulation {
         let comp: Vec<f32> = bytemuck::pod_collect_to_vec(&parts[0]);
         let plasma = (0..self.n_species).map(|s| comp[s] as f64).collect();
         let depot_cells = (0..pending.depots)
-            .map(|d| comp.get(np * PACK + d + 1).map_or(0.0, |&v| v as f64))
+            .map(|d| {
+                comp.get(scale_offset(np) + d + 1)
+                    .map_or(0.0, |&v| v as f64)
+            })
             .collect();
         let regions = self.decode_region_stats(&parts[1]);
         let remote_cells = match parts.get(2) {
@@ -2125,6 +2156,7 @@ impl Simulation {
         }
         out.push(&self.ledger_buf);
         out.push(&self.plasma_buf);
+        out.extend(self.depot_kernels.cells_buf.iter());
         let pk = &self.plasma_kernel;
         out.extend(pk.remote_buf.iter());
         out.extend(pk.state_buf.iter());
@@ -2391,7 +2423,25 @@ fn pipeline_auto(
 /// Bytes of the compartments buffer: plasma packs, then the scales of the fixed source map
 /// and `depots` depots, four per vec4.
 fn compartments_bytes(n_packs: usize, depots: usize) -> u64 {
-    ((n_packs + (depots + 1).div_ceil(PACK)) * 16) as u64
+    ((scale_offset(n_packs) + (depots + 1).next_multiple_of(PACK)) * 4) as u64
+}
+
+/// Index, in f32 words, of the first source-group scale (the fixed map's) in the compartments
+/// buffer; depot d's cells follow at `scale_offset + d + 1`.
+fn scale_offset(n_packs: usize) -> usize {
+    n_packs * PACK
+}
+
+/// The autocrine kernel's record of every depot, starting afresh from its cells now.
+fn depot_cell_records(depots: &[DepotSource]) -> Vec<DepotCells> {
+    depots
+        .iter()
+        .map(|d| DepotCells {
+            n0: d.cells as f32,
+            k_death: d.k_death as f32,
+            ..DepotCells::default()
+        })
+        .collect()
 }
 
 fn padded(values: &[f64]) -> Vec<f32> {
