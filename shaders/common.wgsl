@@ -3,7 +3,7 @@
 // Every struct here has exactly one Rust twin in `src/gpu/layout.rs`, with the same name,
 // field order and padding; `tests/shader_layout.rs` checks their offsets with naga.
 //
-// Units: length mm, time s, concentration ng/mL, amounts ng.
+// Units: length mm, time s, concentration ng per mL of interstitial fluid, amounts ng.
 //
 // Species are processed four at a time: a "pack" is a vec4<f32> holding species 4k..4k+3
 // (a table of 5 species has 2 packs, the last padded with inert zeros). Each voxel's label
@@ -53,11 +53,17 @@ struct SpeciesPack {
     ec50: vec4<f32>,          // effective concentration of the exposure readouts, ng/mL
 }
 
+// Per-label properties. Concentrations are per mL of interstitial fluid: a voxel holds
+// volume_fraction · c · voxel_ml ng, so every amount the ledger counts is weighted by it.
 struct LabelParams {
     m_diffusion: f32,
     m_uptake: f32,
     m_perfusion: f32,
     kind: u32,
+    volume_fraction: f32,   // ε, mL interstitium / mL tissue
+    conductance: f32,       // ε · m_D: a face carries D · hm(ε m_D, ε' m_D') · Δc / h per area
+    _pad0: f32,
+    _pad1: f32,
 }
 
 struct LabelTable {
@@ -84,14 +90,14 @@ struct SlabInfo {
 }
 
 struct StageParams {
-    mu: f32,             // RKL1 weight of Y_{j-1}
-    nu: f32,             // RKL1 weight of Y_{j-2}
+    nu: f32,             // RKL1 weight of Y_{j-2} (that of Y_{j-1} is 1 − nu)
     mu_tilde_dt: f32,    // RKL1 weight of F(Y_{j-1}), times dt (s)
     beta_dt: f32,        // weight of this stage's fluxes in the step's total, times dt (s)
     tau: f32,            // reaction half-step, s
     flags: u32,
     terms: u32,
     _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;

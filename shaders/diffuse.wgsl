@@ -1,11 +1,14 @@
 // diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion and secretion
 // (Meyer, Balsara & Aslam 2014), optionally ending with the trailing reaction half-step.
 //
-//   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt F(Y_{j-1})
-//   F(c)_v = (1/h²) Σ_faces D_s · hm(m_D(v), m_D(n)) · (c_n - c_v) + S_v      [ng/mL/s]
+//   Y_j = mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j dt F(Y_{j-1}),   mu_j = 1 − nu_j
+//   F(c)_v = (1/(ε_v h²)) Σ_faces D_s · hm(ε m_D(v), ε m_D(n)) · (c_n - c_v) + S_v   [ng/mL/s]
 //
-// hm is the harmonic mean of the per-label diffusion multipliers; a face towards `outside` (or
-// the grid edge) carries no flux; a face towards a blood voxel sees c_n = C_p (plasma). The
+// c is per mL of interstitial fluid and diffusion moves through the interstitium: a face
+// conducts the harmonic mean hm of its two voxels' ε·m_D, and what crosses it changes c over the
+// receiving voxel's own fraction ε_v, so the amount ε c ΔV is conserved across labels. A face
+// towards `outside` (or the grid edge) carries no flux; a face towards a blood voxel sees
+// c_n = C_p (plasma). The
 // flux through blood faces is the heart's exchange with the blood pools, and S_v the secretion
 // from the source map; each stage adds its share (beta_j dt) of both to the ledger, so the
 // step's totals are exact. Keeping S inside F makes the discrete steady state of a source an
@@ -21,7 +24,8 @@ struct Neighbour {
     blood: vec4<f32>,  // the part of flux that crosses a blood face
 }
 
-fn neighbour(m_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Neighbour {
+// g_self: this voxel's ε·m_D; flux and blood are amounts per unit tissue volume (not yet over ε).
+fn neighbour(g_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Neighbour {
     var n: Neighbour;
     let lp = labels.entries[word & LABEL_MASK];
     if (lp.kind == KIND_OUTSIDE) {
@@ -29,7 +33,7 @@ fn neighbour(m_self: f32, c: vec4<f32>, word: u32, fi: u32, cp: vec4<f32>) -> Ne
         n.blood = vec4<f32>(0.0);
         return n;
     }
-    let g = harmonic(m_self, lp.m_diffusion);
+    let g = harmonic(g_self, lp.conductance);
     if (lp.kind == KIND_BLOOD) {
         n.flux = g * (cp - c);
         n.blood = n.flux;
@@ -95,8 +99,9 @@ fn diffuse_stage(inv: Invocation) {
                 }
             }
             // Most voxels sit in uniform unit-m_D tissue: skip the label table unless the
-            // reaction (which needs it) follows.
-            var lp = LabelParams(1.0, 1.0, 1.0, KIND_TISSUE);
+            // reaction (which needs it) follows. (The stand-in's ε and ε·m_D are never read:
+            // its voxels take the simple path, and sources read their own label.)
+            var lp = LabelParams(1.0, 1.0, 1.0, KIND_TISSUE, 1.0, 1.0, 0.0, 0.0);
             if ((word & FLAG_UNIT) == 0u || react_after) {
                 lp = labels.entries[word & LABEL_MASK];
             }
@@ -106,8 +111,8 @@ fn diffuse_stage(inv: Invocation) {
                 var flux = zero;
                 var blood = zero;
                 if ((word & FLAG_SIMPLE) != 0u) {
-                    // Every face is closed or opens onto tissue with this voxel's m_D
-                    // (hm = m): no neighbour labels, no branches. Closed faces' loads stay
+                    // Every face is closed or opens onto tissue with this voxel's ε·m_D
+                    // (hm / ε = m): no neighbour labels, no branches. Closed faces' loads stay
                     // inside the slab buffer and are masked out.
                     let closed = word >> FACE_SHIFT;
                     flux = m * (select(src[fi - 1u] - c, zero, (closed & 1u) != 0u)
@@ -117,55 +122,64 @@ fn diffuse_stage(inv: Invocation) {
                         + select(c_below - c, zero, (closed & 16u) != 0u)
                         + select(c_above - c, zero, (closed & 32u) != 0u));
                 } else {
+                    let g = lp.conductance;
                     if (x > 0u) {
-                        let n = neighbour(m, c, voxels[vi - 1u], fi - 1u, cp);
+                        let n = neighbour(g, c, voxels[vi - 1u], fi - 1u, cp);
                         flux += n.flux; blood += n.blood;
                     }
                     if (x + 1u < slab.nx) {
-                        let n = neighbour(m, c, voxels[vi + 1u], fi + 1u, cp);
+                        let n = neighbour(g, c, voxels[vi + 1u], fi + 1u, cp);
                         flux += n.flux; blood += n.blood;
                     }
                     if (y > 0u) {
-                        let n = neighbour(m, c, voxels[vi - slab.nx], fi - slab.nx, cp);
+                        let n = neighbour(g, c, voxels[vi - slab.nx], fi - slab.nx, cp);
                         flux += n.flux; blood += n.blood;
                     }
                     if (y + 1u < slab.ny) {
-                        let n = neighbour(m, c, voxels[vi + slab.nx], fi + slab.nx, cp);
+                        let n = neighbour(g, c, voxels[vi + slab.nx], fi + slab.nx, cp);
                         flux += n.flux; blood += n.blood;
                     }
                     let gz = slab.z0 + p - 1u;
                     if (gz > 0u) {
-                        let n = neighbour(m, c, voxels[vi - plane], fi - fplane, cp);
+                        let n = neighbour(g, c, voxels[vi - plane], fi - fplane, cp);
                         flux += n.flux; blood += n.blood;
                     }
                     if (gz + 1u < slab.nz_total) {
-                        let n = neighbour(m, c, voxels[vi + plane], fi + fplane, cp);
+                        let n = neighbour(g, c, voxels[vi + plane], fi + fplane, cp);
                         flux += n.flux; blood += n.blood;
                     }
+                    flux = flux / lp.volume_fraction;
                 }
                 let rate = source_rate(word, k, stage.terms);
-                // `lp` may be the unit stand-in here; stiffness needs the voxel's own label.
+                // `lp` may be the unit stand-in here; stiffness and the amount secreted
+                // (rate × ε) need the voxel's own label.
                 var stiff = vec4<bool>(false);
+                var eps_source = 0.0;
                 if ((word >> SLOT_SHIFT) != 0u) {
-                    stiff = stiff_source(sp, labels.entries[word & LABEL_MASK], stage.tau, stage.terms);
+                    let own = labels.entries[word & LABEL_MASK];
+                    stiff = stiff_source(sp, own, stage.tau, stage.terms);
+                    eps_source = own.volume_fraction;
                 }
                 let secretion = select(rate, zero, stiff);
                 let source = select(zero, rate, stiff);
-                var y_new = stage.mu * c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
+                // mu_j Y_{j-1} + nu_j Y_{j-2} written as Y_{j-1} + nu_j (Y_{j-2} − Y_{j-1})
+                // (mu_j + nu_j = 1): the f32 weights' rounding then moves no mass.
+                var y_new = c + stage.mu_tilde_dt * (d_inv_h2 * flux + secretion);
                 if (has_old) {
-                    y_new += stage.nu * old;
+                    y_new += stage.nu * (old - c);
                 }
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
-                secreted += stage.beta_dt * secretion;
+                secreted += stage.beta_dt * secretion * eps_source;
                 if (react_after) {
                     let r = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
                     var auc = r.integral;
                     var above = time_above(y_new, r.c, sp.ec50, stage.tau);
                     y_new = r.c;
-                    secreted += r.secreted;
-                    degraded += r.degraded;
-                    uptake += r.uptake;
-                    capillary += r.capillary;
+                    let eps = lp.volume_fraction;
+                    secreted += eps * r.secreted;
+                    degraded += eps * r.degraded;
+                    uptake += eps * r.uptake;
+                    capillary += eps * r.capillary;
                     if ((stage.flags & FLAG_REACT_TWICE) != 0u) {
                         // The next step's leading half-step, fused (same operations, same
                         // order as the separate pass, one memory pass fewer).
@@ -173,10 +187,10 @@ fn diffuse_stage(inv: Invocation) {
                         auc += r2.integral;
                         above += time_above(y_new, r2.c, sp.ec50, stage.tau);
                         y_new = r2.c;
-                        secreted += r2.secreted;
-                        degraded += r2.degraded;
-                        uptake += r2.uptake;
-                        capillary += r2.capillary;
+                        secreted += eps * r2.secreted;
+                        degraded += eps * r2.degraded;
+                        uptake += eps * r2.uptake;
+                        capillary += eps * r2.capillary;
                     }
                     if (EXPOSURE) {
                         expose(fi, auc, above);

@@ -1,4 +1,4 @@
-// mass.wgsl — amount of each species present in tissue voxels (ng = Σ c · voxel volume),
+// mass.wgsl — amount of each species present in tissue voxels (ng = Σ ε c · voxel volume),
 // reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
 
 var<workgroup> partial: array<vec4<f32>, 64>;
@@ -19,8 +19,9 @@ fn tissue_amount(
         let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
             let word = voxels[voxel_index(p, y, x)];
-            if (labels.entries[word & LABEL_MASK].kind == KIND_TISSUE) {
-                sum += dst[field_index(p, k, y, x)];
+            let lp = labels.entries[word & LABEL_MASK];
+            if (lp.kind == KIND_TISSUE) {
+                sum += lp.volume_fraction * dst[field_index(p, k, y, x)];
             }
         }
     }

@@ -41,10 +41,12 @@ fn react_half_step(inv: Invocation) {
                 if (EXPOSURE) {
                     expose(fi, r.integral, time_above(c0, r.c, sp.ec50, stage.tau));
                 }
-                secreted += r.secreted;
-                degraded += r.degraded;
-                uptake += r.uptake;
-                capillary += r.capillary;
+                // Amounts per voxel volume: ε times the change of c.
+                let eps = lp.volume_fraction;
+                secreted += eps * r.secreted;
+                degraded += eps * r.degraded;
+                uptake += eps * r.uptake;
+                capillary += eps * r.capillary;
             } else if (lp.kind == KIND_BLOOD) {
                 dst[fi] = cp;
             }

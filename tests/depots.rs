@@ -300,7 +300,7 @@ fn a_fast_consumed_source_sits_at_its_local_equilibrium() {
         p.depots = vec![DepotSource {
             name: "point".into(),
             voxels: vec![(centre, 1.0)],
-            cells: 2e4,
+            cells: 5e3,
             secretion: sigma.clone(),
             k_death: 0.0,
             cell_free: false,
@@ -312,7 +312,8 @@ fn a_fast_consumed_source_sits_at_its_local_equilibrium() {
             + sp.permeability.value * m.perfusion
             + sp.uptake_vmax.value * m.uptake / sp.uptake_km.value;
         assert!(b * dt > 1.0);
-        let s = 2e4 * sigma[vegf] * p.fold(TissueLabel::BorderZone, vegf) / p.grid.voxel_ml();
+        let s =
+            5e3 * sigma[vegf] * p.fold(TissueLabel::BorderZone, vegf) / p.interstitial_ml(centre);
         let want = s / b; // c ≪ K, so uptake is linear
         let mut sim = Simulation::new(gpu(), &p).unwrap();
         let mut cpu = CpuReference::new(&p).unwrap();

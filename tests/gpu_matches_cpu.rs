@@ -43,13 +43,13 @@ fn problem() -> Problem {
     for (s, sp) in p.species.species.iter_mut().enumerate() {
         sp.ec50.value = 2.5 * (s + 1) as f64;
     }
-    let vol = p.grid.voxel_ml();
     for k in 0..12 {
         let v = p.grid.index(3 + k * 2, 4 + k, 5 + 2 * k);
         if !p.grid.labels[v].is_tissue() {
             continue;
         }
         for s in 0..p.n_species() {
+            let vol = p.interstitial_ml(v);
             p.sources.add_amount(v, s, 1e-4 * (k + s + 1) as f64, vol);
         }
     }
@@ -279,7 +279,12 @@ fn sources_and_plasma_changed_mid_run_take_effect_at_the_next_step() {
     let err = max_rel_diff(&sim.read_fields().unwrap(), cpu.fields());
     assert!(err <= 1e-4, "GPU vs CPU after steering: {err:e}");
     let l = sim.ledger().unwrap();
-    let expected: f64 = sources.total_amount(p.grid.voxel_ml()).iter().sum::<f64>() * 20.0 * p.dt;
+    let expected: f64 = sources
+        .total_amount(|v| p.interstitial_ml(v))
+        .iter()
+        .sum::<f64>()
+        * 20.0
+        * p.dt;
     let got: f64 = l.species.iter().map(|s| s.secreted).sum();
     // Secretion only during the 20 steps after the change (f32 ledger: 1e-5).
     assert!(

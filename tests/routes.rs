@@ -120,10 +120,8 @@ fn every_route_places_its_cells() {
             d.route_name()
         );
         if let Delivery::Bolus { .. } = d {
-            // 10 ng of each species placed in tissue.
-            let n = p.grid.voxel_count();
-            let placed: f64 =
-                p.initial[..n].iter().map(|&c| c as f64).sum::<f64>() * p.grid.voxel_ml();
+            // 10 ng of each species placed in tissue (Σ ε c ΔV).
+            let placed = p.tissue_amounts(&p.initial)[0];
             assert!((placed - 10.0).abs() < 1e-4, "bolus placed {placed} ng");
         }
     }

@@ -918,6 +918,41 @@ const MALFORMED: &[(&str, &str, &str, usize, &str)] = &[
         1,
         "a table [time], got an integer",
     ),
+    (
+        "interstitial fraction above 1",
+        "[tissue.myocardium]\nvolume_fraction = 1.5\n",
+        "tissue.myocardium.volume_fraction",
+        2,
+        "an interstitial volume fraction 0 < ε ≤ 1, got 1.5",
+    ),
+    (
+        "interstitial fraction of zero",
+        "[tissue.infarct]\nvolume_fraction = { value = 0, source = \"x\" }\n",
+        "tissue.infarct.volume_fraction",
+        2,
+        "an interstitial volume fraction 0 < ε ≤ 1, got 0",
+    ),
+    (
+        "negative tissue multiplier",
+        "[tissue.border_zone]\nuptake = -0.5\n",
+        "tissue.border_zone.uptake",
+        2,
+        "a multiplier ≥ 0, got -0.5",
+    ),
+    (
+        "unknown tissue label",
+        "[tissue.outside]\nvolume_fraction = 0.2\n",
+        "tissue.outside",
+        1,
+        "`outside` is not one",
+    ),
+    (
+        "unknown tissue property",
+        "[tissue.myocardium]\nporosity = 0.2\n",
+        "tissue.myocardium.porosity",
+        2,
+        "`porosity` is unknown",
+    ),
 ];
 
 #[test]

@@ -74,7 +74,17 @@ fn rust_layouts() -> Vec<Layout> {
         ),
         (
             "LabelParams",
-            fields!(LabelParams, m_diffusion, m_uptake, m_perfusion, kind),
+            fields!(
+                LabelParams,
+                m_diffusion,
+                m_uptake,
+                m_perfusion,
+                kind,
+                volume_fraction,
+                conductance,
+                _pad0,
+                _pad1
+            ),
         ),
         ("LabelTable", fields!(LabelTableGpu, entries)),
         (
@@ -111,14 +121,14 @@ fn rust_layouts() -> Vec<Layout> {
             "StageParams",
             fields!(
                 StageParams,
-                mu,
                 nu,
                 mu_tilde_dt,
                 beta_dt,
                 tau,
                 flags,
                 terms,
-                _pad0
+                _pad0,
+                _pad1
             ),
         ),
         (

@@ -19,7 +19,13 @@ fn default_table_holds_model_section_6() {
     assert!(close(vegf.diffusion.value, 3.5e-5));
     assert!(close(vegf.tissue_half_life.value, 12.0 * 60.0));
     assert!(close(vegf.uptake_vmax.value, 0.2) && close(vegf.uptake_km.value, 2.0));
-    assert!(close(vegf.permeability.value, 3.5e-4));
+    // P per interstitial volume: PS·S = 2.1e-5 1/s per tissue volume over the ε of remote
+    // myocardium that the tissue table uses (MODEL.md §2: the same ε in both places).
+    let eps = secretome::model::LabelTable::default()
+        .get(secretome::TissueLabel::Myocardium)
+        .volume_fraction;
+    assert!(close(vegf.permeability.value, 1.0e-4));
+    assert!((vegf.permeability.value * eps - 2.1e-5).abs() < 0.01 * 2.1e-5);
     assert!(close(vegf.plasma_half_life.value, 34.0 * 60.0));
     assert!(close(vegf.secretion.value, 1.2 / 1e6 / 86400.0));
     assert!(close(vegf.hypoxia_fold.value, 5.0) && close(vegf.ec50.value, 1.0));

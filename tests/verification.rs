@@ -57,7 +57,11 @@ fn steady_point_source_with_decay_matches_the_analytic_profile() {
     );
     let c = n / 2;
     let centre = p.grid.index(c, c, c);
-    let vol = p.grid.voxel_ml();
+    // The tissue's interstitial fraction ε: the source spreads through ε of the volume, so
+    // c = Q/(4π ε D r)·e^{−r/λ}.
+    let eps = p.labels.get(TissueLabel::Myocardium).volume_fraction;
+    assert!(eps < 0.5, "the test runs with ε ≠ 1");
+    let vol = p.interstitial_ml(centre);
     // Half of Q from the fixed source map, half from a one-voxel depot of cells: a missing
     // path would halve the profile.
     p.sources.add_amount(centre, 0, 0.5 * q, vol);
@@ -73,7 +77,7 @@ fn steady_point_source_with_decay_matches_the_analytic_profile() {
     let mut sim = Simulation::new(gpu(), &p).unwrap();
     sim.step((12.0 / k / dt).round() as usize);
     let f = sim.read_fields().unwrap();
-    let exact = |r: f64| q / (4.0 * PI * d * r) * (-r / lambda).exp() * 1e3; // ng/mm³ → ng/mL
+    let exact = |r: f64| q / (4.0 * PI * eps * d * r) * (-r / lambda).exp() * 1e3; // ng/mm³ → ng/mL
     let mut worst: f64 = 0.0;
     for i in 5..=15 {
         // On the x axis.
@@ -234,10 +238,10 @@ fn ledger_closes_with_every_term_on() {
     let mut p = Problem::new(grid, SpeciesTable::default_table().unwrap(), 600.0);
     p.plasma = vec![0.1, 0.3, 0.5, 2.0];
     random_field(&mut p, 11);
-    let vol = p.grid.voxel_ml();
     for z in 8..12 {
         let v = p.grid.index(20, 10, z);
         if p.grid.labels[v].is_tissue() {
+            let vol = p.interstitial_ml(v);
             for s in 0..4 {
                 p.sources.add_amount(v, s, 1e-3, vol);
             }
@@ -296,5 +300,124 @@ fn any_time_step_is_stable() {
                 assert!(x.is_finite() && x.abs() < 20.0, "species {s}: {x}");
             }
         }
+    }
+}
+
+/// MODEL.md §2: a bolus of M ng dissolves in the interstitial fluid only. In a closed 4 mm box
+/// of tissue with ε = 0.3 (set in the scenario), 50 ng read `c = M/(εV)` everywhere once
+/// mixed (1e-4), and the mean reads it at every step (1e-5); the ledger holds M (1e-6).
+#[test]
+fn a_bolus_in_a_closed_box_reads_its_amount_over_the_interstitial_volume() {
+    let text = r#"
+[grid]
+spacing = "0.5 mm"
+[geometry]
+kind = "box"
+size = [4, 4, 4]
+[tissue.myocardium]
+volume_fraction = { value = 0.3, source = "test" }
+[species.VEGF]
+diffusion = "2e-3 mm^2/s"
+[terms]
+decay = false
+uptake = false
+exchange = false
+[[depot]]
+route = "bolus"
+site = [2, 2, 2]
+amounts = { VEGF = "50 ng" }
+"#;
+    let species = SpeciesTable::default_table().unwrap();
+    let sc = secretome::model::scenario::Scenario::parse(
+        text,
+        "box.toml",
+        std::path::Path::new("."),
+        &species,
+    )
+    .unwrap();
+    let built = secretome::model::build::build(&sc).unwrap();
+    let p = &built.problem;
+    let eps = p.labels.get(TissueLabel::Myocardium).volume_fraction;
+    assert_eq!(eps, 0.3);
+    let n = p.grid.voxel_count();
+    let volume_ml = n as f64 * p.grid.voxel_ml(); // 64 mm³ = 0.064 mL
+    let want = 50.0 / (eps * volume_ml);
+    let mut sim = Simulation::new(gpu(), p).unwrap();
+    assert!((sim.initial_amounts()[0] - 50.0).abs() < 1e-6 * 50.0);
+    for _ in 0..4 {
+        sim.step(50);
+        let f = sim.read_fields().unwrap();
+        let mean = f[..n].iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+        assert!(
+            (mean - want).abs() < 1e-5 * want,
+            "mean {mean} vs M/(εV) {want}"
+        );
+        let l = sim.ledger().unwrap();
+        assert!(
+            (l.species[0].in_tissue - 50.0).abs() < 1e-6 * 50.0,
+            "{:?}",
+            l.species[0]
+        );
+    }
+    let f = sim.read_fields().unwrap();
+    for (v, &c) in f[..n].iter().enumerate() {
+        assert!(
+            (c as f64 - want).abs() < 1e-4 * want,
+            "voxel {v}: {c} vs M/(εV) {want}"
+        );
+    }
+}
+
+/// Two labels with different ε and m_D in one closed box: the amount Σ ε c ΔV is kept (GPU
+/// 1e-6, CPU 1e-12) while c evens out to one value, M / Σ ε ΔV, on both sides (1e-4), the
+/// equilibrium of ∂(εc)/∂t = ∇·(ε D m_D ∇c); GPU and CPU twin agree (1e-5 of the field max).
+#[test]
+fn two_interstitial_fractions_keep_mass_and_reach_one_concentration() {
+    let n = 12;
+    let mut grid = Grid::filled([n; 3], 0.5, TissueLabel::Myocardium);
+    for z in 0..n {
+        for y in 0..n {
+            for x in n / 2..n {
+                let i = grid.index(x, y, z);
+                grid.labels[i] = TissueLabel::Infarct;
+            }
+        }
+    }
+    let mut p = Problem::new(grid, one_species(2e-3, 0.0), 120.0);
+    p.terms = Terms {
+        diffusion: true,
+        ..Terms::NONE
+    };
+    let (em, ei) = (
+        p.labels.get(TissueLabel::Myocardium).volume_fraction,
+        p.labels.get(TissueLabel::Infarct).volume_fraction,
+    );
+    assert!((em - ei).abs() > 0.1, "ε {em} and {ei} differ");
+    random_field(&mut p, 9);
+    let m0 = p.tissue_amounts(&p.initial)[0];
+    let ev: f64 = (0..p.grid.voxel_count())
+        .map(|v| p.interstitial_ml(v))
+        .sum();
+    let want = m0 / ev;
+    let mut sim = Simulation::new(gpu(), &p).unwrap();
+    let mut cpu = secretome::CpuReference::new(&p).unwrap();
+    assert!((sim.initial_amounts()[0] - m0).abs() < 1e-6 * m0);
+    for _ in 0..3 {
+        sim.step(100);
+        cpu.step(100);
+        let g = sim.ledger().unwrap().species[0].in_tissue;
+        let c = cpu.amounts()[0];
+        assert!((g - m0).abs() < 1e-6 * m0, "GPU mass {g} vs {m0}");
+        assert!((c - m0).abs() < 1e-12 * m0, "CPU mass {c} vs {m0}");
+    }
+    let f = sim.read_fields().unwrap();
+    let d = common::max_rel_diff(&f, cpu.fields());
+    assert!(d < 1e-5, "GPU vs CPU {d:e}");
+    for (v, &c) in f.iter().enumerate() {
+        assert!(
+            (c as f64 - want).abs() < 1e-4 * want,
+            "voxel {v} ({:?}): {c} vs {want}",
+            p.grid.labels[v]
+        );
     }
 }

@@ -32,7 +32,8 @@ pub fn packs(n_species: usize) -> usize {
     n_species.div_ceil(PACK)
 }
 
-/// Per-label multipliers and transport kind (twin of WGSL `LabelParams`).
+/// Per-label multipliers, transport kind and interstitial fraction (twin of WGSL
+/// `LabelParams`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
 pub struct LabelParams {
@@ -41,6 +42,12 @@ pub struct LabelParams {
     pub m_perfusion: f32,
     /// [`crate::model::LabelKind`] as u32.
     pub kind: u32,
+    /// Interstitial volume fraction ε (mL interstitium per mL tissue).
+    pub volume_fraction: f32,
+    /// Face conductance multiplier ε·m_D.
+    pub conductance: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
 }
 
 /// The label table (twin of WGSL `LabelTable`).
@@ -80,7 +87,8 @@ pub struct SlabInfo {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
 pub struct StageParams {
-    pub mu: f32,
+    /// RKL1 weight of `Y_{j−2}`; that of `Y_{j−1}` is `1 − nu` (the stage computes
+    /// `Y_{j−1} + nu (Y_{j−2} − Y_{j−1})`, so the weights' rounding moves no mass).
     pub nu: f32,
     /// s.
     pub mu_tilde_dt: f32,
@@ -91,6 +99,7 @@ pub struct StageParams {
     pub flags: u32,
     pub terms: u32,
     pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// Final ledger reduction extent (twin of WGSL `ReduceInfo`).

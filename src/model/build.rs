@@ -186,6 +186,7 @@ pub fn build(sc: &Scenario) -> Result<Built> {
     };
     let ns = table.len();
     let mut p = Problem::new(grid, table, sc.dt_s);
+    sc.apply_tissue_overrides(&mut p.labels)?;
     let t = &sc.terms;
     p.terms = Terms {
         diffusion: t.diffusion,

@@ -9,4 +9,4 @@ pub mod tissue;
 pub mod units;
 
 pub use species::{Parameter, Species, SpeciesTable};
-pub use tissue::{LabelKind, LabelMultipliers, LabelTable, TissueLabel};
+pub use tissue::{LabelKind, LabelProperties, LabelTable, TissueLabel};

@@ -227,9 +227,10 @@ pub fn deliver(
             }
             let v = place(&problem.grid, *at, *radius_mm, *spread, what)?;
             let n = problem.grid.voxel_count();
-            let vol = problem.grid.voxel_ml();
+            // The amount dissolves in the interstitial fluid of its voxels (ε·ΔV each).
             for (s, &amount) in amounts.iter().enumerate() {
                 for &(i, w) in &v {
+                    let vol = problem.interstitial_ml(i);
                     problem.initial[s * n + i] += (amount * retained * w / vol) as f32;
                 }
             }

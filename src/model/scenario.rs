@@ -67,6 +67,9 @@ pub struct Scenario {
     /// `[species.<id>]` tables (and `[readouts] ec50`): parameters replacing those of the
     /// species table, in file order.
     pub species_overrides: Vec<SpeciesOverride>,
+    /// `[tissue.<label>]` tables: per-label properties (multipliers, interstitial fraction)
+    /// replacing the defaults of [`crate::model::LabelTable`], in file order.
+    pub tissue_overrides: Vec<TissueOverride>,
     /// `[[depot]]` tables: cells (or a cell-free bolus) and how they are delivered.
     pub depots: Vec<DepotSpec>,
     /// `[plasma]`: the circulation compartment.
@@ -355,6 +358,23 @@ pub struct SpeciesOverride {
     pub source: String,
 }
 
+/// One per-label property replaced by the scenario (`[tissue.<label>]`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TissueOverride {
+    /// Label name (`myocardium`, `border_zone`, `infarct`, `blood_lv`, `blood_rv`).
+    pub label: String,
+    /// One of [`TISSUE_PROPERTIES`].
+    pub property: String,
+    /// New value (dimensionless).
+    pub value: f64,
+    /// Where the value comes from (`source = …` in the file, else `scenario <name>`).
+    pub source: String,
+}
+
+/// The per-label properties a scenario may set: the multipliers of diffusion, uptake and
+/// perfusion (≥ 0) and the interstitial volume fraction (0 < ε ≤ 1).
+pub const TISSUE_PROPERTIES: [&str; 4] = ["diffusion", "uptake", "perfusion", "volume_fraction"];
+
 /// A species-table parameter a scenario may override: name, dimension, the unit of a bare
 /// number, and whether it must be > 0 (else ≥ 0).
 pub struct SpeciesParameter {
@@ -515,6 +535,29 @@ impl Scenario {
                 InputError::new(&self.source, None, &key, "a species table parameter")
             })?;
             *p = Parameter::new(o.value, &o.source);
+        }
+        Ok(())
+    }
+
+    /// Writes the scenario's `[tissue.<label>]` values into `table`.
+    pub fn apply_tissue_overrides(&self, table: &mut crate::model::LabelTable) -> Result<()> {
+        for o in &self.tissue_overrides {
+            let key = format!("tissue.{}.{}", o.label, o.property);
+            let label = crate::model::TissueLabel::from_name(&o.label)
+                .ok_or_else(|| InputError::new(&self.source, None, &key, "a tissue label"))?;
+            let mut e = table.get(label);
+            match o.property.as_str() {
+                "diffusion" => e.diffusion = o.value,
+                "uptake" => e.uptake = o.value,
+                "perfusion" => e.perfusion = o.value,
+                "volume_fraction" => e.volume_fraction = o.value,
+                _ => {
+                    return Err(
+                        InputError::new(&self.source, None, &key, "a tissue property").into(),
+                    )
+                }
+            }
+            table.set(label, e);
         }
         Ok(())
     }
@@ -1035,13 +1078,14 @@ fn read_segment(doc: &Doc<'_>, v: &Val<'_>, key: &str) -> Result<u8> {
 // Resolving each section
 // ------------------------------------------------------------------------------------------
 
-const TOP_KEYS: [&str; 11] = [
+const TOP_KEYS: [&str; 12] = [
     "scenario",
     "grid",
     "geometry",
     "infarct",
     "time",
     "species",
+    "tissue",
     "depot",
     "plasma",
     "autocrine",
@@ -1228,6 +1272,9 @@ impl Doc<'_> {
         // [species.<id>]
         let mut species_overrides = self.species_overrides(&root.table("species")?, &name)?;
 
+        // [tissue.<label>]
+        let tissue_overrides = self.tissue_overrides(&root.table("tissue")?, &name)?;
+
         // [plasma]
         let pl = root.table("plasma")?;
         pl.allow(&["volume", "initial", "remote_depot_volume"], "[plasma]")?;
@@ -1302,6 +1349,7 @@ impl Doc<'_> {
             output_interval_s,
             dt_s,
             species_overrides,
+            tissue_overrides,
             depots,
             plasma,
             autocrine,
@@ -1530,24 +1578,7 @@ impl Doc<'_> {
                     noun: p.noun,
                     example: p.example,
                 };
-                // A quantity, or { value = …, source = "…" } as in the species table.
-                let (val, source) = match v.get_ref() {
-                    DeValue::Table(inner) => {
-                        let it = Tbl {
-                            doc: self,
-                            path: t.key(p.name),
-                            span: Some(v.span()),
-                            map: Some(inner),
-                        };
-                        it.allow(&["value", "source"], "a species parameter")?;
-                        let val = it
-                            .quantity("value", q)?
-                            .ok_or_else(|| it.err("value", "value = <quantity>"))?;
-                        let source = it.string("source", "a source string")?.map(str::to_string);
-                        (val, source)
-                    }
-                    _ => (read_quantity(self, v, &t.key(p.name), q)?, None),
-                };
+                let (val, source) = self.sourced(&t, p.name, v, q)?;
                 let ok = if p.positive { val > 0.0 } else { val >= 0.0 };
                 let unit = p.dim.internal_unit();
                 t.ensure(
@@ -1565,6 +1596,82 @@ impl Doc<'_> {
                 out.push(SpeciesOverride {
                     species: id.to_string(),
                     parameter: p.name.to_string(),
+                    value: val,
+                    source: source.unwrap_or_else(|| format!("scenario {scenario}")),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A parameter's value: a quantity, or `{ value = …, source = "…" }` as in the species
+    /// table; the source if given.
+    fn sourced(&self, t: &Tbl<'_>, k: &str, v: &Val<'_>, q: Q) -> Result<(f64, Option<String>)> {
+        match v.get_ref() {
+            DeValue::Table(inner) => {
+                let it = Tbl {
+                    doc: self,
+                    path: t.key(k),
+                    span: Some(v.span()),
+                    map: Some(inner),
+                };
+                it.allow(&["value", "source"], "a parameter")?;
+                let val = it
+                    .quantity("value", q)?
+                    .ok_or_else(|| it.err("value", "value = <quantity>"))?;
+                let source = it.string("source", "a source string")?.map(str::to_string);
+                Ok((val, source))
+            }
+            _ => Ok((read_quantity(self, v, &t.key(k), q)?, None)),
+        }
+    }
+
+    fn tissue_overrides(&self, tt: &Tbl<'_>, scenario: &str) -> Result<Vec<TissueOverride>> {
+        let mut out = Vec::new();
+        let Some(map) = tt.map else {
+            return Ok(out);
+        };
+        let names = "myocardium, border_zone, infarct, blood_lv, blood_rv";
+        for (label, _) in map.iter() {
+            let label: &str = label.get_ref();
+            let known = crate::model::TissueLabel::from_name(label)
+                .is_some_and(|l| l.kind() != crate::model::LabelKind::Outside);
+            if !known {
+                return Err(self.err(
+                    tt.loc(label),
+                    &tt.key(label),
+                    &format!("[tissue.<label>] with a label of {names} (`{label}` is not one)"),
+                ));
+            }
+            let t = tt.table(label)?;
+            t.allow(
+                &TISSUE_PROPERTIES,
+                &format!("[tissue.{label}] (tissue properties)"),
+            )?;
+            for p in TISSUE_PROPERTIES {
+                let Some(v) = t.get(p) else { continue };
+                let q = if p == "volume_fraction" {
+                    FRACTION
+                } else {
+                    NUMBER
+                };
+                let (val, source) = self.sourced(&t, p, v, q)?;
+                if p == "volume_fraction" {
+                    t.ensure(
+                        val > 0.0 && val <= 1.0,
+                        p,
+                        &format!("an interstitial volume fraction 0 < ε ≤ 1, got {val}"),
+                    )?;
+                } else {
+                    t.ensure(
+                        val >= 0.0 && val.is_finite(),
+                        p,
+                        &format!("a multiplier ≥ 0, got {val}"),
+                    )?;
+                }
+                out.push(TissueOverride {
+                    label: label.to_string(),
+                    property: p.to_string(),
                     value: val,
                     source: source.unwrap_or_else(|| format!("scenario {scenario}")),
                 });

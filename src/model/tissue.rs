@@ -76,66 +76,122 @@ impl TissueLabel {
     }
 }
 
-/// Per-label multipliers of diffusion `m_D`, uptake `m_U` and perfusion `m_P` (dimensionless).
+/// Per-label transport properties (MODEL.md §1–2): the multipliers of diffusion `m_D`, uptake
+/// `m_U` and perfusion `m_P` (dimensionless), and the interstitial volume fraction `ε`: the
+/// share of a voxel's volume that the factors move in (mL of interstitial fluid per mL of
+/// tissue). Concentrations, `V`, `K`, `P` and the EC50s are per interstitial volume; a voxel of
+/// volume `ΔV` holds `ε·c·ΔV` ng.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LabelMultipliers {
+pub struct LabelProperties {
     pub diffusion: f64,
     pub uptake: f64,
     pub perfusion: f64,
+    /// Interstitial volume fraction ε, 0 < ε ≤ 1 (mL interstitium / mL tissue).
+    pub volume_fraction: f64,
 }
 
-/// Multipliers for every label (MODEL.md §2 defaults).
+impl LabelProperties {
+    /// The face conductance multiplier `ε·m_D`: diffusion moves through the interstitium only,
+    /// so a face carries `D·ε·m_D·Δc/h` per unit area.
+    pub fn conductance(&self) -> f64 {
+        self.volume_fraction * self.diffusion
+    }
+}
+
+/// Interstitial volume fraction of remote myocardium: cardiac MRI extracellular volume 25.6 %
+/// (meta-analysis of 1851 healthy subjects, Sardanelli, Eur Radiol 2019) minus the intravascular
+/// plasma, myocardial blood volume ≈ 9 % (Nickander, JCMR 2019) × (1 − haematocrit 0.42) ≈ 5 %.
+pub const EPS_MYOCARDIUM: f64 = 0.21;
+/// Interstitial volume fraction of the border zone: oedematous peri-infarct tissue, between
+/// remote myocardium and the core (ECV of oedematous, LGE-negative segments above remote in
+/// acute STEMI, Garg, JCMR 2017); no zone value is measured directly.
+pub const EPS_BORDER_ZONE: f64 = 0.30;
+/// Interstitial volume fraction of the infarct core in the first week: acute-MI ECV ≈ 50–60 %
+/// (pig day 6: +125 % over baseline, JCMR 2021; human STEMI 45–65 %), little plasma left in
+/// the obstructed microvasculature; MODEL.md §2: 0.4–0.5.
+pub const EPS_INFARCT: f64 = 0.45;
+/// The blood pools' accessible fraction at their faces: plasma, 1 − haematocrit 0.42.
+pub const EPS_BLOOD: f64 = 0.58;
+
+/// Where each default of [`LabelTable::default`] comes from, per label (`None` for `outside`):
+/// (multipliers, interstitial fraction), with MODEL.md's confidence codes.
+pub fn default_sources(label: TissueLabel) -> Option<(&'static str, &'static str)> {
+    let multipliers = "M: MODEL.md §2 defaults (scar has few live cells and little flow)";
+    match label {
+        TissueLabel::Outside => None,
+        TissueLabel::BloodLv | TissueLabel::BloodRv => Some((
+            "M: blood pools conduct like tissue at their faces",
+            "H: plasma share of blood, 1 − haematocrit 0.42",
+        )),
+        TissueLabel::Myocardium => Some((
+            multipliers,
+            "H/M: CMR extracellular volume 25.6 % (Sardanelli, Eur Radiol 2019, 1851 healthy subjects) minus intravascular plasma ≈ 5 % (blood volume 9 %, Nickander, JCMR 2019, × 0.58)",
+        )),
+        TissueLabel::BorderZone => Some((
+            multipliers,
+            "M: between remote and core; oedematous peri-infarct segments have raised ECV (Garg, JCMR 2017); range 0.25–0.38",
+        )),
+        TissueLabel::Infarct => Some((
+            multipliers,
+            "A/H: acute-infarct ECV 50–60 % in the first week (pig day 6 +125 % over baseline, JCMR 2021; human STEMI 45–65 %) less obstructed plasma; MODEL.md §2 0.4–0.5",
+        )),
+    }
+}
+
+/// Properties of every label (MODEL.md §2 defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LabelTable {
-    pub entries: [LabelMultipliers; TissueLabel::COUNT],
+    pub entries: [LabelProperties; TissueLabel::COUNT],
 }
 
 impl Default for LabelTable {
     fn default() -> Self {
-        let one = LabelMultipliers {
-            diffusion: 1.0,
-            uptake: 1.0,
-            perfusion: 1.0,
-        };
-        let mut entries = [LabelMultipliers {
-            diffusion: 0.0,
-            uptake: 0.0,
-            perfusion: 0.0,
-        }; TissueLabel::COUNT];
+        let with =
+            |diffusion: f64, uptake: f64, perfusion: f64, volume_fraction: f64| LabelProperties {
+                diffusion,
+                uptake,
+                perfusion,
+                volume_fraction,
+            };
+        // `outside` carries nothing; its fraction is never used.
+        let mut entries = [with(0.0, 0.0, 0.0, 1.0); TissueLabel::COUNT];
         // Blood pools conduct like tissue at their faces (their value is the plasma's).
-        entries[TissueLabel::BloodLv as usize] = one;
-        entries[TissueLabel::BloodRv as usize] = one;
-        entries[TissueLabel::Myocardium as usize] = one;
-        entries[TissueLabel::BorderZone as usize] = LabelMultipliers {
-            diffusion: 1.0,
-            uptake: 0.5,
-            perfusion: 0.5,
-        };
-        entries[TissueLabel::Infarct as usize] = LabelMultipliers {
-            diffusion: 1.2,
-            uptake: 0.1,
-            perfusion: 0.1,
-        };
+        entries[TissueLabel::BloodLv as usize] = with(1.0, 1.0, 1.0, EPS_BLOOD);
+        entries[TissueLabel::BloodRv as usize] = with(1.0, 1.0, 1.0, EPS_BLOOD);
+        entries[TissueLabel::Myocardium as usize] = with(1.0, 1.0, 1.0, EPS_MYOCARDIUM);
+        entries[TissueLabel::BorderZone as usize] = with(1.0, 0.5, 0.5, EPS_BORDER_ZONE);
+        entries[TissueLabel::Infarct as usize] = with(1.2, 0.1, 0.1, EPS_INFARCT);
         LabelTable { entries }
     }
 }
 
 impl LabelTable {
-    pub fn get(&self, label: TissueLabel) -> LabelMultipliers {
+    pub fn get(&self, label: TissueLabel) -> LabelProperties {
         self.entries[label as usize]
     }
 
-    pub fn set(&mut self, label: TissueLabel, m: LabelMultipliers) {
+    pub fn set(&mut self, label: TissueLabel, m: LabelProperties) {
         self.entries[label as usize] = m;
     }
 
-    /// Face diffusivity multiplier between two labels: harmonic mean of `m_D`, zero next to
-    /// `outside`.
+    /// The same table with every interstitial fraction 1 (concentrations per tissue volume):
+    /// for verification problems written without ε.
+    pub fn without_interstitium(&self) -> LabelTable {
+        let mut t = self.clone();
+        for e in &mut t.entries {
+            e.volume_fraction = 1.0;
+        }
+        t
+    }
+
+    /// Face conductance multiplier between two labels: the harmonic mean of `ε·m_D`, zero next
+    /// to `outside`. The flux `D·g·(c_b − c_a)/h²` per unit volume of tissue enters `a`'s
+    /// concentration divided by its own `ε`, so what one side loses the other gains.
     pub fn face(&self, a: TissueLabel, b: TissueLabel) -> f64 {
         if a.kind() == LabelKind::Outside || b.kind() == LabelKind::Outside {
             return 0.0;
         }
-        harmonic_mean(self.get(a).diffusion, self.get(b).diffusion)
+        harmonic_mean(self.get(a).conductance(), self.get(b).conductance())
     }
 }
 

@@ -124,7 +124,8 @@ pub struct CpuReference {
     cur: Vec<f64>,
     other: Vec<f64>,
     rates: Vec<f64>,
-    /// Face multipliers towards the 6 neighbours (x−, x+, y−, y+, z−, z+) and neighbour index.
+    /// Face conductances `hm(ε m_D, ε' m_D')` towards the 6 neighbours (x−, x+, y−, y+, z−, z+)
+    /// and neighbour index.
     faces: Vec<[(f64, usize); 6]>,
     ledger: Vec<SpeciesLedger>,
     initial_amount: Vec<f64>,
@@ -231,23 +232,9 @@ impl CpuReference {
         &self.cur
     }
 
-    /// Amount in tissue voxels per species, ng.
+    /// Amount in tissue voxels per species, ng (`Σ ε·c·ΔV`).
     pub fn amounts(&self) -> Vec<f64> {
-        let n = self.problem.grid.voxel_count();
-        let vol = self.problem.grid.voxel_ml();
-        (0..self.problem.n_species())
-            .map(|s| {
-                self.problem
-                    .grid
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| l.is_tissue())
-                    .map(|(v, _)| self.cur[s * n + v])
-                    .sum::<f64>()
-                    * vol
-            })
-            .collect()
+        self.problem.tissue_amounts(&self.cur)
     }
 
     /// Exposure per voxel, species-major: (AUC ng·s/mL, time above EC50 s); empty slices
@@ -302,6 +289,7 @@ impl CpuReference {
                     continue;
                 }
                 let m = self.problem.labels.get(l);
+                let eps = m.volume_fraction;
                 let i = s * n + v;
                 let terms = self.problem.terms;
                 let source = if terms.sources && stiff(&k, m.uptake, m.perfusion, tau, terms) {
@@ -316,8 +304,9 @@ impl CpuReference {
                     self.auc[i] += r.integral;
                     self.above[i] += time_above(c0, r.c, self.ec50[s], tau);
                 }
+                // Amounts per voxel volume: ε times the change of c.
                 for (a, b) in acc.iter_mut().zip(r.terms) {
-                    *a += b;
+                    *a += eps * b;
                 }
             }
             self.add_reaction(s, acc, vol);
@@ -338,8 +327,7 @@ impl CpuReference {
         let n = self.problem.grid.voxel_count();
         let vol = self.problem.grid.voxel_ml();
         let inv_h2 = 1.0 / (self.problem.grid.spacing * self.problem.grid.spacing);
-        let (mu, nu, mt, beta) = (
-            self.plan.mu[j],
+        let (nu, mt, beta) = (
             self.plan.nu[j],
             self.plan.mu_tilde_dt[j],
             self.plan.beta_dt[j],
@@ -378,16 +366,20 @@ impl CpuReference {
                             }
                         }
                         let m = self.problem.labels.get(l);
+                        let eps = m.volume_fraction;
                         let terms = self.problem.terms;
                         let in_react = stiff(&k, m.uptake, m.perfusion, tau, terms);
                         let rate = if terms.sources { self.rates[i] } else { 0.0 };
                         let (secretion, source) = if in_react { (0.0, rate) } else { (rate, 0.0) };
-                        let mut y = mu * c + mt * (d * flux + secretion);
+                        // The face fluxes are amounts per voxel volume; c changes by them over
+                        // the interstitial fraction.
+                        // mu_j c + nu_j old with mu_j = 1 − nu_j, as the kernel writes it.
+                        let mut y = c + mt * (d * flux / eps + secretion);
                         if nu != 0.0 {
-                            y += nu * self.other[i];
+                            y += nu * (self.other[i] - c);
                         }
                         blood_out -= beta * d * blood;
-                        acc[0] += beta * secretion;
+                        acc[0] += beta * secretion * eps;
                         for _ in 0..reactions {
                             let r = react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
                             if self.problem.exposure {
@@ -396,7 +388,7 @@ impl CpuReference {
                             }
                             y = r.c;
                             for (a, b) in acc.iter_mut().zip(r.terms) {
-                                *a += b;
+                                *a += eps * b;
                             }
                         }
                         y

@@ -77,18 +77,20 @@ impl Grid {
         self.face_neighbours(i).into_iter().flatten()
     }
 
-    /// Largest sum over a tissue voxel's faces of the face multiplier `hm(m_D, m_D')`:
-    /// the explicit stability limit of diffusion with coefficient D is `h² / (D · this)`.
+    /// Largest sum over a tissue voxel's faces of the face conductance `hm(ε m_D, ε' m_D')`
+    /// divided by the voxel's own `ε`: the explicit stability limit of diffusion with
+    /// coefficient D is `h² / (D · this)`.
     pub fn max_face_sum(&self, table: &LabelTable) -> f64 {
         let mut best: f64 = 0.0;
         for (i, &l) in self.labels.iter().enumerate() {
             if l.kind() != LabelKind::Tissue {
                 continue;
             }
-            let sum: f64 = self
+            let sum = self
                 .neighbours(i)
                 .map(|n| table.face(l, self.labels[n]))
-                .sum();
+                .sum::<f64>()
+                / table.get(l).volume_fraction;
             best = best.max(sum);
         }
         best

@@ -56,7 +56,8 @@ impl Terms {
     }
 }
 
-/// Secretion per voxel: for each voxel with a source, a rate per species (ng/mL/s).
+/// Secretion per voxel: for each voxel with a source, a rate per species in ng per mL of
+/// interstitial fluid per s (what the source adds to the voxel's `c` per second).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceMap {
     pub n_species: usize,
@@ -71,7 +72,8 @@ impl SourceMap {
         }
     }
 
-    /// Adds a concentration rate (ng/mL/s) of one species at a voxel.
+    /// Adds a concentration rate (ng per mL of interstitial fluid per s) of one species at a
+    /// voxel.
     pub fn add_rate(&mut self, voxel: usize, species: usize, rate: f64) {
         let n = self.n_species;
         let e = self.entries.entry(voxel).or_insert_with(|| vec![0.0; n]);
@@ -80,17 +82,25 @@ impl SourceMap {
         }
     }
 
-    /// Adds an amount rate (ng/s) of one species at a voxel of volume `voxel_ml` (mL).
-    pub fn add_amount(&mut self, voxel: usize, species: usize, ng_per_s: f64, voxel_ml: f64) {
-        self.add_rate(voxel, species, ng_per_s / voxel_ml);
+    /// Adds an amount rate (ng/s) of one species at a voxel whose interstitial volume is
+    /// `interstitial_ml` (mL: `ε·ΔV`, [`Problem::interstitial_ml`]).
+    pub fn add_amount(
+        &mut self,
+        voxel: usize,
+        species: usize,
+        ng_per_s: f64,
+        interstitial_ml: f64,
+    ) {
+        self.add_rate(voxel, species, ng_per_s / interstitial_ml);
     }
 
-    /// Total amount secreted per second (ng/s) of each species.
-    pub fn total_amount(&self, voxel_ml: f64) -> Vec<f64> {
+    /// Total amount secreted per second (ng/s) of each species, given each voxel's
+    /// interstitial volume (mL).
+    pub fn total_amount(&self, interstitial_ml: impl Fn(usize) -> f64) -> Vec<f64> {
         let mut t = vec![0.0; self.n_species];
-        for rates in self.entries.values() {
+        for (&v, rates) in &self.entries {
             for (a, r) in t.iter_mut().zip(rates) {
-                *a += r * voxel_ml;
+                *a += r * interstitial_ml(v);
             }
         }
         t
@@ -208,7 +218,7 @@ impl Autocrine {
 }
 
 /// One contribution to a source voxel: a depot (0 = the fixed source map, whose scale is
-/// always 1) and its rate per unit scale of each species, ng/mL/s.
+/// always 1) and its rate per unit scale of each species, ng per mL of interstitial fluid per s.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceEntry {
     pub depot: usize,
@@ -234,7 +244,8 @@ pub struct Problem {
     pub autocrine: Autocrine,
     /// Plasma and the remote depots feeding it.
     pub compartment: PlasmaCompartment,
-    /// Initial concentrations, ng/mL, species-major: `initial[s * n_voxels + voxel]`.
+    /// Initial concentrations, ng per mL of interstitial fluid, species-major:
+    /// `initial[s * n_voxels + voxel]`.
     pub initial: Vec<f32>,
     /// Accumulate the exposure readouts (AUC and time above EC50 per voxel, MODEL.md §5);
     /// costs two more f32 per species and voxel.
@@ -267,6 +278,25 @@ impl Problem {
 
     pub fn n_species(&self) -> usize {
         self.species.len()
+    }
+
+    /// Interstitial volume of voxel `v`, mL: `ε·ΔV` with the fraction of its label.
+    pub fn interstitial_ml(&self, v: usize) -> f64 {
+        self.grid.voxel_ml() * self.labels.get(self.grid.labels[v]).volume_fraction
+    }
+
+    /// Amount of each species in tissue, ng (`Σ ε·c·ΔV` over tissue voxels), of fields
+    /// species-major like [`Problem::initial`].
+    pub fn tissue_amounts<T: Copy + Into<f64>>(&self, fields: &[T]) -> Vec<f64> {
+        let n = self.grid.voxel_count();
+        (0..self.n_species())
+            .map(|s| {
+                (0..n)
+                    .filter(|&v| self.grid.labels[v].is_tissue())
+                    .map(|v| fields[s * n + v].into() * self.interstitial_ml(v))
+                    .sum()
+            })
+            .collect()
     }
 
     /// Checks sizes and values; one line per problem found first.
@@ -337,10 +367,42 @@ impl Problem {
                 ));
             }
         }
+        self.validate_labels(&self.labels)?;
         self.validate_sources(&self.sources)?;
         self.validate_depots(&self.depots)?;
         self.validate_autocrine(&self.autocrine)?;
         self.validate_compartment(&self.compartment)?;
+        Ok(())
+    }
+
+    /// Checks the per-label properties: multipliers ≥ 0 and an interstitial fraction in (0, 1]
+    /// for every label that carries or meets the factors.
+    pub fn validate_labels(&self, table: &LabelTable) -> Result<()> {
+        for l in crate::model::TissueLabel::ALL {
+            if l.kind() == crate::model::LabelKind::Outside {
+                continue;
+            }
+            let e = table.get(l);
+            let eps = e.volume_fraction;
+            if !(eps > 0.0 && eps <= 1.0) {
+                return Err(SimError::Problem(format!(
+                    "{}: interstitial volume fraction {eps}: expected a fraction in (0, 1]",
+                    l.name()
+                )));
+            }
+            for (what, v) in [
+                ("diffusion", e.diffusion),
+                ("uptake", e.uptake),
+                ("perfusion", e.perfusion),
+            ] {
+                if !(v >= 0.0 && v.is_finite()) {
+                    return Err(SimError::Problem(format!(
+                        "{}: {what} multiplier {v}: expected a number ≥ 0",
+                        l.name()
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -485,10 +547,12 @@ impl Problem {
                 rates: rates.clone(),
             });
         }
-        let vol = self.grid.voxel_ml();
         for (d, depot) in self.depots.iter().enumerate() {
             for &(v, w) in &depot.voxels {
                 let label = self.grid.labels[v];
+                // What a depot secretes is an amount: into c it enters over the interstitial
+                // volume.
+                let vol = self.interstitial_ml(v);
                 let rates = (0..self.n_species())
                     .map(|s| {
                         let fold = if depot.cell_free {

@@ -854,6 +854,9 @@ impl Simulation {
                 m_uptake: m.uptake as f32,
                 m_perfusion: m.perfusion as f32,
                 kind,
+                volume_fraction: m.volume_fraction as f32,
+                conductance: m.conductance() as f32,
+                ..LabelParams::zeroed()
             };
         }
         self.queue
@@ -1559,7 +1562,6 @@ impl Simulation {
             put(
                 slot,
                 StageParams {
-                    mu: self.plan.mu[j] as f32,
                     nu: self.plan.nu[j] as f32,
                     mu_tilde_dt: self.plan.mu_tilde_dt[j] as f32,
                     beta_dt: self.plan.beta_dt[j] as f32,
@@ -2452,8 +2454,9 @@ fn padded(values: &[f64]) -> Vec<f32> {
 
 /// The voxel word of every voxel, without source slots: label (bits 0-2), closed faces
 /// (bits 3-8: x−, x+, y−, y+, z−, z+ towards `outside` or the grid edge), FLAG_SIMPLE when every
-/// other face opens onto tissue with the voxel's own m_D (so the stencil needs no neighbour
-/// labels), FLAG_UNIT when that m_D is 1 (no label lookup at all).
+/// other face opens onto tissue with the voxel's own conductance ε·m_D (so every face's
+/// multiplier over ε is the voxel's m_D and the stencil needs no neighbour labels), FLAG_UNIT
+/// when that m_D is 1 (no label lookup at all).
 pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) -> Vec<u32> {
     grid.labels
         .iter()
@@ -2463,7 +2466,9 @@ pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) ->
             if !l.is_tissue() {
                 return w;
             }
-            let m = table.get(l).diffusion as f32;
+            let own = table.get(l);
+            let m = own.diffusion as f32;
+            let g = own.conductance() as f32;
             let faces = grid.face_neighbours(i);
             let mut simple = true;
             for (f, n) in faces.into_iter().enumerate() {
@@ -2472,7 +2477,7 @@ pub fn voxel_words(grid: &crate::sim::Grid, table: &crate::model::LabelTable) ->
                     Some(ln) if ln.kind() == crate::model::LabelKind::Outside => {
                         w |= 1 << (consts::FACE_SHIFT + f as u32)
                     }
-                    Some(ln) => simple &= ln.is_tissue() && table.get(ln).diffusion as f32 == m,
+                    Some(ln) => simple &= ln.is_tissue() && table.get(ln).conductance() as f32 == g,
                 }
             }
             if simple {
