@@ -110,8 +110,9 @@ struct StageParams {
 @group(0) @binding(5) var<storage, read_write> exposure: array<vec4<f32>>;
 @group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
-// Compartments: plasma concentration per pack (ng/mL) in entries 0..n_packs, then the scale of
-// every source group (1 for the fixed source map, then each depot's cells), four per vec4.
+// Compartments: per pack, the plasma of the step (a `PlasmaCourse`, plasma_update.wgsl: its
+// PLASMA_ENTRIES vec4s in the order of the PC_* constants), then the scale of every source group
+// (1 for the fixed source map, then each depot's cells), four per vec4.
 @group(1) @binding(2) var<storage, read> compartments: array<vec4<f32>>;
 @group(1) @binding(3) var<storage, read> sources: array<vec4<f32>>;
 @group(2) @binding(0) var<uniform> stage: StageParams;
@@ -231,13 +232,25 @@ fn expose(fi: u32, auc: vec4<f32>, above: vec4<f32>) {
     exposure[2u * fi + 1u] += above;
 }
 
-fn plasma_of(k: u32) -> vec4<f32> {
-    return compartments[k];
+// The plasma of this step as the tissue sees it (MODEL.md §4: the same step's plasma, not the
+// last step's), ng/mL: which = PC_STEP_MEAN for the diffusion stages' blood faces,
+// PC_STEP_END for the value blood voxels hold, PC_LEAD / PC_TRAIL for the reaction half-steps,
+// PC_NEXT for the next step's leading half-step fused into this step's last stage.
+const PLASMA_ENTRIES: u32 = 6u;
+const PC_NOW: u32 = 0u;
+const PC_STEP_MEAN: u32 = 1u;
+const PC_STEP_END: u32 = 2u;
+const PC_LEAD: u32 = 3u;
+const PC_TRAIL: u32 = 4u;
+const PC_NEXT: u32 = 5u;
+
+fn plasma(k: u32, which: u32) -> vec4<f32> {
+    return compartments[k * PLASMA_ENTRIES + which];
 }
 
 // Scale of source group d: 1 for the fixed map (d = 0), the cells of depot d - 1 otherwise.
 fn depot_scale(d: u32) -> f32 {
-    return compartments[slab.n_packs + d / 4u][d % 4u];
+    return compartments[PLASMA_ENTRIES * slab.n_packs + d / 4u][d % 4u];
 }
 
 // Secretion rate (ng/mL/s) of pack k at a voxel word, zero when sources are switched off.

@@ -66,7 +66,16 @@ fn diffuse_stage(inv: Invocation) {
     let react_after = REACT_STAGE && (stage.flags & FLAG_REACT) != 0u;
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
-        let cp = plasma_of(k);
+        // Blood faces see the plasma's mean over the step, blood voxels end at its end value,
+        // and the reaction half-steps see the means over their own halves.
+        let cp = plasma(k, PC_STEP_MEAN);
+        let cp_end = plasma(k, PC_STEP_END);
+        var cp_trail = zero;
+        var cp_next = zero;
+        if (react_after) {
+            cp_trail = plasma(k, PC_TRAIL);
+            cp_next = plasma(k, PC_NEXT);
+        }
         let d_inv_h2 = select(zero, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
         let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;
@@ -171,7 +180,7 @@ fn diffuse_stage(inv: Invocation) {
                 blood_out -= stage.beta_dt * d_inv_h2 * blood;
                 secreted += stage.beta_dt * secretion * eps_source;
                 if (react_after) {
-                    let r = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
+                    let r = react(y_new, stage.tau, sp, lp, cp_trail, source, stage.terms);
                     var auc = r.integral;
                     var above = time_above(y_new, r.c, sp.ec50, stage.tau);
                     y_new = r.c;
@@ -183,7 +192,7 @@ fn diffuse_stage(inv: Invocation) {
                     if ((stage.flags & FLAG_REACT_TWICE) != 0u) {
                         // The next step's leading half-step, fused (same operations, same
                         // order as the separate pass, one memory pass fewer).
-                        let r2 = react(y_new, stage.tau, sp, lp, cp, source, stage.terms);
+                        let r2 = react(y_new, stage.tau, sp, lp, cp_next, source, stage.terms);
                         auc += r2.integral;
                         above += time_above(y_new, r2.c, sp.ec50, stage.tau);
                         y_new = r2.c;
@@ -198,7 +207,7 @@ fn diffuse_stage(inv: Invocation) {
                 }
                 out = y_new;
             } else if (lp.kind == KIND_BLOOD) {
-                out = cp;
+                out = cp_end;
             }
             dst[fi] = out;
             c_below = c;

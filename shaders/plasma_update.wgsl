@@ -12,6 +12,23 @@
 // is integrated exactly into the plasma equation, so a plasma bolus decays exactly and a
 // subcutaneous depot follows the Bateman curve. The amount cleared is what balances the books,
 // so the plasma ledger closes by construction.
+//
+// The plasma in step with the tissue (MODEL.md §4). The tissue kernels of a step read the
+// plasma of that same step, not of the one before: after advancing plasma to the end of step n
+// (with the heart's actual exchange over it), this kernel predicts its course over the next
+// step and a half from the same equations, with the heart's inflow held at its last rate, and
+// writes the means the tissue kernels need into the step's `PlasmaCourse`:
+//   lead  — the mean over [t, t + dt/2] (the leading reaction half-step; predicted one step
+//           earlier, as `next`, and kept, so a fused and an unfused step read the same value),
+//   trail — the mean over [t + dt/2, t + dt] (the trailing half-step),
+//   next  — the mean over [t + dt, t + 3dt/2] (the next step's leading half-step, which runs
+//           fused into this step's last stage),
+//   step_mean — the mean over the whole step (the blood faces of the diffusion stages),
+//   step_end  — C(t + dt) (what blood voxels hold at the step's end).
+// Only the heart's own feedback on plasma is predicted (the prediction is exact for a bolus
+// and for remote depots); the plasma itself always takes the heart's actual exchange, so the
+// ledger closes as before. The means are 5-point Gauss–Legendre sums of the exact course
+// C(s) (error ~(k dt/2)^10 · 4e-14 for a decay rate k).
 
 struct PlasmaInfo {
     n_packs: u32,
@@ -28,17 +45,29 @@ struct PlasmaInfo {
     _pad3: f32,
 }
 
+// What the tissue kernels read of plasma in one step, per pack (ng/mL); the twin of Rust's
+// `PlasmaCourse`. Packs are followed in the same buffer by the source-group scales, which this
+// kernel does not touch.
+struct PlasmaCourse {
+    now: vec4<f32>,         // plasma at the current time (the end of the last step)
+    step_mean: vec4<f32>,   // mean over the coming step
+    step_end: vec4<f32>,    // predicted at its end
+    lead: vec4<f32>,        // mean over its first half
+    trail: vec4<f32>,       // mean over its second half
+    next: vec4<f32>,        // mean over the first half of the step after
+}
+
 // Ledger totals as the reduce kernel writes them: per (pack, term) a (sum, compensation) pair.
 @group(0) @binding(0) var<storage, read> totals: array<vec4<f32>>;
-// Plasma concentration per pack in entries 0..n_packs (the compartments buffer).
-@group(0) @binding(1) var<storage, read_write> compartments: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> compartments: array<PlasmaCourse>;
 // Remote depot d, stride 2 + 3 n_packs: [0] = (N cells, k_death 1/s, k_abs 1/s, F),
 // [1] = (V_site mL, N0, L, L's compensation), then per pack: A (ng), σ (ng/cell/s), k_loc (1/s).
 // N = N0 exp(−L), L = Σ k_death (1 − f) dt summed with compensation since N0 was set (as the
 // depots in the heart, depot_update.wgsl).
 @group(0) @binding(2) var<storage, read_write> remote: array<vec4<f32>>;
-// Per pack, stride 9: heart exchange total at the last step, then Kahan pairs (sum, comp) of
-// cleared, absorbed from remote depots, secreted at remote depots, lost at remote depots.
+// Per pack, stride PSTATE: heart exchange total at the last step, then Kahan pairs (sum, comp)
+// of cleared, absorbed from remote depots, secreted at remote depots, lost at remote depots,
+// then the heart's inflow rate over the last step (ng/s, for the prediction).
 @group(0) @binding(3) var<storage, read_write> pstate: array<vec4<f32>>;
 // Per pack, stride 2: plasma clearance rate k_e (1/s), autocrine weight w_s.
 @group(0) @binding(4) var<storage, read> kinetics: array<vec4<f32>>;
@@ -46,6 +75,8 @@ struct PlasmaInfo {
 
 // The ledger terms (LEDGER_TERMS, L_CAPILLARY, L_BLOOD) come from ledger.wgsl, prepended.
 const MAX_PACKS: u32 = 8u;
+const PSTATE: u32 = 10u;
+const PS_INFLOW: u32 = 9u;
 
 // (1 − e^{−x t}) / x, with its limit t at x → 0.
 fn phi(x: vec4<f32>, t: f32) -> vec4<f32> {
@@ -55,12 +86,72 @@ fn phi(x: vec4<f32>, t: f32) -> vec4<f32> {
     return select((1.0 - exp(-x * t)) / safe, series, xt < vec4<f32>(1e-3));
 }
 
+// (e^{−a s} − e^{−k s}) / (k − a) = e^{−m s} · 2 sinh(δ s/2)/δ with m = (a + k)/2, δ = k − a:
+// the plasma's response at s to a unit absorption rate decaying at a (no cancellation at a ≈ k).
+fn response(a: vec4<f32>, k: vec4<f32>, s: f32) -> vec4<f32> {
+    let d = k - a;
+    let y = 0.5 * d * s;
+    let near = abs(y) < vec4<f32>(0.1);
+    let direct = (exp(-a * s) - exp(-k * s)) / select(d, vec4<f32>(1.0), near);
+    let y2 = y * y;
+    let series = exp(-0.5 * (a + k) * s) * s * (1.0 + y2 / 6.0 * (1.0 + y2 / 20.0));
+    return select(direct, series, near);
+}
+
 fn kahan_add(i: u32, v: vec4<f32>) {
     let y = v - pstate[i + 1u];
     let s = pstate[i];
     let t = s + y;
     pstate[i + 1u] = (t - s) - y;
     pstate[i] = t;
+}
+
+// Plasma of pack k at time s after a state with plasma c0, the heart's inflow `inflow` (ng/s,
+// held constant) and the remote depots as they are in `remote` now (cells held constant):
+//   C(s) = c0 e^{−k_e s} + inflow φ(k_e, s)/V + Σ_d F k_abs [A∞ φ(k_e, s) + (A0 − A∞) R(a, k_e, s)]/V
+fn plasma_at(k: u32, c0: vec4<f32>, inflow: vec4<f32>, s: f32) -> vec4<f32> {
+    let zero = vec4<f32>(0.0);
+    let ke = kinetics[k * 2u];
+    let pe = phi(ke, s);
+    var gain = inflow * pe;
+    let stride = 2u + 3u * info.n_packs;
+    for (var d = 0u; d < info.n_remote; d = d + 1u) {
+        let base = d * stride;
+        let head = remote[base];
+        let a = vec4<f32>(head.z) + remote[base + 4u + 3u * k];
+        let has_a = a > zero;
+        let r = head.x * remote[base + 3u + 3u * k];
+        let a_inf = select(zero, r / select(vec4<f32>(1.0), a, has_a), has_a);
+        let a0 = remote[base + 2u + 3u * k];
+        gain += select(zero, head.w * head.z * (a_inf * pe + (a0 - a_inf) * response(a, ke, s)), has_a);
+    }
+    return c0 * exp(-ke * s) + gain / info.volume_ml;
+}
+
+// Mean of the predicted course over [s0, s0 + h] (5-point Gauss–Legendre).
+fn plasma_mean(k: u32, c0: vec4<f32>, inflow: vec4<f32>, s0: f32, h: f32) -> vec4<f32> {
+    let x = array<f32, 5>(0.0, 0.5384693101056831, -0.5384693101056831, 0.9061798459386640, -0.9061798459386640);
+    let w = array<f32, 5>(0.5688888888888889, 0.4786286704993665, 0.4786286704993665, 0.2369268850561891, 0.2369268850561891);
+    var sum = vec4<f32>(0.0);
+    for (var i = 0u; i < 5u; i = i + 1u) {
+        sum += w[i] * plasma_at(k, c0, inflow, s0 + 0.5 * h * (1.0 + x[i]));
+    }
+    return 0.5 * sum;
+}
+
+// The course of the coming step from the plasma `now` and the inflow of the last step; `lead`
+// is given when it was predicted before (as the last step's `next`), else predicted here.
+fn predict(k: u32, now: vec4<f32>, lead_known: bool, lead_before: vec4<f32>) -> PlasmaCourse {
+    let tau = 0.5 * info.dt;
+    let inflow = pstate[k * PSTATE + PS_INFLOW];
+    var out: PlasmaCourse;
+    out.now = now;
+    out.lead = select(plasma_mean(k, now, inflow, 0.0, tau), lead_before, lead_known);
+    out.trail = plasma_mean(k, now, inflow, tau, tau);
+    out.next = plasma_mean(k, now, inflow, 2.0 * tau, tau);
+    out.step_mean = 0.5 * (out.lead + out.trail);
+    out.step_end = plasma_at(k, now, inflow, info.dt);
+    return out;
 }
 
 @compute @workgroup_size(1, 1, 1)
@@ -78,8 +169,9 @@ fn plasma_update() {
         let c = (k * LEDGER_TERMS + L_CAPILLARY) * 2u;
         let b = (k * LEDGER_TERMS + L_BLOOD) * 2u;
         let total = (totals[c] - totals[c + 1u]) + (totals[b] - totals[b + 1u]);
-        heart[k] = total - pstate[k * 9u];
-        pstate[k * 9u] = total;
+        heart[k] = total - pstate[k * PSTATE];
+        pstate[k * PSTATE] = total;
+        pstate[k * PSTATE + PS_INFLOW] = heart[k] / dt;
         gain[k] = zero;
         absorbed[k] = zero;
     }
@@ -106,17 +198,13 @@ fn plasma_update() {
             // ∫ A dt over the step.
             let integral = select(a0 * dt + 0.5 * r * dt * dt, a0 * pa + (r * dt - r * pa) / a_safe, has_a);
             // ∫ e^{−k_e (dt − s)} A(s) ds = A∞ φ_e + (A0 − A∞)(e^{−a dt} − e^{−k_e dt})/(k_e − a).
-            let pe = phi(ke, dt);
-            let g = ke - a;
-            let near = abs(g * dt) < vec4<f32>(1e-4);
-            let tail = select((decay - exp(-ke * dt)) / select(g, one, near), dt * decay, near);
-            let conv = a_inf * pe + (a0 - a_inf) * tail;
+            let conv = a_inf * phi(ke, dt) + (a0 - a_inf) * response(a, ke, dt);
             let taken = f_bio * k_abs * integral;
             gain[k] += f_bio * k_abs * conv;
             absorbed[k] += taken;
             remote[base + 2u + 3u * k] = a1;
-            kahan_add(k * 9u + 5u, r * dt);
-            kahan_add(k * 9u + 7u, (a0 + r * dt - a1) - taken);
+            kahan_add(k * PSTATE + 5u, r * dt);
+            kahan_add(k * PSTATE + 7u, (a0 + r * dt - a1) - taken);
             let cn = pow(max(a1 / v_site, zero), vec4<f32>(info.hill));
             protect += dot(kinetics[k * 2u + 1u], cn / (vec4<f32>(pow(info.k_half, info.hill)) + cn));
         }
@@ -131,10 +219,21 @@ fn plasma_update() {
     }
     for (var k = 0u; k < info.n_packs; k = k + 1u) {
         let ke = kinetics[k * 2u];
-        let c0 = compartments[k];
+        let c0 = compartments[k].now;
         let c1 = max(c0 * exp(-ke * dt) + (heart[k] / dt * phi(ke, dt) + gain[k]) / v_p, zero);
-        compartments[k] = c1;
-        kahan_add(k * 9u + 1u, v_p * c0 + heart[k] + absorbed[k] - v_p * c1);
-        kahan_add(k * 9u + 3u, absorbed[k]);
+        kahan_add(k * PSTATE + 1u, v_p * c0 + heart[k] + absorbed[k] - v_p * c1);
+        kahan_add(k * PSTATE + 3u, absorbed[k]);
+        // The next step's course, from the plasma and remote sites just advanced; its first
+        // half was predicted (as `next`) before this step's last stage used it.
+        compartments[k] = predict(k, c1, true, compartments[k].next);
+    }
+}
+
+// The course of the coming step predicted afresh from the plasma now (after the host set the
+// plasma, the remote depots, the step or the species).
+@compute @workgroup_size(1, 1, 1)
+fn plasma_predict() {
+    for (var k = 0u; k < info.n_packs; k = k + 1u) {
+        compartments[k] = predict(k, compartments[k].now, false, vec4<f32>(0.0));
     }
 }

@@ -25,7 +25,9 @@ fn react_half_step(inv: Invocation) {
     var capillary = zero;
     if (x < slab.nx && y < slab.ny) {
         let sp = species[k];
-        let cp = plasma_of(k);
+        // The plasma's mean over this half-step, and its value now for blood voxels.
+        let cp = plasma(k, PC_LEAD);
+        let cp_now = plasma(k, PC_NOW);
         let p_begin = chunk * slab.z_chunk + 1u;
         let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         for (var p = p_begin; p < p_end; p = p + 1u) {
@@ -48,7 +50,7 @@ fn react_half_step(inv: Invocation) {
                 uptake += eps * r.uptake;
                 capillary += eps * r.capillary;
             } else if (lp.kind == KIND_BLOOD) {
-                dst[fi] = cp;
+                dst[fi] = cp_now;
             }
         }
     }

@@ -456,5 +456,10 @@ fn every_depot_keeps_its_own_cells() {
             }
         }
         assert_eq!(protected, 70, "the feedback acts on every depot");
+        common::assert_compartments_match(
+            &sim.compartments().unwrap(),
+            &cpu_on.compartments(),
+            1e-4,
+        );
     }
 }

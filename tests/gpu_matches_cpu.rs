@@ -7,7 +7,7 @@
 mod common;
 
 use common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
-use secretome::sim::LayoutOptions;
+use secretome::sim::{Autocrine, DepotSource, LayoutOptions, PlasmaCompartment, RemoteDepot};
 use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
 
 fn problem() -> Problem {
@@ -56,8 +56,62 @@ fn problem() -> Problem {
     p
 }
 
+/// The problem with depots and dynamic plasma: six depots (their cells four to a vec4) with the
+/// autocrine feedback, a small plasma volume so the heart's exchange moves it, and a remote
+/// site feeding it, so that every compartment slot has something to compare.
+fn with_compartments(mut p: Problem) -> Problem {
+    let sigma: Vec<f64> = p
+        .species
+        .species
+        .iter()
+        .map(|s| 50.0 * s.secretion.value)
+        .collect();
+    for d in 0..6usize {
+        let voxels: Vec<(usize, f64)> = (0..3)
+            .map(|i| p.grid.index(4 + 3 * d + i, 6 + d, 8 + 4 * d))
+            .filter(|&v| p.grid.labels[v].is_tissue())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|&v| (v, 1.0))
+            .collect();
+        let w = 1.0 / voxels.len() as f64;
+        p.depots.push(DepotSource {
+            name: format!("depot {d}"),
+            voxels: voxels.into_iter().map(|(v, _)| (v, w)).collect(),
+            cells: 1e6 * (d + 1) as f64,
+            secretion: sigma.clone(),
+            k_death: std::f64::consts::LN_2 / 3600.0 * (1.0 + d as f64),
+            cell_free: false,
+        });
+    }
+    let ns = p.n_species();
+    p.autocrine = Autocrine {
+        enabled: true,
+        a_max: 0.5,
+        k_half: 5.0,
+        hill: 1.0,
+        weights: vec![0.25; ns],
+    };
+    p.compartment = PlasmaCompartment {
+        dynamic: true,
+        volume_ml: 5.0,
+        remote: vec![RemoteDepot {
+            name: "lungs".into(),
+            cells: 5e7,
+            secretion: sigma,
+            k_death: std::f64::consts::LN_2 / 7200.0,
+            k_abs: std::f64::consts::LN_2 / 600.0,
+            bioavailability: 0.9,
+            k_local: vec![1e-4; ns],
+            volume_ml: 10.0,
+            amount: vec![2.0; ns],
+        }],
+    };
+    p
+}
+
 fn compare(opts: LayoutOptions, min_slabs: usize) {
-    let p = problem();
+    let p = with_compartments(problem());
     let mut cpu = CpuReference::new(&p).unwrap();
     let mut sim = Simulation::with_layout(gpu(), &p, opts).unwrap();
     assert!(sim.slab_count() >= min_slabs, "{} slabs", sim.slab_count());
@@ -109,6 +163,8 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
         assert!(eg.abs() < 1e-4, "GPU ledger closure {eg:e}");
         assert!(b.to_blood_faces.abs() > 0.0 && b.taken_up > 0.0 && b.secreted > 0.0);
     }
+    // Every depot's cells and concentrations, the plasma the next step reads, the lungs.
+    common::assert_compartments_match(&sim.compartments().unwrap(), &cpu.compartments(), 1e-4);
     compare_readouts(&p, &sim, &cpu);
 }
 

@@ -6,8 +6,8 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo,
-    ReduceInfo, SlabInfo, SpeciesPack, StageParams,
+    self, consts, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaCourse,
+    PlasmaInfo, ReduceInfo, SlabInfo, SpeciesPack, StageParams,
 };
 use secretome::gpu::layout::{ExtractInfo, ViewUniform};
 use secretome::gpu::shaders;
@@ -63,6 +63,10 @@ fn rust_layouts() -> Vec<Layout> {
                 _pad1,
                 _pad2
             ),
+        ),
+        (
+            "PlasmaCourse",
+            fields!(PlasmaCourse, now, step_mean, step_end, lead, trail, next),
         ),
         (
             "DepotCells",
@@ -248,6 +252,22 @@ fn constants_match() {
     ];
     for (name, v) in pairs {
         assert_eq!(get(name), v, "{name}");
+    }
+    // The grid kernels read the plasma course as vec4 entries: PC_* are the field offsets of
+    // the Rust (and WGSL) PlasmaCourse in vec4 units.
+    assert_eq!(
+        get("PLASMA_ENTRIES") as usize * 16,
+        size_of::<PlasmaCourse>()
+    );
+    for (name, offset) in [
+        ("PC_NOW", offset_of!(PlasmaCourse, now)),
+        ("PC_STEP_MEAN", offset_of!(PlasmaCourse, step_mean)),
+        ("PC_STEP_END", offset_of!(PlasmaCourse, step_end)),
+        ("PC_LEAD", offset_of!(PlasmaCourse, lead)),
+        ("PC_TRAIL", offset_of!(PlasmaCourse, trail)),
+        ("PC_NEXT", offset_of!(PlasmaCourse, next)),
+    ] {
+        assert_eq!(get(name) as usize * 16, offset, "{name}");
     }
     // The labels fit the mask; the workgroups cover 8×8 columns as the dispatch assumes (the
     // stages as 64 invocations, x = 8 wg.x + li % 8, y = 8 wg.y + li / 8).

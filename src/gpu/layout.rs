@@ -167,6 +167,42 @@ pub struct DepotCells {
     pub log_comp: f32,
 }
 
+/// What the tissue kernels read of plasma in one step, one pack of species (twin of WGSL
+/// `PlasmaCourse`, plasma_update.wgsl; the grid kernels read it through `plasma(k, PC_*)` in
+/// common.wgsl). All ng/mL. The plasma kernel writes it after each step from its prediction of
+/// the coming step, so that the tissue sees the plasma of its own step (MODEL.md §4).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct PlasmaCourse {
+    /// Plasma now (at the end of the last step).
+    pub now: [f32; 4],
+    /// Mean over the coming step (the diffusion stages' blood faces).
+    pub step_mean: [f32; 4],
+    /// At the coming step's end (blood voxels).
+    pub step_end: [f32; 4],
+    /// Mean over its first half (the leading reaction half-step).
+    pub lead: [f32; 4],
+    /// Mean over its second half (the trailing reaction half-step).
+    pub trail: [f32; 4],
+    /// Mean over the first half of the step after (its leading half-step, fused into this
+    /// step's last stage).
+    pub next: [f32; 4],
+}
+
+impl PlasmaCourse {
+    /// Plasma that stays at `c` (a fixed plasma, or the values a host just set).
+    pub fn constant(c: [f32; 4]) -> Self {
+        PlasmaCourse {
+            now: c,
+            step_mean: c,
+            step_end: c,
+            lead: c,
+            trail: c,
+            next: c,
+        }
+    }
+}
+
 /// Plasma compartment parameters (twin of WGSL `PlasmaInfo`, plasma_update.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
@@ -263,6 +299,7 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("DepotInfo", std::mem::size_of::<DepotInfo>()),
         ("DepotCells", std::mem::size_of::<DepotCells>()),
         ("PlasmaInfo", std::mem::size_of::<PlasmaInfo>()),
+        ("PlasmaCourse", std::mem::size_of::<PlasmaCourse>()),
         ("ExtractInfo", std::mem::size_of::<ExtractInfo>()),
         ("ViewUniform", std::mem::size_of::<ViewUniform>()),
     ]

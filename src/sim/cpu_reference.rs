@@ -6,6 +6,7 @@
 
 use crate::error::{Result, SimError};
 use crate::model::{LabelKind, TissueLabel};
+use crate::sim::compartments::{course, Compartments, PlasmaSteps};
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::problem::{Problem, SourceMap, Terms};
 use crate::sim::scheme::StagePlan;
@@ -138,6 +139,10 @@ pub struct CpuReference {
     remote: Vec<(f64, Vec<f64>)>,
     /// Heart → plasma exchange total at the last plasma step, ng per species.
     prev_exchange: Vec<f64>,
+    /// The heart's inflow into plasma over the last step, ng/s per species (the prediction's).
+    inflow: Vec<f64>,
+    /// The plasma as the tissue reads it over the coming step, per species.
+    course: Vec<PlasmaSteps>,
     /// Exposure per voxel (AUC, time above EC50), species-major; empty unless enabled.
     auc: Vec<f64>,
     above: Vec<f64>,
@@ -189,6 +194,12 @@ impl CpuReference {
             plasma: Vec::new(),
             remote: Vec::new(),
             prev_exchange: Vec::new(),
+            inflow: Vec::new(),
+            course: problem
+                .plasma
+                .iter()
+                .map(|&c| PlasmaSteps::constant(c))
+                .collect(),
             auc: vec![0.0; if problem.exposure { ns * n } else { 0 }],
             above: vec![0.0; if problem.exposure { ns * n } else { 0 }],
             ec50: problem
@@ -201,6 +212,19 @@ impl CpuReference {
         me.rebuild_rates();
         me.enforce_blood();
         me.initial_amount = me.amounts();
+        if problem.compartment.dynamic {
+            let ns = problem.n_species();
+            me.plasma = vec![PlasmaLedger::default(); ns];
+            me.remote = problem
+                .compartment
+                .remote
+                .iter()
+                .map(|d| (d.cells, d.amount.clone()))
+                .collect();
+            me.prev_exchange = vec![0.0; ns];
+            me.inflow = vec![0.0; ns];
+            me.predict_all();
+        }
         Ok(me)
     }
 
@@ -281,7 +305,7 @@ impl CpuReference {
         let vol = self.problem.grid.voxel_ml();
         for s in 0..self.problem.n_species() {
             let k = self.kinetics[s];
-            let cp = self.problem.plasma[s];
+            let cp = self.course[s].lead;
             let mut acc = [0.0; 4];
             for v in 0..n {
                 let l = self.problem.grid.labels[v];
@@ -335,7 +359,10 @@ impl CpuReference {
         let tau = 0.5 * self.plan.dt;
         for s in 0..self.problem.n_species() {
             let k = self.kinetics[s];
-            let cp = self.problem.plasma[s];
+            // Blood faces see the plasma's mean over the step, blood voxels its end value;
+            // the trailing half-step its second half, the fused next one the next step's first.
+            let pc = self.course[s];
+            let cp = pc.step_mean;
             let d = if self.problem.terms.diffusion {
                 k.diffusion * inv_h2
             } else {
@@ -348,7 +375,7 @@ impl CpuReference {
                 let i = s * n + v;
                 let out = match l.kind() {
                     LabelKind::Outside => 0.0,
-                    LabelKind::Blood => cp,
+                    LabelKind::Blood => pc.step_end,
                     LabelKind::Tissue => {
                         let c = self.cur[i];
                         let mut flux = 0.0;
@@ -380,7 +407,7 @@ impl CpuReference {
                         }
                         blood_out -= beta * d * blood;
                         acc[0] += beta * secretion * eps;
-                        for _ in 0..reactions {
+                        for cp in [pc.trail, pc.next].into_iter().take(reactions) {
                             let r = react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
                             if self.problem.exposure {
                                 self.auc[i] += r.integral;
@@ -452,7 +479,9 @@ impl CpuReference {
         self.rebuild_rates();
     }
 
-    /// The plasma step, as `plasma_update.wgsl` does it (see there for the equations).
+    /// The plasma step, as `plasma_update.wgsl` does it (see there for the equations): plasma
+    /// and remote sites advanced over the step with the heart's actual exchange, then the
+    /// coming step's course predicted.
     #[allow(clippy::needless_range_loop)] // several per-species arrays side by side
     fn update_plasma(&mut self) {
         if !self.problem.compartment.dynamic {
@@ -460,39 +489,19 @@ impl CpuReference {
         }
         let ns = self.problem.n_species();
         let dt = self.plan.dt;
-        let phi = |x: f64| {
-            if x * dt < 1e-12 {
-                dt
-            } else {
-                (1.0 - (-x * dt).exp()) / x
-            }
-        };
+        let phi = |x: f64| course::phi(x, dt);
         let ledger = self.ledger();
         let c = self.problem.compartment.clone();
-        if self.plasma.len() != ns {
-            self.plasma = vec![PlasmaLedger::default(); ns];
-            self.remote = c
-                .remote
-                .iter()
-                .map(|d| (d.cells, d.amount.clone()))
-                .collect();
-            self.prev_exchange = vec![0.0; ns];
-        }
         let mut heart = vec![0.0; ns];
         for s in 0..ns {
             let total = ledger.species[s].net_exchange();
             heart[s] = total - self.prev_exchange[s];
             self.prev_exchange[s] = total;
+            self.inflow[s] = heart[s] / dt;
         }
         let mut gain = vec![0.0; ns];
         let mut absorbed = vec![0.0; ns];
-        let ke: Vec<f64> = self
-            .problem
-            .species
-            .species
-            .iter()
-            .map(|sp| sp.plasma_clearance_rate())
-            .collect();
+        let ke = self.clearance_rates();
         for (d, (cells, amount)) in c.remote.iter().zip(self.remote.iter_mut()) {
             let mut local = vec![0.0; ns];
             for s in 0..ns {
@@ -503,16 +512,10 @@ impl CpuReference {
                     let pa = phi(a);
                     let decay = (-a * dt).exp();
                     let a_inf = r / a;
-                    let g = ke[s] - a;
-                    let tail = if (g * dt).abs() < 1e-4 {
-                        dt * decay
-                    } else {
-                        (decay - (-ke[s] * dt).exp()) / g
-                    };
                     (
                         a0 * decay + r * pa,
                         a0 * pa + (r * dt - r * pa) / a,
-                        a_inf * phi(ke[s]) + (a0 - a_inf) * tail,
+                        a_inf * phi(ke[s]) + (a0 - a_inf) * course::response(a, ke[s], dt),
                     )
                 } else {
                     (a0 + r * dt, a0 * dt + 0.5 * r * dt * dt, 0.0)
@@ -543,7 +546,92 @@ impl CpuReference {
             p.at_remote_sites = self.remote.iter().map(|r| r.1[s]).sum();
         }
         self.problem.plasma = plasma;
-        self.enforce_blood();
+        for s in 0..ns {
+            // The first half of the coming step was predicted one step ago (as `next`).
+            let lead = self.course[s].next;
+            self.course[s] = self.predict(s, Some(lead));
+        }
+    }
+
+    /// Plasma clearance rate k_e of every species, 1/s.
+    fn clearance_rates(&self) -> Vec<f64> {
+        self.problem
+            .species
+            .species
+            .iter()
+            .map(|sp| sp.plasma_clearance_rate())
+            .collect()
+    }
+
+    /// Plasma of species `s` at time `t` after now, predicted from the plasma and remote sites
+    /// now with the heart's inflow held at its last rate (`plasma_at` in plasma_update.wgsl).
+    fn plasma_at(&self, s: usize, ke: f64, t: f64) -> f64 {
+        let c = &self.problem.compartment;
+        let pe = course::phi(ke, t);
+        let mut gain = self.inflow[s] * pe;
+        for (d, (cells, amount)) in c.remote.iter().zip(&self.remote) {
+            let a = d.k_abs + d.k_local[s];
+            if a > 0.0 {
+                let a_inf = cells * d.secretion[s] / a;
+                gain += d.bioavailability
+                    * d.k_abs
+                    * (a_inf * pe + (amount[s] - a_inf) * course::response(a, ke, t));
+            }
+        }
+        self.problem.plasma[s] * (-ke * t).exp() + gain / c.volume_ml
+    }
+
+    /// The coming step's course of species `s` (`predict` in plasma_update.wgsl); `lead` when
+    /// its first half was predicted before.
+    fn predict(&self, s: usize, lead: Option<f64>) -> PlasmaSteps {
+        let ke = self.clearance_rates()[s];
+        let tau = 0.5 * self.plan.dt;
+        let mean = |s0: f64| course::mean(|t| self.plasma_at(s, ke, t), s0, tau);
+        let lead = lead.unwrap_or_else(|| mean(0.0));
+        let trail = mean(tau);
+        PlasmaSteps {
+            now: self.problem.plasma[s],
+            step_mean: 0.5 * (lead + trail),
+            step_end: self.plasma_at(s, ke, self.plan.dt),
+            lead,
+            trail,
+            next: mean(2.0 * tau),
+        }
+    }
+
+    /// Dynamic plasma: the coming step's course afresh (after the plasma or a remote site was
+    /// set); fixed plasma: its values.
+    fn predict_all(&mut self) {
+        self.course = (0..self.problem.n_species())
+            .map(|s| {
+                if self.problem.compartment.dynamic {
+                    self.predict(s, None)
+                } else {
+                    PlasmaSteps::constant(self.problem.plasma[s])
+                }
+            })
+            .collect();
+    }
+
+    /// Everything in the compartments (as [`crate::sim::Simulation::compartments`]).
+    pub fn compartments(&self) -> Compartments {
+        let (_, remote_cells) = self.plasma_state();
+        Compartments {
+            plasma: self.course.clone(),
+            depot_cells: self.depot_cells(),
+            depot_concentrations: self.depot_conc.clone(),
+            remote_cells,
+            remote_amounts: if self.problem.compartment.dynamic {
+                self.remote.iter().map(|r| r.1.clone()).collect()
+            } else {
+                self.problem
+                    .compartment
+                    .remote
+                    .iter()
+                    .map(|d| d.amount.clone())
+                    .collect()
+            },
+        }
     }
 
     /// Plasma and remote sites per species, and the remote depots' cells.
@@ -574,6 +662,7 @@ impl CpuReference {
         if let Some(r) = self.remote.get_mut(d) {
             r.0 = cells;
         }
+        self.predict_all();
         Ok(())
     }
 
@@ -598,7 +687,13 @@ impl CpuReference {
     pub fn set_plasma(&mut self, plasma: &[f64]) -> Result<()> {
         self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
+        let v = self.problem.compartment.volume_ml;
+        for (p, &c) in self.plasma.iter_mut().zip(plasma) {
+            p.concentration = c;
+            p.in_plasma = c * v;
+        }
         self.enforce_blood();
+        self.predict_all();
         Ok(())
     }
 
@@ -615,6 +710,8 @@ impl CpuReference {
         self.problem.validate_depots(depots)?;
         self.problem.depots = depots.to_vec();
         self.rebuild_rates();
+        // As the GPU, which writes the compartments afresh.
+        self.predict_all();
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! The solvers: `Simulation` on the GPU and `CpuReference`, its double-precision twin.
 
+pub mod compartments;
 pub mod cpu_reference;
 pub mod grid;
 pub mod ledger;
@@ -8,6 +9,7 @@ pub mod readouts;
 pub mod scheme;
 pub mod simulation;
 
+pub use compartments::{Compartments, PlasmaSteps};
 pub use cpu_reference::CpuReference;
 pub use grid::Grid;
 pub use ledger::{body_closure, Ledger, PlasmaLedger, SpeciesLedger};

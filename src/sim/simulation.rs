@@ -13,8 +13,8 @@ use bytemuck::Zeroable;
 
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaInfo,
-    ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
+    consts, packs, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaCourse,
+    PlasmaInfo, ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::model::TissueLabel;
@@ -232,6 +232,9 @@ const REGION_BUCKETS: usize = 256;
 /// plasma is dynamic.
 struct PlasmaKernel {
     pipeline: wgpu::ComputePipeline,
+    /// `plasma_predict`: the coming step's course afresh, after the host changed something.
+    predict: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
     group: Option<wgpu::BindGroup>,
     remote_buf: Option<wgpu::Buffer>,
     state_buf: Option<wgpu::Buffer>,
@@ -551,7 +554,35 @@ impl Simulation {
 
         let depot_sample = pipeline_auto(&device, &module("depot_sample.wgsl")?, "depot_sample");
         let depot_update = pipeline_auto(&device, &module("depot_update.wgsl")?, "depot_update");
-        let plasma_update = pipeline_auto(&device, &module("plasma_update.wgsl")?, "plasma_update");
+        let plasma_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Simulation::plasma"),
+            entries: &[
+                storage(true, 0),
+                storage(false, 1),
+                storage(false, 2),
+                storage(false, 3),
+                storage(true, 4),
+                uniform(5, false, std::mem::size_of::<PlasmaInfo>() as u64),
+            ],
+        });
+        let plasma_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Simulation::plasma"),
+            bind_group_layouts: &[Some(&plasma_layout)],
+            immediate_size: 0,
+        });
+        let plasma_module = module("plasma_update.wgsl")?;
+        let plasma_update = pipeline(
+            "Simulation::plasma_update",
+            &plasma_module,
+            "plasma_update",
+            &plasma_pl,
+        );
+        let plasma_predict = pipeline(
+            "Simulation::plasma_predict",
+            &plasma_module,
+            "plasma_predict",
+            &plasma_pl,
+        );
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
@@ -814,6 +845,8 @@ impl Simulation {
             },
             plasma_kernel: PlasmaKernel {
                 pipeline: plasma_update,
+                predict: plasma_predict,
+                layout: plasma_layout,
                 group: None,
                 remote_buf: None,
                 state_buf: None,
@@ -889,10 +922,12 @@ impl Simulation {
             .write_buffer(&self.species_buf, 0, bytemuck::cast_slice(&sp));
     }
 
-    /// Writes plasma concentrations and source-group scales (see `common.wgsl`).
+    /// Writes plasma (held at the problem's values until the plasma kernel predicts its course)
+    /// and source-group scales (see `common.wgsl`).
     fn write_compartments(&mut self) {
         let np = packs(self.n_species);
-        let mut data = padded(&self.problem.plasma);
+        let mut data: Vec<f32> =
+            bytemuck::cast_slice(&constant_course(&self.problem.plasma)).to_vec();
         let scales = self.problem.depot_scales();
         let mut s: Vec<f32> = scales.iter().map(|&x| x as f32).collect();
         s.resize(scales.len().div_ceil(PACK) * PACK, 0.0);
@@ -995,10 +1030,37 @@ impl Simulation {
         self.problem.validate_plasma(plasma)?;
         self.problem.plasma = plasma.to_vec();
         // Plasma only: the depots' cell counts live on the GPU.
-        let v = padded(plasma);
-        self.queue
-            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&v));
+        self.queue.write_buffer(
+            &self.plasma_buf,
+            0,
+            bytemuck::cast_slice(&constant_course(plasma)),
+        );
+        self.predict_plasma();
         Ok(())
+    }
+
+    /// Dynamic plasma: predicts the coming step's course afresh from the plasma and remote
+    /// sites now (after the host changed them, the step or the species). Fixed plasma stays
+    /// at its values.
+    fn predict_plasma(&self) {
+        let Some(group) = &self.plasma_kernel.group else {
+            return;
+        };
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("Simulation::plasma_predict"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("Simulation::plasma_predict"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.plasma_kernel.predict);
+            pass.set_bind_group(0, group, &[]);
+            pass.dispatch_workgroups(1, 1, 1);
+        }
+        self.queue.submit([enc.finish()]);
     }
 
     /// Replaces the depots (voxels, cells, secretion); takes effect at the next step.
@@ -1017,6 +1079,7 @@ impl Simulation {
         self.upload_voxels()?;
         self.write_compartments();
         self.build_depot_kernels();
+        self.predict_plasma();
         Ok(())
     }
 
@@ -1035,7 +1098,7 @@ impl Simulation {
         }
         // The remote depots' cells read the same feedback in the plasma kernel.
         let pk = &self.plasma_kernel;
-        if let (Some(info), Some(kin)) = (&pk.info_buf, &pk.kin_buf) {
+        if let Some(info) = &pk.info_buf {
             let a = &self.problem.autocrine;
             let head = [a.enabled as u32];
             self.queue.write_buffer(
@@ -1049,15 +1112,8 @@ impl Simulation {
                 std::mem::offset_of!(PlasmaInfo, a_max) as u64,
                 bytemuck::cast_slice(&params),
             );
-            let w = padded(&a.weights);
-            for k in 0..packs(self.n_species) {
-                self.queue.write_buffer(
-                    kin,
-                    ((2 * k + 1) * 16) as u64,
-                    bytemuck::cast_slice(&w[k * PACK..(k + 1) * PACK]),
-                );
-            }
         }
+        self.write_plasma_kinetics();
         Ok(())
     }
 
@@ -1251,19 +1307,7 @@ impl Simulation {
                 remote.extend_from_slice(&kl[k * PACK..(k + 1) * PACK]);
             }
         }
-        let ke: Vec<f64> = self
-            .problem
-            .species
-            .species
-            .iter()
-            .map(|s| s.plasma_clearance_rate())
-            .collect();
-        let (ke, w) = (padded(&ke), padded(&self.problem.autocrine.weights));
-        let mut kin: Vec<f32> = Vec::new();
-        for k in 0..np {
-            kin.extend_from_slice(&ke[k * PACK..(k + 1) * PACK]);
-            kin.extend_from_slice(&w[k * PACK..(k + 1) * PACK]);
-        }
+        let kin = plasma_kinetics(&self.problem);
         let a = &self.problem.autocrine;
         let info = PlasmaInfo {
             n_packs: np as u32,
@@ -1281,9 +1325,9 @@ impl Simulation {
             bytemuck::cast_slice(&remote),
             st,
         );
-        let mut state = vec![0f32; np * 9 * PACK];
+        let mut state = vec![0f32; np * PSTATE * PACK];
         for (sp, l) in start.species.iter().enumerate() {
-            state[(sp / PACK) * 9 * PACK + sp % PACK] = l.net_exchange() as f32;
+            state[(sp / PACK) * PSTATE * PACK + sp % PACK] = l.net_exchange() as f32;
         }
         let state_buf = make("Simulation::plasma_state", bytemuck::cast_slice(&state), st);
         let kin_buf = make(
@@ -1301,7 +1345,17 @@ impl Simulation {
         pk.info_buf = Some(info_buf);
         pk.kin_buf = Some(kin_buf);
         self.bind_plasma_kernel();
+        self.predict_plasma();
         Ok(())
+    }
+
+    /// Rewrites the plasma kernel's clearance rates and autocrine weights (after the species
+    /// or the feedback changed).
+    fn write_plasma_kinetics(&self) {
+        if let Some(b) = &self.plasma_kernel.kin_buf {
+            self.queue
+                .write_buffer(b, 0, bytemuck::cast_slice(&plasma_kinetics(&self.problem)));
+        }
     }
 
     /// (Re)binds the plasma kernel to its buffers, after they or the compartments buffer
@@ -1315,7 +1369,7 @@ impl Simulation {
         };
         pk.group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::plasma_update"),
-            layout: &pk.pipeline.get_bind_group_layout(0),
+            layout: &pk.layout,
             entries: &[
                 entry(0, &self.totals_buf),
                 entry(1, &self.plasma_buf),
@@ -1346,12 +1400,9 @@ impl Simulation {
             &self.queue,
             &self.plasma_buf,
             0,
-            (np * 16) as u64,
+            (np * std::mem::size_of::<PlasmaCourse>()) as u64,
         )?;
-        let plasma: Vec<f64> = bytemuck::cast_slice::<u8, f32>(&bytes)
-            .iter()
-            .map(|&v| v as f64)
-            .collect();
+        let plasma = plasma_now(&bytes, ns);
         let mut out: Vec<PlasmaLedger> = (0..ns)
             .map(|s| PlasmaLedger {
                 concentration: plasma[s],
@@ -1387,12 +1438,13 @@ impl Simulation {
                 o.at_remote_sites += r[base + (2 + 3 * k) * PACK + lane] as f64;
             }
         }
-        let sbytes = read_buffer(&self.device, &self.queue, sb, 0, (np * 9 * 16) as u64)?;
+        let sbytes = read_buffer(&self.device, &self.queue, sb, 0, (np * PSTATE * 16) as u64)?;
         let st: &[f32] = bytemuck::cast_slice(&sbytes);
         for (sp, o) in out.iter_mut().enumerate() {
             let (k, lane) = (sp / PACK, sp % PACK);
             let pair = |i: usize| {
-                st[(k * 9 + i) * PACK + lane] as f64 - st[(k * 9 + i + 1) * PACK + lane] as f64
+                st[(k * PSTATE + i) * PACK + lane] as f64
+                    - st[(k * PSTATE + i + 1) * PACK + lane] as f64
             };
             o.cleared = pair(1);
             o.absorbed = pair(3);
@@ -1400,6 +1452,76 @@ impl Simulation {
             o.remote_lost = pair(7);
         }
         Ok((out, cells))
+    }
+
+    /// Everything in the compartments (reads the GPU; for tests and checks, not per step):
+    /// the plasma course per species, each depot's cells and sampled concentrations, each
+    /// remote site's cells and amounts.
+    pub fn compartments(&self) -> Result<crate::sim::Compartments> {
+        let np = packs(self.n_species);
+        let nd = self.problem.depots.len();
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &self.plasma_buf,
+            0,
+            compartments_bytes(np, nd),
+        )?;
+        let size = std::mem::size_of::<PlasmaCourse>();
+        let plasma = (0..self.n_species)
+            .map(|s| {
+                let at = (s / PACK) * size;
+                let c: PlasmaCourse = bytemuck::pod_read_unaligned(&bytes[at..at + size]);
+                let l = s % PACK;
+                crate::sim::PlasmaSteps {
+                    now: c.now[l] as f64,
+                    step_mean: c.step_mean[l] as f64,
+                    step_end: c.step_end[l] as f64,
+                    lead: c.lead[l] as f64,
+                    trail: c.trail[l] as f64,
+                    next: c.next[l] as f64,
+                }
+            })
+            .collect();
+        let words: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
+        let depot_cells = (0..nd)
+            .map(|d| words[scale_offset(np) + d + 1] as f64)
+            .collect();
+        let depot_concentrations = if self.steps > 0 {
+            self.depot_concentrations()?
+        } else {
+            Vec::new()
+        };
+        let (_, remote_cells) = self.plasma_state()?;
+        let nr = self.problem.compartment.remote.len();
+        let remote_amounts = match &self.plasma_kernel.remote_buf {
+            Some(rb) if nr > 0 => {
+                let stride = 2 + 3 * np;
+                let b = read_buffer(&self.device, &self.queue, rb, 0, (nr * stride * 16) as u64)?;
+                let r: Vec<f32> = bytemuck::pod_collect_to_vec(&b);
+                (0..nr)
+                    .map(|d| {
+                        (0..self.n_species)
+                            .map(|s| r[(d * stride + 2 + 3 * (s / PACK)) * PACK + s % PACK] as f64)
+                            .collect()
+                    })
+                    .collect()
+            }
+            _ => self
+                .problem
+                .compartment
+                .remote
+                .iter()
+                .map(|d| d.amount.clone())
+                .collect(),
+        };
+        Ok(crate::sim::Compartments {
+            plasma,
+            depot_cells,
+            depot_concentrations,
+            remote_cells,
+            remote_amounts,
+        })
     }
 
     /// Cells in each depot now (reads the GPU; not for the per-step loop).
@@ -1455,6 +1577,8 @@ impl Simulation {
             self.queue
                 .write_buffer(rb, at + 20, bytemuck::cast_slice(&[cells as f32, 0.0, 0.0]));
         }
+        // The plasma's course over the coming step includes what these cells secrete.
+        self.predict_plasma();
         Ok(())
     }
 
@@ -1499,6 +1623,7 @@ impl Simulation {
         self.plan = self.problem.plan();
         self.write_depot_info();
         self.write_plasma_dt();
+        self.predict_plasma();
         self.write_stages()
     }
 
@@ -2080,7 +2205,7 @@ impl Simulation {
         };
         let np = packs(self.n_species);
         let comp: Vec<f32> = bytemuck::pod_collect_to_vec(&parts[0]);
-        let plasma = (0..self.n_species).map(|s| comp[s] as f64).collect();
+        let plasma = plasma_now(&parts[0], self.n_species);
         let depot_cells = (0..pending.depots)
             .map(|d| {
                 comp.get(scale_offset(np) + d + 1)
@@ -2132,6 +2257,9 @@ impl Simulation {
         self.write_species();
         self.write_depot_info();
         self.write_plasma_dt();
+        // Plasma half-lives may have changed.
+        self.write_plasma_kinetics();
+        self.predict_plasma();
         self.write_stages()
     }
 
@@ -2429,9 +2557,51 @@ fn compartments_bytes(n_packs: usize, depots: usize) -> u64 {
 }
 
 /// Index, in f32 words, of the first source-group scale (the fixed map's) in the compartments
-/// buffer; depot d's cells follow at `scale_offset + d + 1`.
+/// buffer, after one `PlasmaCourse` per pack; depot d's cells follow at `scale_offset + d + 1`.
 fn scale_offset(n_packs: usize) -> usize {
-    n_packs * PACK
+    n_packs * std::mem::size_of::<PlasmaCourse>() / 4
+}
+
+/// vec4 entries per pack of the plasma kernel's running state (`PSTATE` in plasma_update.wgsl):
+/// exchange total, four Kahan pairs, the heart's inflow rate.
+const PSTATE: usize = 10;
+
+/// The compartments' plasma part for plasma held at `plasma` (ng/mL per species).
+fn constant_course(plasma: &[f64]) -> Vec<PlasmaCourse> {
+    padded(plasma)
+        .chunks(PACK)
+        .map(|c| PlasmaCourse::constant([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Plasma now per species (ng/mL) from the bytes of the compartments' plasma part.
+fn plasma_now(bytes: &[u8], n_species: usize) -> Vec<f64> {
+    let size = std::mem::size_of::<PlasmaCourse>();
+    (0..n_species)
+        .map(|s| {
+            let at = (s / PACK) * size;
+            let course: PlasmaCourse = bytemuck::pod_read_unaligned(&bytes[at..at + size]);
+            course.now[s % PACK] as f64
+        })
+        .collect()
+}
+
+/// The plasma kernel's kinetics: per pack the clearance rates k_e (1/s), then the autocrine
+/// weights.
+fn plasma_kinetics(p: &Problem) -> Vec<f32> {
+    let ke: Vec<f64> = p
+        .species
+        .species
+        .iter()
+        .map(|s| s.plasma_clearance_rate())
+        .collect();
+    let (ke, w) = (padded(&ke), padded(&p.autocrine.weights));
+    let mut kin = Vec::new();
+    for k in 0..packs(p.n_species()) {
+        kin.extend_from_slice(&ke[k * PACK..(k + 1) * PACK]);
+        kin.extend_from_slice(&w[k * PACK..(k + 1) * PACK]);
+    }
+    kin
 }
 
 /// The autocrine kernel's record of every depot, starting afresh from its cells now.

@@ -108,3 +108,85 @@ pub fn secretome(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Every slot of the compartments agrees between the GPU and the CPU twin: each species'
+/// plasma course (now, step mean and end, the three half-step means), each depot's cells and
+/// sampled concentrations, each remote site's cells and amounts. `rel` is relative to the
+/// largest value of the same kind (per species for concentrations and amounts).
+pub fn assert_compartments_match(
+    gpu: &secretome::sim::Compartments,
+    cpu: &secretome::sim::Compartments,
+    rel: f64,
+) {
+    let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= rel * scale.max(1e-30);
+    assert_eq!(gpu.plasma.len(), cpu.plasma.len(), "species");
+    for (s, (g, c)) in gpu.plasma.iter().zip(&cpu.plasma).enumerate() {
+        let scale = c.values().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for ((name, a), b) in secretome::sim::PlasmaSteps::NAMES
+            .iter()
+            .zip(g.values())
+            .zip(c.values())
+        {
+            assert!(
+                close(a, b, scale),
+                "plasma {name} of species {s}: GPU {a} CPU {b}"
+            );
+        }
+    }
+    assert_eq!(gpu.depot_cells.len(), cpu.depot_cells.len(), "depots");
+    for (d, (&a, &b)) in gpu.depot_cells.iter().zip(&cpu.depot_cells).enumerate() {
+        assert!(close(a, b, b), "cells of depot {d}: GPU {a} CPU {b}");
+    }
+    assert_eq!(
+        gpu.depot_concentrations.len(),
+        cpu.depot_concentrations.len(),
+        "depot concentrations"
+    );
+    let ns = cpu.plasma.len();
+    for s in 0..ns {
+        let scale = cpu
+            .depot_concentrations
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v[s].abs()));
+        for (d, (g, c)) in gpu
+            .depot_concentrations
+            .iter()
+            .zip(&cpu.depot_concentrations)
+            .enumerate()
+        {
+            assert!(
+                close(g[s], c[s], scale),
+                "concentration of species {s} at depot {d}: GPU {} CPU {}",
+                g[s],
+                c[s]
+            );
+        }
+    }
+    assert_eq!(
+        gpu.remote_cells.len(),
+        cpu.remote_cells.len(),
+        "remote sites"
+    );
+    for (d, (&a, &b)) in gpu.remote_cells.iter().zip(&cpu.remote_cells).enumerate() {
+        assert!(close(a, b, b), "cells at remote site {d}: GPU {a} CPU {b}");
+    }
+    for s in 0..ns {
+        let scale = cpu
+            .remote_amounts
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v[s].abs()));
+        for (d, (g, c)) in gpu
+            .remote_amounts
+            .iter()
+            .zip(&cpu.remote_amounts)
+            .enumerate()
+        {
+            assert!(
+                close(g[s], c[s], scale),
+                "species {s} at remote site {d}: GPU {} CPU {}",
+                g[s],
+                c[s]
+            );
+        }
+    }
+}
