@@ -51,6 +51,7 @@ struct SpeciesPack {
     km: vec4<f32>,            // K, ng/mL
     permeability: vec4<f32>,  // P, 1/s
     ec50: vec4<f32>,          // effective concentration of the exposure readouts, ng/mL
+    kd: vec4<f32>,            // K_d of the occupancy readout c/(c + K_d), ng/mL
 }
 
 // Per-label properties. Concentrations are per mL of interstitial fluid: a voxel holds
@@ -105,8 +106,9 @@ struct StageParams {
 @group(0) @binding(2) var<storage, read> voxels: array<u32>;
 @group(0) @binding(3) var<storage, read_write> ledger: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> slab: SlabInfo;
-// Exposure per voxel and pack (MODEL.md §5), laid out as the fields with two vec4 per entry:
-// [2 i] = AUC ∫c dt (ng·s/mL), [2 i + 1] = time above EC50 (s). Tissue voxels only.
+// Exposure per voxel and pack (MODEL.md §5), laid out as the fields with EXPOSURE_ENTRIES vec4
+// per entry: [3 i] = AUC ∫c dt (ng·s/mL), [3 i + 1] = time above EC50 (s), [3 i + 2] = receptor
+// occupancy's integral ∫ c/(c + K_d) dt (s). Tissue voxels only.
 @group(0) @binding(5) var<storage, read_write> exposure: array<vec4<f32>>;
 @group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
@@ -226,10 +228,21 @@ fn time_above(c0: vec4<f32>, c1: vec4<f32>, e: vec4<f32>, tau: f32) -> vec4<f32>
     return select(select(vec4<f32>(0.0), crossing, a0 != a1), vec4<f32>(tau), a0 & a1);
 }
 
-// Adds one sub-step's exposure (AUC and time above EC50) at field index fi.
-fn expose(fi: u32, auc: vec4<f32>, above: vec4<f32>) {
-    exposure[2u * fi] += auc;
-    exposure[2u * fi + 1u] += above;
+const EXPOSURE_ENTRIES: u32 = 3u;
+
+// Receptor occupancy c/(c + K_d) integrated over a reaction sub-step of length tau whose
+// ∫c dt is `integral`, at the sub-step's mean concentration (s).
+fn occupancy_integral(integral: vec4<f32>, tau: f32, kd: vec4<f32>) -> vec4<f32> {
+    let c = max(integral / tau, vec4<f32>(0.0));
+    return tau * c / (c + kd);
+}
+
+// Adds sub-steps' exposure (AUC, time above EC50, occupancy integral) at field index fi.
+fn expose(fi: u32, auc: vec4<f32>, above: vec4<f32>, occupancy: vec4<f32>) {
+    let e = EXPOSURE_ENTRIES * fi;
+    exposure[e] += auc;
+    exposure[e + 1u] += above;
+    exposure[e + 2u] += occupancy;
 }
 
 // The plasma of this step as the tissue sees it (MODEL.md §4: the same step's plasma, not the

@@ -183,6 +183,7 @@ fn diffuse_stage(inv: Invocation) {
                     let r = react(y_new, stage.tau, sp, lp, cp_trail, source, stage.terms);
                     var auc = r.integral;
                     var above = time_above(y_new, r.c, sp.ec50, stage.tau);
+                    var occupied = occupancy_integral(r.integral, stage.tau, sp.kd);
                     y_new = r.c;
                     let eps = lp.volume_fraction;
                     secreted += eps * r.secreted;
@@ -195,6 +196,7 @@ fn diffuse_stage(inv: Invocation) {
                         let r2 = react(y_new, stage.tau, sp, lp, cp_next, source, stage.terms);
                         auc += r2.integral;
                         above += time_above(y_new, r2.c, sp.ec50, stage.tau);
+                        occupied += occupancy_integral(r2.integral, stage.tau, sp.kd);
                         y_new = r2.c;
                         secreted += eps * r2.secreted;
                         degraded += eps * r2.degraded;
@@ -202,7 +204,7 @@ fn diffuse_stage(inv: Invocation) {
                         capillary += eps * r2.capillary;
                     }
                     if (EXPOSURE) {
-                        expose(fi, auc, above);
+                        expose(fi, auc, above, occupied);
                     }
                 }
                 out = y_new;

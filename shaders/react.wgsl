@@ -41,7 +41,12 @@ fn react_half_step(inv: Invocation) {
                 let r = react(c0, stage.tau, sp, lp, cp, source, stage.terms);
                 dst[fi] = r.c;
                 if (EXPOSURE) {
-                    expose(fi, r.integral, time_above(c0, r.c, sp.ec50, stage.tau));
+                    expose(
+                        fi,
+                        r.integral,
+                        time_above(c0, r.c, sp.ec50, stage.tau),
+                        occupancy_integral(r.integral, stage.tau, sp.kd),
+                    );
                 }
                 // Amounts per voxel volume: ε times the change of c.
                 let eps = lp.volume_fraction;

@@ -1,6 +1,7 @@
 // regions.wgsl — the regional readouts of MODEL.md §5, reduced on the GPU: for every label and
-// every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50 and the number of
-// voxels above EC50 (the host divides by the region's voxel count).
+// every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50, the number of
+// voxels above EC50, Σ receptor occupancy c/(c + K_d) and Σ its time integral (the host divides
+// by the region's voxel count).
 //
 // Regions: r = label (0..7), then r = 8 + s for AHA segment s = 1..17 (segment 0 = none).
 // `region_stats` runs on the grid kernels' dispatch (8×8 columns of z_chunk planes, one pack per
@@ -12,8 +13,9 @@
 // non-negative floats correctly (NaN sorts above every number, so it shows).
 
 const REGIONS: u32 = 26u;
-const STATS: u32 = 5u;        // 0 Σc, 1 max c, 2 Σ AUC, 3 Σ time above, 4 count above (u32)
-const ENTRY: u32 = 20u;       // STATS × 4 lanes
+// 0 Σc, 1 max c, 2 Σ AUC, 3 Σ time above, 4 count above (u32), 5 Σ occupancy, 6 Σ its integral
+const STATS: u32 = 7u;
+const ENTRY: u32 = 28u;       // STATS × 4 lanes
 const BUCKETS: u32 = 256u;
 const NO_REGION: u32 = 0xffffffffu;
 
@@ -25,9 +27,10 @@ const NO_REGION: u32 = 0xffffffffu;
 // n_packs × REGIONS × ENTRY totals (f32 bits, count as u32).
 @group(0) @binding(8) var<storage, read_write> totals: array<u32>;
 
-var<workgroup> acc: array<atomic<u32>, 520>;   // REGIONS × ENTRY
+var<workgroup> acc: array<atomic<u32>, 728>;   // REGIONS × ENTRY
 
-// Workgroup running totals of one region run: Σc, max c, Σ AUC, Σ time above, count above.
+// Workgroup running totals of one region run: Σc, max c, Σ AUC, Σ time above, count above,
+// Σ occupancy, Σ occupancy integral.
 struct Run {
     region: u32,
     sum: vec4<f32>,
@@ -35,11 +38,13 @@ struct Run {
     auc: vec4<f32>,
     above: vec4<f32>,
     count: vec4<f32>,
+    occupancy: vec4<f32>,
+    occupied: vec4<f32>,
 }
 
 fn empty_run(region: u32) -> Run {
     let z = vec4<f32>(0.0);
-    return Run(region, z, z, z, z, z);
+    return Run(region, z, z, z, z, z, z, z);
 }
 
 fn add_acc(i: u32, v: f32) {
@@ -78,15 +83,30 @@ fn flush(run: Run) {
         add_acc(base + 8u + lane, run.auc[lane]);
         add_acc(base + 12u + lane, run.above[lane]);
         atomicAdd(&acc[base + 16u + lane], u32(run.count[lane]));
+        add_acc(base + 20u + lane, run.occupancy[lane]);
+        add_acc(base + 24u + lane, run.occupied[lane]);
     }
 }
 
-fn take(run: ptr<function, Run>, c: vec4<f32>, auc: vec4<f32>, above: vec4<f32>, over: vec4<f32>) {
-    (*run).sum += c;
-    (*run).max_c = max((*run).max_c, c);
-    (*run).auc += auc;
-    (*run).above += above;
-    (*run).count += over;
+// One voxel's values: c, its exposure (AUC, time above, occupancy integral), whether it is
+// above EC50, and its occupancy now.
+struct Sample {
+    c: vec4<f32>,
+    auc: vec4<f32>,
+    above: vec4<f32>,
+    over: vec4<f32>,
+    occupancy: vec4<f32>,
+    occupied: vec4<f32>,
+}
+
+fn take(run: ptr<function, Run>, v: Sample) {
+    (*run).sum += v.c;
+    (*run).max_c = max((*run).max_c, v.c);
+    (*run).auc += v.auc;
+    (*run).above += v.above;
+    (*run).count += v.over;
+    (*run).occupancy += v.occupancy;
+    (*run).occupied += v.occupied;
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -105,6 +125,7 @@ fn region_stats(
     let y = gid.y;
     if (x < slab.nx && y < slab.ny) {
         let e = species[k].ec50;
+        let kd = species[k].kd;
         var by_label = empty_run(NO_REGION);
         var by_segment = empty_run(NO_REGION);
         let p_begin = chunk * slab.z_chunk + 1u;
@@ -117,26 +138,32 @@ fn region_stats(
             if (vi / 4u < arrayLength(&segments)) {
                 seg = (segments[vi / 4u] >> (8u * (vi % 4u))) & 255u;
             }
-            let c = src[fi];
-            var auc = vec4<f32>(0.0);
-            var above = vec4<f32>(0.0);
+            var v: Sample;
+            v.c = src[fi];
+            v.auc = vec4<f32>(0.0);
+            v.above = vec4<f32>(0.0);
+            v.occupied = vec4<f32>(0.0);
             if (EXPOSURE) {
-                auc = exposure[2u * fi];
-                above = exposure[2u * fi + 1u];
+                let x = EXPOSURE_ENTRIES * fi;
+                v.auc = exposure[x];
+                v.above = exposure[x + 1u];
+                v.occupied = exposure[x + 2u];
             }
-            let over = select(vec4<f32>(0.0), vec4<f32>(1.0), c > e);
+            v.over = select(vec4<f32>(0.0), vec4<f32>(1.0), v.c > e);
+            let cc = max(v.c, vec4<f32>(0.0));
+            v.occupancy = cc / (cc + kd);
             if (label != by_label.region) {
                 flush(by_label);
                 by_label = empty_run(label);
             }
-            take(&by_label, c, auc, above, over);
+            take(&by_label, v);
             let region = select(NO_REGION, 8u + seg, seg > 0u && seg < 18u);
             if (region != by_segment.region) {
                 flush(by_segment);
                 by_segment = empty_run(region);
             }
             if (region != NO_REGION) {
-                take(&by_segment, c, auc, above, over);
+                take(&by_segment, v);
             }
         }
         flush(by_label);

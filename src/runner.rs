@@ -79,6 +79,70 @@ pub struct Summary {
     pub ledger: Vec<LedgerSummary>,
     /// Largest |closure| of the species' ledgers (relative to the largest amount involved).
     pub ledger_closure_error: f64,
+    /// Every model parameter in effect, with its value and where it comes from: the species
+    /// table's sources, or the scenario's own for what it overrides.
+    pub parameters: Vec<ParameterRecord>,
+}
+
+/// One parameter of the run (internal units: mm, s, ng, mL, cells).
+#[derive(Clone, Debug, Serialize)]
+pub struct ParameterRecord {
+    /// `species.<id>.<name>` or `tissue.<label>.<name>`.
+    pub key: String,
+    pub value: f64,
+    pub source: String,
+    /// Confidence code: H human, A animal, V in vitro, M model/estimate, U used in the
+    /// literature ("" when the source gives none).
+    pub confidence: String,
+    /// Whether the scenario set it (its source is then the scenario's).
+    pub from_scenario: bool,
+}
+
+/// The parameters of a built problem with their sources (see [`ParameterRecord`]).
+pub fn parameter_records(sc: &Scenario, p: &crate::sim::Problem) -> Vec<ParameterRecord> {
+    let mut out = Vec::new();
+    for s in &p.species.species {
+        for (name, par) in s.parameters() {
+            let from_scenario = sc
+                .species_overrides
+                .iter()
+                .any(|o| o.species == s.id && o.parameter == name);
+            out.push(ParameterRecord {
+                key: format!("species.{}.{name}", s.id),
+                value: par.value,
+                confidence: crate::model::Species::confidence(&par.source).to_string(),
+                source: par.source.clone(),
+                from_scenario,
+            });
+        }
+    }
+    for l in crate::model::TissueLabel::ALL {
+        let Some((multipliers, eps)) = crate::model::tissue::default_sources(l) else {
+            continue;
+        };
+        let e = p.labels.get(l);
+        for (name, value, default) in [
+            ("diffusion", e.diffusion, multipliers),
+            ("uptake", e.uptake, multipliers),
+            ("perfusion", e.perfusion, multipliers),
+            ("volume_fraction", e.volume_fraction, eps),
+        ] {
+            let own = sc
+                .tissue_overrides
+                .iter()
+                .rev()
+                .find(|o| o.label == l.name() && o.property == name);
+            let source = own.map_or(default.to_string(), |o| o.source.clone());
+            out.push(ParameterRecord {
+                key: format!("tissue.{}.{name}", l.name()),
+                value,
+                confidence: crate::model::Species::confidence(&source).to_string(),
+                source,
+                from_scenario: own.is_some(),
+            });
+        }
+    }
+    out
 }
 
 /// One species' whole-body ledger at the end, ng.
@@ -489,13 +553,22 @@ impl<'a> Runner<'a> {
             let above: Vec<Vec<f32>> = (0..self.species.len())
                 .map(|s| hours(&e.above, s))
                 .collect();
-            let names: Vec<(String, String)> = self
+            let occupied: Vec<Vec<f32>> = (0..self.species.len())
+                .map(|s| hours(&e.occupancy, s))
+                .collect();
+            let names: Vec<[String; 3]> = self
                 .species
                 .iter()
-                .map(|id| (format!("{id}_AUC"), format!("{id}_time_above_EC50")))
+                .map(|id| {
+                    [
+                        format!("{id}_AUC"),
+                        format!("{id}_time_above_EC50"),
+                        format!("{id}_occupancy_AUC"),
+                    ]
+                })
                 .collect();
             let mut arrays: Vec<VtiArray> = Vec::new();
-            for (s, (a, b)) in names.iter().enumerate() {
+            for (s, [a, b, o]) in names.iter().enumerate() {
                 arrays.push(VtiArray {
                     name: a,
                     data: VtiData::F32(&auc[s]),
@@ -503,6 +576,10 @@ impl<'a> Runner<'a> {
                 arrays.push(VtiArray {
                     name: b,
                     data: VtiData::F32(&above[s]),
+                });
+                arrays.push(VtiArray {
+                    name: o,
+                    data: VtiData::F32(&occupied[s]),
                 });
             }
             arrays.extend(geometry);
@@ -543,19 +620,33 @@ impl<'a> Runner<'a> {
         }
         if self.built.anatomy.is_some() && p.exposure {
             let stats = self.sim.region_stats()?;
-            let values: Vec<Vec<f64>> = (0..self.species.len())
-                .map(|s| {
-                    (1..=17u8)
-                        .map(|seg| {
-                            stats
-                                .iter()
-                                .find(|r| r.region == Region::Segment(seg))
-                                .map_or(0.0, |r| r.species[s].auc / 3600.0)
-                        })
-                        .collect()
-                })
-                .collect();
-            report::bullseye(&dir.join("bullseye_auc.png"), &self.species, &values)?;
+            let t = self.sim.time().max(f64::MIN_POSITIVE);
+            let per_segment = |f: &dyn Fn(&crate::sim::SpeciesStats) -> f64| -> Vec<Vec<f64>> {
+                (0..self.species.len())
+                    .map(|s| {
+                        (1..=17u8)
+                            .map(|seg| {
+                                stats
+                                    .iter()
+                                    .find(|r| r.region == Region::Segment(seg))
+                                    .map_or(0.0, |r| f(&r.species[s]))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            };
+            report::bullseye(
+                &dir.join("bullseye_auc.png"),
+                &self.species,
+                &per_segment(&|st| st.auc / 3600.0),
+                report::BULLSEYE_AUC,
+            )?;
+            report::bullseye(
+                &dir.join("bullseye_occupancy.png"),
+                &self.species,
+                &per_segment(&|st| st.occupancy_auc / t),
+                report::BULLSEYE_OCCUPANCY,
+            )?;
         }
         // Time courses from the stats rows.
         let names: Vec<&str> = self.columns.names.iter().map(|c| c.0.as_str()).collect();
@@ -578,7 +669,17 @@ impl<'a> Runner<'a> {
             .iter()
             .filter_map(|id| Some((id.clone(), column(&format!("plasma_{id}"))?)))
             .collect();
-        report::plasma(&dir.join("plasma.png"), &times, &plasma)?;
+        let baselines: Vec<f64> = plasma
+            .iter()
+            .map(|(id, _)| {
+                p.species
+                    .species
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map_or(0.0, |s| s.baseline_plasma.value)
+            })
+            .collect();
+        report::plasma(&dir.join("plasma.png"), &times, &plasma, &baselines)?;
         let panels: Vec<(String, report::Series)> = self
             .species
             .iter()
@@ -599,7 +700,14 @@ impl<'a> Runner<'a> {
         let t = self.sim.time();
         let mut v = vec![t / 3600.0];
         let (plasma, remote_cells) = self.sim.plasma_state()?;
+        let table = &p.species.species;
         v.extend(plasma.iter().map(|l| l.concentration));
+        v.extend(
+            plasma
+                .iter()
+                .zip(table)
+                .map(|(l, sp)| sp.plasma_fold(l.concentration)),
+        );
         let cells = self.sim.depot_cells()?;
         for (d, c) in p.depots.iter().zip(&cells) {
             if !d.cell_free {
@@ -613,13 +721,22 @@ impl<'a> Runner<'a> {
         }
         let stats: Vec<RegionStat> = self.sim.region_stats()?;
         for r in &stats {
-            for st in &r.species {
+            let blood =
+                matches!(r.region, Region::Label(l) if l.kind() == crate::model::LabelKind::Blood);
+            for (st, sp) in r.species.iter().zip(table) {
                 v.extend([
                     st.mean,
                     st.max,
                     st.auc / 3600.0,
                     st.time_above / 3600.0,
                     st.fraction_above,
+                    if blood {
+                        sp.plasma_fold(st.mean)
+                    } else {
+                        sp.tissue_fold(st.mean)
+                    },
+                    st.occupancy,
+                    st.occupancy_auc / 3600.0,
                 ]);
             }
         }
@@ -721,6 +838,7 @@ impl<'a> Runner<'a> {
             final_readouts,
             ledger,
             ledger_closure_error: worst,
+            parameters: parameter_records(self.sc, &self.built.problem),
         })
     }
 }
@@ -736,7 +854,14 @@ fn columns(built: &Built, species: &[String]) -> Columns {
         c.push(
             format!("plasma_{id}"),
             "ng/mL",
-            format!("plasma concentration of {id}"),
+            format!("plasma concentration of {id} from the cells (over the endogenous baseline)"),
+        );
+    }
+    for id in species {
+        c.push(
+            format!("plasma_{id}:fold_over_baseline"),
+            "1",
+            format!("(baseline + plasma {id}) / baseline, the cells' contribution as a fold over the endogenous plasma level (NaN without a baseline)"),
         );
     }
     for d in p.depots.iter().filter(|d| !d.cell_free) {
@@ -782,6 +907,21 @@ fn columns(built: &Built, species: &[String]) -> Columns {
                 format!("{rn}:{id}:fraction_above_ec50"),
                 "1",
                 format!("fraction of {rn}'s voxels above {id}'s EC50 now"),
+            );
+            c.push(
+                format!("{rn}:{id}:fold_over_baseline"),
+                "1",
+                format!("(baseline + mean {id}) / baseline over {rn}: the cells' contribution as a fold over the endogenous level (interstitial baseline in tissue, plasma baseline in blood; NaN without one)"),
+            );
+            c.push(
+                format!("{rn}:{id}:occupancy"),
+                "1",
+                format!("mean receptor occupancy c/(c + K_d) of {id} over {rn} now (c: the cells' contribution)"),
+            );
+            c.push(
+                format!("{rn}:{id}:occupancy_auc"),
+                "h",
+                format!("mean ∫ c/(c + K_d) dt of {id} over {rn} (divided by the time: the time-averaged occupancy)"),
             );
         }
     }

@@ -86,6 +86,11 @@ fn default_run_writes_its_outputs_and_a_closed_ledger() {
     // The bullseye of the heart: one 300 × 330 panel per species, not blank.
     let (w, h) = secretome::output::report::BULLSEYE_PANEL;
     common::assert_picture(&out.join("report/bullseye_auc.png"), (4 * w, h));
+    common::assert_picture(&out.join("report/bullseye_occupancy.png"), (4 * w, h));
+    common::assert_picture(
+        &out.join("report/plasma.png"),
+        secretome::output::report::PLASMA_SIZE,
+    );
     // Every species' closure (last column) is below 1e-4.
     let ledger = stdout.split("mass ledger").nth(1).unwrap();
     let rows: Vec<&str> = ledger

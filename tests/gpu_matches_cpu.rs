@@ -173,7 +173,8 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
 /// CPU twin's.
 fn compare_readouts(p: &Problem, sim: &Simulation, cpu: &CpuReference) {
     let e = sim.exposure().unwrap();
-    let (auc, above) = cpu.exposure();
+    let ce = cpu.exposure();
+    let (auc, above) = (ce.auc, ce.above);
     let t = sim.time();
     assert!((t - cpu.time()).abs() < 1e-9);
     // AUC: f32 accumulation of 200 exact sub-step integrals, 1e-4 of the largest.
@@ -195,6 +196,9 @@ fn compare_readouts(p: &Problem, sim: &Simulation, cpu: &CpuReference) {
         partly > 100,
         "only {partly} voxels cross EC50: the test needs crossings"
     );
+    // Occupancy's integral: a smooth function of the sub-steps' mean c, 1e-4 of the largest.
+    let err = max_rel_diff(&e.occupancy, ce.occupancy);
+    assert!(err <= 1e-4, "occupancy integral GPU vs CPU: {err:e}");
 
     let gpu_stats = sim.region_stats().unwrap();
     let fields: Vec<f64> = sim
@@ -205,13 +209,20 @@ fn compare_readouts(p: &Problem, sim: &Simulation, cpu: &CpuReference) {
         .collect();
     let a64: Vec<f64> = e.auc.iter().map(|&v| v as f64).collect();
     let b64: Vec<f64> = e.above.iter().map(|&v| v as f64).collect();
+    let o64: Vec<f64> = e.occupancy.iter().map(|&v| v as f64).collect();
     let ec50: Vec<f64> = p.species.species.iter().map(|s| s.ec50.value).collect();
+    let kd: Vec<f64> = p.species.species.iter().map(|s| s.kd.value).collect();
     let host = secretome::sim::readouts::region_stats_from(
         &p.grid,
         &p.segments,
         &fields,
-        Some((&a64, &b64)),
+        Some(secretome::sim::readouts::ExposureView {
+            auc: &a64,
+            above: &b64,
+            occupancy: &o64,
+        }),
         &ec50,
+        &kd,
     );
     let twin = cpu.region_stats();
     // Every tissue and blood label and all 17 segments are reported.
@@ -244,6 +255,16 @@ fn compare_readouts(p: &Problem, sim: &Simulation, cpu: &CpuReference) {
             assert!(
                 close(a.time_above, b.time_above, 1e-5),
                 "{name} {s} time above {a:?} vs {b:?}"
+            );
+            assert!(
+                close(a.occupancy, b.occupancy, 1e-5)
+                    && close(a.occupancy_auc, b.occupancy_auc, 1e-5),
+                "{name} {s} occupancy {a:?} vs {b:?}"
+            );
+            assert!(
+                close(a.occupancy, w.occupancy, 1e-4)
+                    && close(a.occupancy_auc, w.occupancy_auc, 1e-4),
+                "{name} {s} occupancy vs CPU twin {a:?} vs {w:?}"
             );
             assert_eq!(a.max, b.max, "{name} species {s} max");
             assert_eq!(

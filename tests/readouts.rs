@@ -8,8 +8,9 @@ use common::gpu;
 use secretome::sim::{LayoutOptions, Region};
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, Terms, TissueLabel};
 
-/// A uniform bolus c₀ that only decays: c = c₀ e^{−kt}, so AUC(T) = c₀ (1 − e^{−kT}) / k, and
-/// with EC50 = c₀ e^{−kT/2} the time above EC50 is T/2. Each species has its own k.
+/// A uniform bolus c₀ that only decays: c = c₀ e^{−kt}, so AUC(T) = c₀ (1 − e^{−kT}) / k, with
+/// EC50 = c₀ e^{−kT/2} the time above EC50 is T/2, and the receptor occupancy's integral is
+/// ∫ c/(c + K_d) dt = ln((c₀ + K_d)/(c(T) + K_d))/k. Each species has its own k.
 #[test]
 fn exposure_of_a_decaying_bolus_is_the_analytic_integral() {
     let grid = Grid::filled([6, 5, 7], 1.0, TissueLabel::Myocardium);
@@ -37,7 +38,8 @@ fn exposure_of_a_decaying_bolus_is_the_analytic_integral() {
     sim.step(steps - steps / 3);
     cpu.step(steps);
     let e = sim.exposure().unwrap();
-    let (cpu_auc, cpu_above) = cpu.exposure();
+    let ce = cpu.exposure();
+    let (cpu_auc, cpu_above) = (ce.auc, ce.above);
     for s in 0..p.n_species() {
         let k = rates[s];
         let auc = c0 * -(-k * t_end).exp_m1() / k;
@@ -63,6 +65,15 @@ fn exposure_of_a_decaying_bolus_is_the_analytic_integral() {
                 t_end / 2.0
             );
             assert!((cpu_above[i] - t_end / 2.0).abs() <= 0.1);
+            // Occupancy: each sub-step at its mean c (error ≤ (kτ)²/48 relative), 1e-4.
+            let kd = p.species.species[s].kd.value;
+            let occ = ((c0 + kd) / (c0 * (-k * t_end).exp() + kd)).ln() / k;
+            let g = e.occupancy[i] as f64;
+            assert!(
+                (g - occ).abs() <= 1e-4 * occ,
+                "species {s}: GPU occupancy integral {g} s vs {occ} s"
+            );
+            assert!((ce.occupancy[i] - occ).abs() <= 1e-4 * occ);
         }
     }
     // Reset starts the integrals again; set_exposure restores them.
@@ -102,7 +113,7 @@ fn region_statistics_of_a_ramp_are_counted_exactly() {
     for opts in [
         LayoutOptions::default(),
         LayoutOptions {
-            max_slab_bytes: Some(10 * 10 * 16 * 2 * 5),
+            max_slab_bytes: Some(10 * 10 * 16 * 3 * 5),
             ..Default::default()
         },
     ] {
@@ -150,6 +161,17 @@ fn region_statistics_of_a_ramp_are_counted_exactly() {
                 assert!(
                     (st.time_above - above * t).abs() < 1e-4 * t,
                     "{name} time above {st:?}"
+                );
+                // Occupancy c/(c + K_d) averaged over the region, and its time integral.
+                let kd = p.species.species[s].kd.value;
+                let occ = xs.iter().map(|&x| f * x / (f * x + kd)).sum::<f64>() / xs.len() as f64;
+                assert!(
+                    (st.occupancy - occ).abs() < 1e-5 * occ,
+                    "{name} occupancy {st:?} vs {occ}"
+                );
+                assert!(
+                    (st.occupancy_auc - occ * t).abs() < 1e-5 * occ * t,
+                    "{name} occupancy integral {st:?}"
                 );
             }
         }

@@ -8,7 +8,7 @@ use common::gpu;
 use secretome::geometry::sites::label_centre;
 use secretome::geometry::{label_heart, HeartAnatomy, HeartParams, InfarctSpec};
 use secretome::model::depot::Spread;
-use secretome::model::route::{deliver, Delivery, K_ABS_MUSCLE, K_ABS_SKIN};
+use secretome::model::route::{deliver, Delivery, F_LUNG, K_ABS_LUNG, K_ABS_MUSCLE, K_ABS_SKIN};
 use secretome::sim::Region;
 use secretome::{Problem, Simulation, SpeciesTable, TissueLabel};
 
@@ -68,6 +68,8 @@ fn every_route_places_its_cells() {
             Delivery::Intravenous {
                 heart_fraction: 0.008,
                 lung_fraction: 0.55,
+                k_abs: K_ABS_LUNG,
+                bioavailability: F_LUNG,
             },
             1,
             1,
@@ -188,6 +190,8 @@ fn paracrine_beats_intravenous_and_endocrine_reaches_the_heart() {
     let iv = exposure(&Delivery::Intravenous {
         heart_fraction: 0.008,
         lung_fraction: 0.55,
+        k_abs: K_ABS_LUNG,
+        bioavailability: F_LUNG,
     });
     assert!(
         local > 5.0 * iv,
@@ -201,6 +205,8 @@ fn paracrine_beats_intravenous_and_endocrine_reaches_the_heart() {
         &Delivery::Intravenous {
             heart_fraction: 0.0,
             lung_fraction: 0.55,
+            k_abs: K_ABS_LUNG,
+            bioavailability: F_LUNG,
         },
         1e8,
         1.0,
@@ -223,4 +229,184 @@ fn paracrine_beats_intravenous_and_endocrine_reaches_the_heart() {
         "heart TSG-6 {} ng vs exchange − losses {predicted} ng",
         l.in_tissue
     );
+}
+
+/// Remote cells secrete as their site activates them (MODEL.md §4): lung-entrapped cells with
+/// each species' `lung_fold` (TSG-6 30×, Lee 2009), muscle and skin with theirs; the lungs'
+/// absorption and bioavailability are the route's, editable in a scenario.
+#[test]
+fn remote_sites_secrete_with_their_own_folds() {
+    let a = heart(4.0);
+    let mut p = problem(&a);
+    let tsg6 = p.species.index_of("TSG6").unwrap();
+    let vegf = p.species.index_of("VEGF").unwrap();
+    p.species.species[vegf].muscle_fold.value = 2.0;
+    p.species.species[tsg6].skin_fold.value = 0.0;
+    let sigma: Vec<f64> = p
+        .species
+        .species
+        .iter()
+        .map(|s| s.secretion.value)
+        .collect();
+    let lung_fold = p.species.species[tsg6].lung_fold.value;
+    assert_eq!(lung_fold, 30.0);
+    for (d, what) in [
+        (
+            Delivery::Intravenous {
+                heart_fraction: 0.0,
+                lung_fraction: 0.8,
+                k_abs: 1e-3,
+                bioavailability: 0.7,
+            },
+            "iv",
+        ),
+        (
+            Delivery::Intramuscular {
+                k_abs: K_ABS_MUSCLE,
+                bioavailability: 0.5,
+            },
+            "im",
+        ),
+        (
+            Delivery::Subcutaneous {
+                k_abs: K_ABS_SKIN,
+                bioavailability: 0.5,
+            },
+            "sc",
+        ),
+    ] {
+        deliver(&mut p, &a, &d, 1e8, 1.0, what).unwrap();
+    }
+    let [lungs, muscle, skin] = [0, 1, 2].map(|i| p.compartment.remote[i].clone());
+    assert_eq!(lungs.secretion[tsg6], sigma[tsg6] * lung_fold);
+    assert_eq!(lungs.secretion[vegf], sigma[vegf]);
+    assert_eq!((lungs.k_abs, lungs.bioavailability), (1e-3, 0.7));
+    assert_eq!(lungs.cells, 0.8e8);
+    assert_eq!(muscle.secretion[vegf], 2.0 * sigma[vegf]);
+    assert_eq!(muscle.secretion[tsg6], sigma[tsg6]);
+    assert_eq!(skin.secretion[tsg6], 0.0);
+    // A bad lung absorption is refused by name.
+    let e = deliver(
+        &mut p,
+        &a,
+        &Delivery::Intravenous {
+            heart_fraction: 0.0,
+            lung_fraction: 0.8,
+            k_abs: 1e-3,
+            bioavailability: 1.5,
+        },
+        1e8,
+        1.0,
+        "bad iv",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad iv") && e.contains("bioavailability 1.5"),
+        "{e}"
+    );
+
+    // Through a scenario: the fold is a species parameter, the absorption the route's.
+    let text = r#"
+[grid]
+spacing = "4 mm"
+[species.TSG6]
+lung_fold = { value = 12, source = "a lab's own measurement" }
+[[depot]]
+route = "intravenous"
+cells = "1e8"
+heart_fraction = 0
+lung_absorption_half_life = "30 min"
+lung_bioavailability = 0.6
+"#;
+    let table = SpeciesTable::default_table().unwrap();
+    let sc = secretome::model::scenario::Scenario::parse(
+        text,
+        "iv.toml",
+        std::path::Path::new("."),
+        &table,
+    )
+    .unwrap();
+    let built = secretome::model::build::build(&sc).unwrap();
+    let lungs = &built.problem.compartment.remote[0];
+    assert!((lungs.secretion[tsg6] - 12.0 * sigma[tsg6]).abs() < 1e-12 * sigma[tsg6]);
+    assert!((lungs.k_abs - std::f64::consts::LN_2 / 1800.0).abs() < 1e-15);
+    assert_eq!(lungs.bioavailability, 0.6);
+    assert_eq!(
+        built.problem.species.species[tsg6].lung_fold.source,
+        "a lab's own measurement"
+    );
+}
+
+/// `site = "remote"` is remote myocardium: healthy LV wall far from the infarct, farther from
+/// the border zone than 95 % of the LV's myocardium (the myocardium's centroid, used before,
+/// can lie in the RV or beside the infarct).
+#[test]
+fn the_remote_site_is_lv_myocardium_far_from_the_border_zone() {
+    let a = heart(2.0);
+    let p = secretome::geometry::sites::remote_myocardium(&a).unwrap();
+    let g = &a.grid;
+    let at = (0..g.voxel_count())
+        .min_by(|&i, &j| {
+            let d = |v: usize| {
+                let [x, y, z] = g.coords(v);
+                let c = g.centre(x, y, z);
+                (0..3).map(|k| (c[k] - p[k]).powi(2)).sum::<f64>()
+            };
+            d(i).total_cmp(&d(j))
+        })
+        .unwrap();
+    assert!(a.lv_myocardium[at] && g.labels[at] == TissueLabel::Myocardium);
+    let injured: Vec<bool> = g
+        .labels
+        .iter()
+        .map(|l| matches!(l, TissueLabel::BorderZone | TissueLabel::Infarct))
+        .collect();
+    let dist = secretome::geometry::distance::distance_to(&injured, g.dims, g.spacing);
+    let mut lv: Vec<f64> = (0..g.voxel_count())
+        .filter(|&i| a.lv_myocardium[i] && g.labels[i] == TissueLabel::Myocardium)
+        .map(|i| dist[i])
+        .collect();
+    lv.sort_by(f64::total_cmp);
+    let p95 = lv[lv.len() * 95 / 100];
+    eprintln!(
+        "remote site {:?}: {:.1} mm from the border zone (LV myocardium 95th percentile {p95:.1} mm, depth {:.2}, segment {})",
+        p, dist[at], a.depth[at], a.aha_segment[at]
+    );
+    assert!(dist[at] >= p95, "{} mm from the border zone", dist[at]);
+    assert!(dist[at] >= 30.0, "{} mm from the border zone", dist[at]);
+    // Through a scenario (the paracrine_remote preset's site): every voxel of the depot is LV
+    // myocardium at least 30 mm from the border zone.
+    let text = r#"
+[grid]
+spacing = "2 mm"
+[[depot]]
+route = "intramyocardial"
+cells = "2e7"
+site = "remote"
+"#;
+    let table = SpeciesTable::default_table().unwrap();
+    let sc = secretome::model::scenario::Scenario::parse(
+        text,
+        "r.toml",
+        std::path::Path::new("."),
+        &table,
+    )
+    .unwrap();
+    let built = secretome::model::build::build(&sc).unwrap();
+    let ba = built.anatomy.as_ref().unwrap();
+    assert_eq!(ba.grid.labels, g.labels);
+    for &(v, _) in &built.problem.depots[0].voxels {
+        assert!(
+            a.lv_myocardium[v],
+            "depot voxel {:?} outside the LV",
+            g.coords(v)
+        );
+        assert!(
+            dist[v] >= 30.0,
+            "depot voxel {:?} {} mm from the border zone",
+            g.coords(v),
+            dist[v]
+        );
+    }
 }

@@ -33,6 +33,10 @@ blood_pool = true
 duration = "{hours} h"
 output_interval = "{every_h} h"
 dt = "{dt_s} s"
+[species.HGF]
+kd = {{ value = "2.5 ng/mL", source = "our binding assay" }}
+[tissue.myocardium]
+volume_fraction = 0.25
 [[depot]]
 name = "cells"
 route = "intramyocardial"
@@ -152,6 +156,12 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
         .collect();
     assert_eq!(bits, want);
     assert!(e.auc[..n].iter().any(|&a| a > 0.0));
+    let (_, bits, _) = read_array(&ev, "VEGF_occupancy_AUC");
+    let want: Vec<u64> = e.occupancy[..n]
+        .iter()
+        .map(|x| (x / 3600.0).to_bits() as u64)
+        .collect();
+    assert_eq!(bits, want);
 
     // stats.csv: one row per output, a unit for every column, and the last row is the
     // summary's final readouts; the ledger closes.
@@ -173,6 +183,59 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
     }
     let closure = json["ledger_closure_error"].as_f64().unwrap();
     assert!(closure <= 1e-4, "closure {closure}");
+    // Fold over the endogenous baseline = (baseline + mean)/baseline, in tissue and plasma;
+    // occupancy in 0..1.
+    let col = |name: &str| {
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        rows.last().unwrap()[i]
+    };
+    let table = secretome::SpeciesTable::default_table().unwrap();
+    for sp in &table.species {
+        let id = &sp.id;
+        let b = sp.baseline_tissue.value;
+        let mean = col(&format!("myocardium:{id}:mean"));
+        let fold = col(&format!("myocardium:{id}:fold_over_baseline"));
+        assert!(
+            (fold - (b + mean) / b).abs() <= 1e-12 * fold,
+            "{id}: fold {fold}"
+        );
+        let bp = sp.baseline_plasma.value;
+        let cp = col(&format!("plasma_{id}"));
+        let pf = col(&format!("plasma_{id}:fold_over_baseline"));
+        assert!(
+            (pf - (bp + cp) / bp).abs() <= 1e-12 * pf,
+            "{id}: plasma fold {pf}"
+        );
+        let occ = col(&format!("myocardium:{id}:occupancy"));
+        assert!((0.0..1.0).contains(&occ), "{id}: occupancy {occ}");
+    }
+    // Every parameter in effect, with its source and confidence; what the scenario overrides
+    // carries the scenario's source.
+    let params = json["parameters"].as_array().unwrap();
+    let find = |key: &str| {
+        params
+            .iter()
+            .find(|p| p["key"] == key)
+            .unwrap_or_else(|| panic!("no parameter {key}"))
+    };
+    let kd = find("species.HGF.kd");
+    assert_eq!(kd["value"].as_f64().unwrap(), 2.5);
+    assert_eq!(kd["source"], "our binding assay");
+    assert_eq!(kd["from_scenario"], true);
+    let eps = find("tissue.myocardium.volume_fraction");
+    assert_eq!(eps["value"].as_f64().unwrap(), 0.25);
+    assert_eq!(eps["source"], "scenario box run");
+    let fold = find("species.TSG6.lung_fold");
+    assert_eq!(fold["confidence"], "A");
+    assert_eq!(fold["from_scenario"], false);
+    let bz = find("tissue.border_zone.volume_fraction");
+    assert!(!bz["source"].as_str().unwrap().is_empty());
+    assert!(params
+        .iter()
+        .all(|p| p["source"].as_str().is_some_and(|s| !s.is_empty())));
     for (h, v) in header.iter().zip(rows.last().unwrap()) {
         if h.ends_with(":closure") {
             assert!(v.abs() <= 1e-4, "{h} = {v}");

@@ -138,16 +138,20 @@ fn presets_hold_their_clinical_doses() {
     ));
     let iv = load("intravenous");
     assert_eq!(iv.depots[0].cells, 1e8);
-    assert_eq!(iv.depots[0].retained, 0.008);
+    assert_eq!(iv.depots[0].retained, 0.002);
     let endo = load("endocrine_iv");
     match endo.depots[0].route {
         Route::Intravenous {
             lung_fraction,
             heart_fraction,
             lung_k_death_per_s,
+            lung_k_abs_per_s,
+            lung_bioavailability,
         } => {
-            assert_eq!((lung_fraction, heart_fraction), (0.55, 0.0));
+            assert_eq!((lung_fraction, heart_fraction), (0.8, 0.0));
             assert!(close(lung_k_death_per_s, LN_2 / 86400.0));
+            assert!(close(lung_k_abs_per_s, LN_2 / 600.0));
+            assert_eq!(lung_bioavailability, 0.9);
         }
         ref r => panic!("{r:?}"),
     }
@@ -228,7 +232,7 @@ fn an_empty_file_is_the_default_scenario() {
     );
     assert_eq!(s.terms, TermSwitches::default());
     assert_eq!(s.readouts.species, ["VEGF", "HGF", "SDF1a", "TSG6"]);
-    assert_eq!(get(&s.readouts.ec50_ng_ml, "TSG6"), 50.0);
+    assert_eq!(get(&s.readouts.ec50_ng_ml, "TSG6"), 10.0);
     assert_eq!(s.steps(), 1440);
 }
 
@@ -438,9 +442,11 @@ fn a_full_scenario_resolves_to_internal_units() {
     assert_eq!(
         d[2].route,
         Route::Intravenous {
-            lung_fraction: 0.55,
+            lung_fraction: secretome::model::route::IV_LUNG_FRACTION,
             heart_fraction: 0.01,
-            lung_k_death_per_s: 0.5 / 86400.0
+            lung_k_death_per_s: 0.5 / 86400.0,
+            lung_k_abs_per_s: secretome::model::route::K_ABS_LUNG,
+            lung_bioavailability: secretome::model::route::F_LUNG,
         }
     );
     assert_eq!(d[2].retained, 0.01);
@@ -917,6 +923,20 @@ const MALFORMED: &[(&str, &str, &str, usize, &str)] = &[
         "time",
         1,
         "a table [time], got an integer",
+    ),
+    (
+        "negative lung fold",
+        "[species.TSG6]\nlung_fold = -2\n",
+        "species.TSG6.lung_fold",
+        2,
+        "a value ≥ 0, got -2",
+    ),
+    (
+        "negative baseline",
+        "[species.HGF]\nbaseline_tissue = { value = \"-0.3 ng/mL\", source = \"x\" }\n",
+        "species.HGF.baseline_tissue",
+        2,
+        "a value ≥ 0, got -0.3",
     ),
     (
         "interstitial fraction above 1",

@@ -74,7 +74,16 @@ fn rust_layouts() -> Vec<Layout> {
         ),
         (
             "SpeciesPack",
-            fields!(SpeciesPack, diffusion, decay, vmax, km, permeability, ec50),
+            fields!(
+                SpeciesPack,
+                diffusion,
+                decay,
+                vmax,
+                km,
+                permeability,
+                ec50,
+                kd
+            ),
         ),
         (
             "LabelParams",
@@ -194,6 +203,7 @@ fn rust_twins_match_wgsl_structs() {
         "Reacted",
         "Relax",
         "Run",
+        "Sample",
         "VertexIn",
         "VertexOut",
     ];

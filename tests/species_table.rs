@@ -38,18 +38,20 @@ fn default_table_holds_model_section_6() {
     assert!(close(sdf.diffusion.value, 6e-5) && close(sdf.tissue_half_life.value, 2400.0));
     let tsg = &t.species[3];
     assert!(close(tsg.uptake_km.value, 30.0) && close(tsg.hypoxia_fold.value, 10.0));
+    // TSG-6's sourced values (issue 14): tissue half-life 6 h, EC50 10 ng/mL, lung fold 30;
+    // the endogenous baselines, e.g. plasma HGF 0.3 ng/mL.
+    assert!(close(tsg.tissue_half_life.value, 6.0 * 3600.0) && close(tsg.ec50.value, 10.0));
+    assert!(close(tsg.lung_fold.value, 30.0) && close(tsg.muscle_fold.value, 1.0));
+    assert!(close(hgf.baseline_plasma.value, 0.3) && close(hgf.kd.value, 2.1));
+    // Every default has a source with a confidence code (H, A, V, M, U or a pair).
     for s in &t.species {
-        for p in [
-            &s.diffusion,
-            &s.tissue_half_life,
-            &s.uptake_vmax,
-            &s.secretion,
-            &s.ec50,
-        ] {
+        for (name, p) in s.parameters() {
+            let code = secretome::model::Species::confidence(&p.source);
             assert!(
-                !p.source.is_empty(),
-                "{} has a parameter without a source",
-                s.id
+                !code.is_empty() && p.source.len() > code.len() + 3,
+                "{} {name}: source `{}` has no confidence code and reference",
+                s.id,
+                p.source
             );
         }
     }
@@ -121,7 +123,25 @@ fn bad_tables_get_one_clear_line_each() {
         ),
         (
             DEFAULT_SPECIES_TOML.replace("\"2 ng/mL\"", "\"-2 ng/mL\""),
-            &["species[0].uptake_km", "positive"],
+            &["species[0].uptake_km", "positive", "got -2 ng/mL"],
+        ),
+        (
+            DEFAULT_SPECIES_TOML.replace(
+                "\"0.3 ng/mL\",     source = \"H",
+                "\"-0.3 ng/mL\",     source = \"H",
+            ),
+            &[
+                "bad.toml:",
+                "species[1].baseline_plasma",
+                "a value ≥ 0, got -0.3 ng/mL",
+            ],
+        ),
+        (
+            DEFAULT_SPECIES_TOML.replace(
+                "lung_fold        = { value = 30,",
+                "lung_fold        = { value = -30,",
+            ),
+            &["bad.toml:", "species[3].lung_fold", "a value ≥ 0, got -30"],
         ),
         (
             DEFAULT_SPECIES_TOML.replace("mw_kda = 45", "mw_kda = 45\ncolour = \"red\""),

@@ -110,3 +110,56 @@ pub fn endocardial_sites(
     }
     Ok(sites)
 }
+
+/// Remote myocardium (`site = "remote"`): healthy LV myocardium far from the infarct. Among the
+/// LV voxels labelled myocardium in the mid-wall (depth 0.3–0.7), in segments 1–16 and at least
+/// 10 mm below the base plane (so a depot's sphere stays in the wall), the one farthest from
+/// every border-zone and infarct voxel. Without an infarct, the candidate nearest their
+/// centroid. (The myocardium's own centroid may lie in the RV or beside the infarct.)
+pub fn remote_myocardium(a: &HeartAnatomy) -> Result<[f64; 3]> {
+    let g = &a.grid;
+    let n = g.voxel_count();
+    let candidates: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let d = a.depth[i];
+            a.lv_myocardium[i]
+                && g.labels[i] == TissueLabel::Myocardium
+                && (1..=16).contains(&a.aha_segment[i])
+                && (0.3..=0.7).contains(&d)
+                && a.base_plane.height(centre(a, i)) <= -10.0
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(SimError::Geometry(
+            "the heart has no mid-wall LV myocardium away from the base".into(),
+        ));
+    }
+    let injured: Vec<bool> = g
+        .labels
+        .iter()
+        .map(|l| matches!(l, TissueLabel::BorderZone | TissueLabel::Infarct))
+        .collect();
+    let best = if injured.iter().any(|&x| x) {
+        let dist = super::distance::distance_to(&injured, g.dims, g.spacing);
+        candidates
+            .iter()
+            .copied()
+            .max_by(|&i, &j| dist[i].total_cmp(&dist[j]).then(j.cmp(&i)))
+    } else {
+        let mut c = [0.0; 3];
+        for &i in &candidates {
+            let p = centre(a, i);
+            for k in 0..3 {
+                c[k] += p[k] / candidates.len() as f64;
+            }
+        }
+        candidates.iter().copied().min_by(|&i, &j| {
+            let d = |v: usize| {
+                let p = sub(centre(a, v), c);
+                dot(p, p)
+            };
+            d(i).total_cmp(&d(j)).then(i.cmp(&j))
+        })
+    };
+    Ok(best.map_or([0.0; 3], |i| centre(a, i)))
+}

@@ -22,6 +22,8 @@ pub struct SpeciesPack {
     pub permeability: [f32; 4],
     /// EC50 of the exposure readouts, ng/mL.
     pub ec50: [f32; 4],
+    /// K_d of the occupancy readout, ng/mL.
+    pub kd: [f32; 4],
 }
 
 /// Number of species packed in one vector lane group.

@@ -2,7 +2,7 @@
 //! their overrides, the depots placed by their routes, plasma and the autocrine feedback.
 
 use crate::error::{Result, SimError};
-use crate::geometry::sites::{label_centre, segment_voxels};
+use crate::geometry::sites::{label_centre, remote_myocardium, segment_voxels};
 use crate::geometry::{label_heart, HeartAnatomy};
 use crate::model::depot::place;
 use crate::model::route::{deliver, Delivery};
@@ -123,8 +123,9 @@ fn site_point(
         (Site::Point(p), _) => Ok(*p),
         (Site::BorderZone, Some(a)) => label_centre(a, TissueLabel::BorderZone)
             .map_err(|_| sc.site_error(d, "a border zone: this heart has no infarct")),
-        (Site::Remote, Some(a)) => label_centre(a, TissueLabel::Myocardium)
-            .map_err(|_| sc.site_error(d, "remote myocardium")),
+        (Site::Remote, Some(a)) => {
+            remote_myocardium(a).map_err(|_| sc.site_error(d, "remote LV myocardium"))
+        }
         (Site::Segment { segment, depth }, Some(a)) => {
             // The voxel of the segment whose depth is nearest the one asked, nearest the
             // segment's centroid among those.
@@ -336,11 +337,15 @@ pub fn build(sc: &Scenario) -> Result<Built> {
             Route::Intravenous {
                 lung_fraction,
                 heart_fraction,
+                lung_k_abs_per_s,
+                lung_bioavailability,
                 ..
             } => vec![(
                 Delivery::Intravenous {
                     heart_fraction: *heart_fraction,
                     lung_fraction: *lung_fraction,
+                    k_abs: *lung_k_abs_per_s,
+                    bioavailability: *lung_bioavailability,
                 },
                 d.cells,
             )],

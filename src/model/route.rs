@@ -14,6 +14,42 @@ const HOUR: f64 = 3600.0;
 pub const K_DEATH_HEART: f64 = std::f64::consts::LN_2 / (3.0 * DAY);
 /// Death rate of lung-trapped MSCs, 1/s (half-life 24 h; Lee, Cell Stem Cell 2009).
 pub const K_DEATH_LUNG: f64 = std::f64::consts::LN_2 / (24.0 * HOUR);
+/// Fraction of intravenously infused MSCs trapped in the lungs (A: "most" hMSCs embolise in
+/// mouse lung, Lee, Cell Stem Cell 2009; majority at 1 h, Eggenhofer, Front Immunol 2012;
+/// Fischer, Stem Cells Dev 2009; range 0.5–0.95; 0.55 for cardiosphere-derived cells in rat,
+/// Bonios, J Nucl Cardiol 2011).
+pub const IV_LUNG_FRACTION: f64 = 0.8;
+/// Fraction of intravenously infused MSCs that lodge in the (infarcted) heart (A/M: < 0.05 % of
+/// hMSCs in six other tissues of the mouse, Lee 2009; 0.8 % for cardiosphere-derived cells in
+/// rat, Bonios 2011; range 0.01–2 %).
+pub const IV_HEART_FRACTION: f64 = 0.002;
+/// Absorption of lung-trapped cells' factors into plasma, 1/s (M: half-time 10 min; the cells
+/// sit inside pulmonary capillaries and release into the blood, Masterson, Sci Rep 2021; the
+/// interstitial/lymph route takes 30–45 min; range 1–60 min).
+pub const K_ABS_LUNG: f64 = std::f64::consts::LN_2 / (10.0 * 60.0);
+/// Fraction of what lung-trapped cells release that reaches systemic plasma (M: the lung
+/// extracts < 10 % of circulating HGF per pass, Kato, JPET 1999; range 0.5–1).
+pub const F_LUNG: f64 = 0.9;
+
+/// Where a remote depot sits (MODEL.md §4): each site has its own secretion fold per species.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteSite {
+    Lungs,
+    Muscle,
+    Skin,
+}
+
+impl RemoteSite {
+    /// The species' secretion fold of cells at this site (`lung_fold`, `muscle_fold`,
+    /// `skin_fold` in the species table).
+    pub fn fold(self, s: &crate::model::Species) -> f64 {
+        match self {
+            RemoteSite::Lungs => s.lung_fold.value,
+            RemoteSite::Muscle => s.muscle_fold.value,
+            RemoteSite::Skin => s.skin_fold.value,
+        }
+    }
+}
 
 /// One delivery of cells (or of factors, for `Bolus`).
 #[derive(Clone, Debug, PartialEq)]
@@ -34,10 +70,13 @@ pub enum Delivery {
     /// Cells spread over the LV myocardium of `segments` in proportion to perfusion.
     Intracoronary { segments: Vec<u8> },
     /// Intravenous infusion: `heart_fraction` lodges in the heart (by perfusion),
-    /// `lung_fraction` is trapped in the lungs (a remote depot), the rest is cleared.
+    /// `lung_fraction` is trapped in the lungs (a remote depot absorbed into plasma at `k_abs`
+    /// with `bioavailability`), the rest is cleared.
     Intravenous {
         heart_fraction: f64,
         lung_fraction: f64,
+        k_abs: f64,
+        bioavailability: f64,
     },
     /// A remote depot in skeletal muscle.
     Intramuscular { k_abs: f64, bioavailability: f64 },
@@ -90,6 +129,7 @@ fn sigma(p: &Problem, scale: f64) -> Vec<f64> {
 fn remote_site(
     p: &Problem,
     name: &str,
+    site: RemoteSite,
     cells: f64,
     k_death: f64,
     k_abs: f64,
@@ -98,7 +138,13 @@ fn remote_site(
     RemoteDepot {
         name: name.to_string(),
         cells,
-        secretion: sigma(p, 1.0),
+        // The cells secrete as the site activates them (lung-entrapped MSCs: TSG-6).
+        secretion: p
+            .species
+            .species
+            .iter()
+            .map(|s| s.secretion.value * site.fold(s))
+            .collect(),
         k_death,
         k_abs,
         bioavailability: f,
@@ -166,6 +212,8 @@ pub fn deliver(
         Delivery::Intravenous {
             heart_fraction,
             lung_fraction,
+            k_abs,
+            bioavailability,
         } => {
             if !(0.0..=1.0).contains(heart_fraction)
                 || !(0.0..=1.0).contains(lung_fraction)
@@ -188,13 +236,19 @@ pub fn deliver(
                     format!("{what} (heart)"),
                 );
             }
+            if !(*k_abs >= 0.0 && k_abs.is_finite() && (0.0..=1.0).contains(bioavailability)) {
+                return Err(SimError::Problem(format!(
+                    "{what}: lung absorption {k_abs} 1/s with bioavailability {bioavailability}: expected a rate ≥ 0 and a fraction 0..1"
+                )));
+            }
             let lungs = remote_site(
                 problem,
                 &format!("{what} (lungs)"),
+                RemoteSite::Lungs,
                 cells * lung_fraction,
                 K_DEATH_LUNG,
-                std::f64::consts::LN_2 / (10.0 * 60.0),
-                1.0,
+                *k_abs,
+                *bioavailability,
             );
             problem.compartment.remote.push(lungs);
             problem.compartment.dynamic = true;
@@ -207,7 +261,20 @@ pub fn deliver(
             k_abs,
             bioavailability,
         } => {
-            let site = remote_site(problem, what, kept, K_DEATH_HEART, *k_abs, *bioavailability);
+            let at = if matches!(delivery, Delivery::Intramuscular { .. }) {
+                RemoteSite::Muscle
+            } else {
+                RemoteSite::Skin
+            };
+            let site = remote_site(
+                problem,
+                what,
+                at,
+                kept,
+                K_DEATH_HEART,
+                *k_abs,
+                *bioavailability,
+            );
             problem.compartment.remote.push(site);
             problem.compartment.dynamic = true;
         }

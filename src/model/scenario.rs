@@ -215,11 +215,14 @@ pub enum Route {
     Intracoronary { territory: Territory },
     /// Intravenous infusion: `heart_fraction` of the cells reach the heart (spread by
     /// perfusion), `lung_fraction` are trapped in the lungs, a remote depot whose cells die at
-    /// `lung_k_death_per_s` (1/s); the rest is cleared.
+    /// `lung_k_death_per_s` (1/s) and whose secretion reaches plasma at `lung_k_abs_per_s`
+    /// (1/s) with `lung_bioavailability` (0..=1); the rest is cleared.
     Intravenous {
         lung_fraction: f64,
         heart_fraction: f64,
         lung_k_death_per_s: f64,
+        lung_k_abs_per_s: f64,
+        lung_bioavailability: f64,
     },
     /// A remote depot in skeletal muscle: its secretion is absorbed into plasma at
     /// `k_abs_per_s` (1/s) with `bioavailability` (0..=1).
@@ -388,7 +391,7 @@ pub struct SpeciesParameter {
 }
 
 /// Every overridable parameter, with the same units as `assets/species.toml`.
-pub const SPECIES_PARAMETERS: [SpeciesParameter; 9] = [
+pub const SPECIES_PARAMETERS: [SpeciesParameter; 15] = [
     SpeciesParameter {
         name: "diffusion",
         dim: Dimension::DIFFUSIVITY,
@@ -461,6 +464,54 @@ pub const SPECIES_PARAMETERS: [SpeciesParameter; 9] = [
         noun: "a concentration",
         example: "\"1 ng/mL\"",
     },
+    SpeciesParameter {
+        name: "kd",
+        dim: Dimension::CONCENTRATION,
+        default_unit: "ng/mL",
+        positive: true,
+        noun: "a dissociation constant",
+        example: "\"2 ng/mL\"",
+    },
+    SpeciesParameter {
+        name: "baseline_plasma",
+        dim: Dimension::CONCENTRATION,
+        default_unit: "ng/mL",
+        positive: false,
+        noun: "a baseline concentration",
+        example: "\"0.3 ng/mL\"",
+    },
+    SpeciesParameter {
+        name: "baseline_tissue",
+        dim: Dimension::CONCENTRATION,
+        default_unit: "ng/mL",
+        positive: false,
+        noun: "a baseline concentration",
+        example: "\"0.3 ng/mL\"",
+    },
+    SpeciesParameter {
+        name: "lung_fold",
+        dim: Dimension::NONE,
+        default_unit: "1",
+        positive: false,
+        noun: "a fold change",
+        example: "30",
+    },
+    SpeciesParameter {
+        name: "muscle_fold",
+        dim: Dimension::NONE,
+        default_unit: "1",
+        positive: false,
+        noun: "a fold change",
+        example: "1",
+    },
+    SpeciesParameter {
+        name: "skin_fold",
+        dim: Dimension::NONE,
+        default_unit: "1",
+        positive: false,
+        noun: "a fold change",
+        example: "1",
+    },
 ];
 
 /// The parameter of `s` called `name` (one of [`SPECIES_PARAMETERS`]).
@@ -475,6 +526,12 @@ fn parameter_mut<'s>(s: &'s mut Species, name: &str) -> Option<&'s mut Parameter
         "secretion" => &mut s.secretion,
         "hypoxia_fold" => &mut s.hypoxia_fold,
         "ec50" => &mut s.ec50,
+        "kd" => &mut s.kd,
+        "baseline_plasma" => &mut s.baseline_plasma,
+        "baseline_tissue" => &mut s.baseline_tissue,
+        "lung_fold" => &mut s.lung_fold,
+        "muscle_fold" => &mut s.muscle_fold,
+        "skin_fold" => &mut s.skin_fold,
         _ => return None,
     })
 }
@@ -1145,6 +1202,9 @@ fn route_keys(route: &str) -> &'static [&'static str] {
             "heart_fraction",
             "lung_death_half_life",
             "lung_k_death",
+            "lung_absorption_half_life",
+            "lung_k_abs",
+            "lung_bioavailability",
         ],
         "intramuscular" | "subcutaneous" => &["absorption_half_life", "k_abs", "bioavailability"],
         "bolus" => &["site", "amounts", "into_plasma"],
@@ -2099,8 +2159,12 @@ impl Doc<'_> {
             }
             "intravenous" => {
                 site_key = "heart_fraction";
-                let lung_fraction = t.fraction("lung_fraction", false)?.unwrap_or(0.55);
-                let heart_fraction = t.fraction("heart_fraction", false)?.unwrap_or(0.008);
+                let lung_fraction = t
+                    .fraction("lung_fraction", false)?
+                    .unwrap_or(crate::model::route::IV_LUNG_FRACTION);
+                let heart_fraction = t
+                    .fraction("heart_fraction", false)?
+                    .unwrap_or(crate::model::route::IV_HEART_FRACTION);
                 t.ensure(
                     lung_fraction + heart_fraction <= 1.0,
                     "heart_fraction",
@@ -2111,11 +2175,19 @@ impl Doc<'_> {
                 let lung_k_death_per_s = t
                     .rate_or_half_life("lung_k_death", "lung_death_half_life")?
                     .unwrap_or(LN2 / (24.0 * HOUR));
+                let lung_k_abs_per_s = t
+                    .rate_or_half_life("lung_k_abs", "lung_absorption_half_life")?
+                    .unwrap_or(crate::model::route::K_ABS_LUNG);
+                let lung_bioavailability = t
+                    .fraction("lung_bioavailability", false)?
+                    .unwrap_or(crate::model::route::F_LUNG);
                 (
                     Route::Intravenous {
                         lung_fraction,
                         heart_fraction,
                         lung_k_death_per_s,
+                        lung_k_abs_per_s,
+                        lung_bioavailability,
                     },
                     heart_fraction,
                 )

@@ -55,8 +55,22 @@ pub struct Species {
     pub secretion: Parameter,
     /// Secretion fold change in hypoxic / inflamed tissue (border zone, infarct), dimensionless.
     pub hypoxia_fold: Parameter,
-    /// Effective concentration for readouts, ng/mL.
+    /// Effective concentration for readouts, ng/mL (interstitial).
     pub ec50: Parameter,
+    /// Receptor dissociation constant `K_d` of the occupancy readout `c/(c + K_d)`, ng/mL.
+    pub kd: Parameter,
+    /// Endogenous plasma level without cells, ng/mL: the reference of the plasma's fold over
+    /// baseline (the simulated plasma is the cells' contribution on top of it).
+    pub baseline_plasma: Parameter,
+    /// Endogenous free interstitial level in the myocardium without cells, ng/mL: the
+    /// reference of the tissue's fold over baseline.
+    pub baseline_tissue: Parameter,
+    /// Secretion fold change of lung-entrapped cells (intravenous route), dimensionless.
+    pub lung_fold: Parameter,
+    /// Secretion fold change of cells in skeletal muscle (intramuscular route).
+    pub muscle_fold: Parameter,
+    /// Secretion fold change of cells under the skin (subcutaneous route).
+    pub skin_fold: Parameter,
 }
 
 impl Species {
@@ -91,6 +105,77 @@ impl Species {
             secretion: Parameter::new(0.0, "test"),
             hypoxia_fold: Parameter::new(1.0, "test"),
             ec50: Parameter::new(1.0, "test"),
+            kd: Parameter::new(1.0, "test"),
+            baseline_plasma: Parameter::new(0.0, "test"),
+            baseline_tissue: Parameter::new(0.0, "test"),
+            lung_fold: Parameter::new(1.0, "test"),
+            muscle_fold: Parameter::new(1.0, "test"),
+            skin_fold: Parameter::new(1.0, "test"),
+        }
+    }
+
+    /// The receptor occupancy `c/(c + K_d)` at a free concentration `c` (ng/mL).
+    pub fn occupancy(&self, c: f64) -> f64 {
+        let c = c.max(0.0);
+        c / (c + self.kd.value)
+    }
+
+    /// Plasma at `c` (the cells' contribution, ng/mL) as a fold over the endogenous baseline:
+    /// `(baseline + c)/baseline`; NaN without a baseline.
+    pub fn plasma_fold(&self, c: f64) -> f64 {
+        fold_over(self.baseline_plasma.value, c)
+    }
+
+    /// Tissue at `c` (the cells' contribution, ng/mL) as a fold over the endogenous interstitial
+    /// baseline; NaN without a baseline.
+    pub fn tissue_fold(&self, c: f64) -> f64 {
+        fold_over(self.baseline_tissue.value, c)
+    }
+
+    /// Every parameter with its name as in the table file, in file order.
+    pub fn parameters(&self) -> [(&'static str, &Parameter); 15] {
+        [
+            ("diffusion", &self.diffusion),
+            ("tissue_half_life", &self.tissue_half_life),
+            ("uptake_vmax", &self.uptake_vmax),
+            ("uptake_km", &self.uptake_km),
+            ("permeability", &self.permeability),
+            ("plasma_half_life", &self.plasma_half_life),
+            ("secretion", &self.secretion),
+            ("hypoxia_fold", &self.hypoxia_fold),
+            ("ec50", &self.ec50),
+            ("kd", &self.kd),
+            ("baseline_plasma", &self.baseline_plasma),
+            ("baseline_tissue", &self.baseline_tissue),
+            ("lung_fold", &self.lung_fold),
+            ("muscle_fold", &self.muscle_fold),
+            ("skin_fold", &self.skin_fold),
+        ]
+    }
+}
+
+/// `(baseline + c)/baseline`, NaN when there is no baseline.
+fn fold_over(baseline: f64, c: f64) -> f64 {
+    if baseline > 0.0 {
+        (baseline + c) / baseline
+    } else {
+        f64::NAN
+    }
+}
+
+impl Species {
+    /// Confidence code of a parameter's source: the letters before its first `:` (`H`, `A`,
+    /// `V`, `M`, `U`, `A/M`, …), or "" when the source does not start with one.
+    pub fn confidence(source: &str) -> &str {
+        match source.split_once(':') {
+            Some((code, _))
+                if !code.is_empty()
+                    && code.len() <= 5
+                    && code.chars().all(|c| "HAVMU/".contains(c)) =>
+            {
+                code
+            }
+            _ => "",
         }
     }
 }
@@ -131,6 +216,12 @@ struct RawSpecies {
     secretion: RawParam,
     hypoxia_fold: RawParam,
     ec50: RawParam,
+    kd: Option<RawParam>,
+    baseline_plasma: Option<RawParam>,
+    baseline_tissue: Option<RawParam>,
+    lung_fold: Option<RawParam>,
+    muscle_fold: Option<RawParam>,
+    skin_fold: Option<RawParam>,
 }
 
 /// The species table shipped with the program (`assets/species.toml`).
@@ -182,15 +273,20 @@ impl SpeciesTable {
                     }
                 };
                 if v < 0.0 || (positive && v == 0.0) {
+                    let given = match p.value.get_ref() {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let want = if positive {
+                        "a positive value"
+                    } else {
+                        "a value ≥ 0"
+                    };
                     return Err(InputError::new(
                         file,
                         at,
                         &key(k),
-                        if positive {
-                            "a positive value"
-                        } else {
-                            "a value ≥ 0"
-                        },
+                        &format!("{want}, got {given}"),
                     ));
                 }
                 Ok(Parameter {
@@ -198,6 +294,67 @@ impl SpeciesTable {
                     source: p.source.clone(),
                 })
             };
+            // Optional parameters: a table written before they existed still loads.
+            let opt = |p: &Option<RawParam>,
+                       k: &str,
+                       dim: Dimension,
+                       unit: &str,
+                       positive: bool,
+                       default: Parameter| match p {
+                Some(p) => q(p, k, dim, unit, positive),
+                None => Ok(default),
+            };
+            let ec50 = q(&r.ec50, "ec50", Dimension::CONCENTRATION, "ng/mL", true)?;
+            let kd = opt(
+                &r.kd,
+                "kd",
+                Dimension::CONCENTRATION,
+                "ng/mL",
+                true,
+                Parameter::new(ec50.value, "default: the EC50"),
+            )?;
+            let none = || Parameter::new(0.0, "default: no baseline");
+            let one = || Parameter::new(1.0, "default: as in culture");
+            let baseline_plasma = opt(
+                &r.baseline_plasma,
+                "baseline_plasma",
+                Dimension::CONCENTRATION,
+                "ng/mL",
+                false,
+                none(),
+            )?;
+            let baseline_tissue = opt(
+                &r.baseline_tissue,
+                "baseline_tissue",
+                Dimension::CONCENTRATION,
+                "ng/mL",
+                false,
+                none(),
+            )?;
+            let lung_fold = opt(
+                &r.lung_fold,
+                "lung_fold",
+                Dimension::NONE,
+                "1",
+                false,
+                one(),
+            )?;
+            let muscle_fold = opt(
+                &r.muscle_fold,
+                "muscle_fold",
+                Dimension::NONE,
+                "1",
+                false,
+                one(),
+            )?;
+            let skin_fold = opt(
+                &r.skin_fold,
+                "skin_fold",
+                Dimension::NONE,
+                "1",
+                false,
+                one(),
+            )?;
             let s = Species {
                 diffusion: q(
                     &r.diffusion,
@@ -249,7 +406,13 @@ impl SpeciesTable {
                     false,
                 )?,
                 hypoxia_fold: q(&r.hypoxia_fold, "hypoxia_fold", Dimension::NONE, "1", true)?,
-                ec50: q(&r.ec50, "ec50", Dimension::CONCENTRATION, "ng/mL", true)?,
+                ec50,
+                kd,
+                baseline_plasma,
+                baseline_tissue,
+                lung_fold,
+                muscle_fold,
+                skin_fold,
                 id: r.id,
                 name: r.name,
                 effect: r.effect,

@@ -27,7 +27,7 @@ pub type Series = Vec<(String, Vec<f64>)>;
 
 pub const SLICE_SIZE: (u32, u32) = (1200, 560);
 pub const BULLSEYE_PANEL: (u32, u32) = (300, 330);
-pub const PLASMA_SIZE: (u32, u32) = (900, 540);
+pub const PLASMA_SIZE: (u32, u32) = (1400, 540);
 pub const REGIONAL_SIZE: (u32, u32) = (1200, 800);
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -372,14 +372,56 @@ pub fn bullseye_segment(r: f64, theta: f64) -> Option<u8> {
 }
 
 /// `bullseye_auc.png`: one bullseye per species; `values[s][seg - 1]` in ng·h/mL.
-pub fn bullseye(path: &Path, species: &[String], values: &[Vec<f64>]) -> Result<()> {
+/// What a bullseye shows: its title after the species id, the unit of its values, and whether
+/// its colour scale is logarithmic (four decades below the largest value) or linear from 0.
+#[derive(Clone, Copy, Debug)]
+pub struct BullseyeKind<'a> {
+    pub title: &'a str,
+    pub unit: &'a str,
+    pub log: bool,
+}
+
+/// The mean exposure per segment (`bullseye_auc.png`).
+pub const BULLSEYE_AUC: BullseyeKind<'static> = BullseyeKind {
+    title: "mean AUC",
+    unit: "ng·h/mL",
+    log: true,
+};
+
+/// The time-averaged receptor occupancy per segment (`bullseye_occupancy.png`).
+pub const BULLSEYE_OCCUPANCY: BullseyeKind<'static> = BullseyeKind {
+    title: "occupancy, time mean",
+    unit: "of receptors",
+    log: false,
+};
+
+pub fn bullseye(
+    path: &Path,
+    species: &[String],
+    values: &[Vec<f64>],
+    kind: BullseyeKind<'_>,
+) -> Result<()> {
     let (pw, ph) = BULLSEYE_PANEL;
     let size = (pw * species.len().max(1) as u32, ph);
     picture(path, size, |area| {
         for (s, id) in species.iter().enumerate() {
             let v = &values[s];
             let max = v.iter().fold(0.0f64, |m, x| m.max(*x));
-            let scale = LogScale::new(max, 4.0);
+            let scale = if kind.log {
+                LogScale::new(max, 4.0)
+            } else {
+                LogScale {
+                    lo: 0.0,
+                    hi: if max > 0.0 { max } else { 1.0 },
+                }
+            };
+            let t = |x: f64| {
+                if kind.log {
+                    scale.t(x)
+                } else {
+                    (x / scale.hi).clamp(0.0, 1.0)
+                }
+            };
             let x0 = s as i32 * pw as i32;
             let (cx, cy, rad) = (x0 + 120, 175, 110.0);
             for j in -110..=110 {
@@ -388,7 +430,7 @@ pub fn bullseye(path: &Path, species: &[String], values: &[Vec<f64>]) -> Result<
                     let theta = (-j as f64).atan2(i as f64);
                     if let Some(seg) = bullseye_segment(r, theta) {
                         let x = v[seg as usize - 1];
-                        area.draw_pixel((cx + i, cy + j), &viridis(scale.t(x)))
+                        area.draw_pixel((cx + i, cy + j), &viridis(t(x)))
                             .map_err(|e| e.to_string())?;
                     }
                 }
@@ -402,13 +444,19 @@ pub fn bullseye(path: &Path, species: &[String], values: &[Vec<f64>]) -> Result<
                 .map_err(|e| e.to_string())?;
             }
             area.draw(&Text::new(
-                format!("{id} mean AUC"),
+                format!("{id} {}", kind.title),
                 (x0 + 20, 20),
                 text(17.0),
             ))
             .map_err(|e| e.to_string())?;
             area.draw(&Text::new(
-                format!("log scale {:.2e} – {:.2e} ng·h/mL", scale.lo, scale.hi),
+                format!(
+                    "{} scale {:.2e} – {:.2e} {}",
+                    if kind.log { "log" } else { "linear" },
+                    scale.lo,
+                    scale.hi,
+                    kind.unit
+                ),
                 (x0 + 20, 300),
                 text(13.0),
             ))
@@ -435,10 +483,99 @@ fn line_panel(
     times: &[f64],
     series: &[(String, Vec<f64>)],
 ) -> std::result::Result<(), String> {
+    line_panel_with(area, title, y_label, times, series, &[])
+}
+
+/// Colours of the series in a panel, in order.
+const SERIES_COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// A panel on a log y axis (six decades below the largest value; smaller values sit on the
+/// axis) with horizontal dashed lines at `levels` (value, colour index of a series).
+fn log_panel(
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    title: &str,
+    y_label: &str,
+    times: &[f64],
+    series: &[(String, Vec<f64>)],
+    levels: &[(f64, usize)],
+) -> std::result::Result<(), String> {
     let t_max = times.iter().fold(1e-9f64, |m, t| m.max(*t));
     let y_max = series
         .iter()
         .flat_map(|(_, v)| v.iter())
+        .chain(levels.iter().map(|(l, _)| l))
+        .fold(0.0f64, |m, v| m.max(*v))
+        .max(1e-12)
+        * 2.0;
+    let y_min = y_max * 1e-6;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, text(18.0))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..t_max, (y_min..y_max).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (h)")
+        .y_desc(y_label)
+        .label_style(text(13.0))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for &(level, k) in levels {
+        let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, level), (t_max, level)],
+                8,
+                6,
+                c.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    for (k, (name, v)) in series.iter().enumerate() {
+        let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(
+                times.iter().copied().zip(v.iter().map(|&y| y.max(y_min))),
+                c.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(text(13.0))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// A line panel with horizontal dashed lines at `levels` (value, colour index of a series).
+fn line_panel_with(
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    title: &str,
+    y_label: &str,
+    times: &[f64],
+    series: &[(String, Vec<f64>)],
+    levels: &[(f64, usize)],
+) -> std::result::Result<(), String> {
+    let t_max = times.iter().fold(1e-9f64, |m, t| m.max(*t));
+    let y_max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .chain(levels.iter().map(|(l, _)| l))
         .fold(0.0f64, |m, v| m.max(*v))
         .max(1e-12)
         * 1.05;
@@ -457,14 +594,18 @@ fn line_panel(
         .y_label_formatter(&|v| format!("{v:.2e}"))
         .draw()
         .map_err(|e| e.to_string())?;
-    let colours = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-    ];
+    let colours = SERIES_COLOURS;
+    for &(level, k) in levels {
+        let c = colours[k % colours.len()];
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, level), (t_max, level)],
+                8,
+                6,
+                c.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
     for (k, (name, v)) in series.iter().enumerate() {
         let c = colours[k % colours.len()];
         chart
@@ -485,10 +626,45 @@ fn line_panel(
         .map_err(|e| e.to_string())
 }
 
-/// `plasma.png`: plasma concentration of each species against time.
-pub fn plasma(path: &Path, times: &[f64], series: &[(String, Vec<f64>)]) -> Result<()> {
+/// `plasma.png`: left, the plasma concentration the cells add, species by species, on a log
+/// scale with each species' endogenous baseline dashed in its colour (`baselines`, ng/mL;
+/// 0 = none); right, the cells' plasma as a percentage of the baseline (the fold over
+/// baseline minus one: 100 % doubles the endogenous level).
+pub fn plasma(
+    path: &Path,
+    times: &[f64],
+    series: &[(String, Vec<f64>)],
+    baselines: &[f64],
+) -> Result<()> {
     picture(path, PLASMA_SIZE, |area| {
-        line_panel(area, "Plasma concentration", "ng/mL", times, series)
+        let (left, right) = area.split_horizontally(PLASMA_SIZE.0 / 2);
+        let lines: Vec<(f64, usize)> = baselines
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b > 0.0)
+            .map(|(k, b)| (*b, k))
+            .collect();
+        log_panel(
+            &left,
+            "Plasma from the cells (dashed: endogenous baseline)",
+            "ng/mL",
+            times,
+            series,
+            &lines,
+        )?;
+        let shares: Vec<(String, Vec<f64>)> = series
+            .iter()
+            .zip(baselines)
+            .filter(|(_, b)| **b > 0.0)
+            .map(|((name, v), b)| (name.clone(), v.iter().map(|c| 100.0 * c / b).collect()))
+            .collect();
+        line_panel(
+            &right,
+            "Cells' plasma over the endogenous baseline",
+            "% of baseline (fold − 1)",
+            times,
+            &shares,
+        )
     })
 }
 

@@ -61,6 +61,14 @@ pub fn time_above(c0: f64, c1: f64, e: f64, tau: f64) -> f64 {
     }
 }
 
+/// Receptor occupancy `c/(c + K_d)` over a sub-step of length `tau` whose `∫c dt` is
+/// `integral`, at the sub-step's mean concentration, s (as `occupancy_integral` in
+/// common.wgsl).
+pub fn occupancy_integral(integral: f64, tau: f64, kd: f64) -> f64 {
+    let c = (integral / tau).max(0.0);
+    tau * c / (c + kd)
+}
+
 /// What one reaction sub-step did at a voxel.
 struct Reacted {
     c: f64,
@@ -146,7 +154,9 @@ pub struct CpuReference {
     /// Exposure per voxel (AUC, time above EC50), species-major; empty unless enabled.
     auc: Vec<f64>,
     above: Vec<f64>,
+    occupancy: Vec<f64>,
     ec50: Vec<f64>,
+    kd: Vec<f64>,
 }
 
 impl CpuReference {
@@ -202,12 +212,14 @@ impl CpuReference {
                 .collect(),
             auc: vec![0.0; if problem.exposure { ns * n } else { 0 }],
             above: vec![0.0; if problem.exposure { ns * n } else { 0 }],
+            occupancy: vec![0.0; if problem.exposure { ns * n } else { 0 }],
             ec50: problem
                 .species
                 .species
                 .iter()
                 .map(|s| s.ec50.value)
                 .collect(),
+            kd: problem.species.species.iter().map(|s| s.kd.value).collect(),
         };
         me.rebuild_rates();
         me.enforce_blood();
@@ -261,25 +273,27 @@ impl CpuReference {
         self.problem.tissue_amounts(&self.cur)
     }
 
-    /// Exposure per voxel, species-major: (AUC ng·s/mL, time above EC50 s); empty slices
-    /// unless [`Problem::exposure`] is on.
-    pub fn exposure(&self) -> (&[f64], &[f64]) {
-        (&self.auc, &self.above)
+    /// Exposure per voxel, species-major: AUC (ng·s/mL), time above EC50 (s) and the
+    /// occupancy's integral (s); empty slices unless [`Problem::exposure`] is on.
+    pub fn exposure(&self) -> crate::sim::readouts::ExposureView<'_> {
+        crate::sim::readouts::ExposureView {
+            auc: &self.auc,
+            above: &self.above,
+            occupancy: &self.occupancy,
+        }
     }
 
     /// Statistics per region from the current fields and exposure (the host twin of
     /// `Simulation::region_stats`).
     pub fn region_stats(&self) -> Vec<crate::sim::RegionStat> {
-        let exposure = self
-            .problem
-            .exposure
-            .then_some((self.auc.as_slice(), self.above.as_slice()));
+        let exposure = self.problem.exposure.then_some(self.exposure());
         crate::sim::readouts::region_stats_from(
             &self.problem.grid,
             &self.problem.segments,
             &self.cur,
             exposure,
             &self.ec50,
+            &self.kd,
         )
     }
 
@@ -327,6 +341,7 @@ impl CpuReference {
                 if self.problem.exposure {
                     self.auc[i] += r.integral;
                     self.above[i] += time_above(c0, r.c, self.ec50[s], tau);
+                    self.occupancy[i] += occupancy_integral(r.integral, tau, self.kd[s]);
                 }
                 // Amounts per voxel volume: ε times the change of c.
                 for (a, b) in acc.iter_mut().zip(r.terms) {
@@ -412,6 +427,8 @@ impl CpuReference {
                             if self.problem.exposure {
                                 self.auc[i] += r.integral;
                                 self.above[i] += time_above(y, r.c, self.ec50[s], tau);
+                                self.occupancy[i] +=
+                                    occupancy_integral(r.integral, tau, self.kd[s]);
                             }
                             y = r.c;
                             for (a, b) in acc.iter_mut().zip(r.terms) {

@@ -19,6 +19,16 @@ pub struct Exposure {
     pub auc: Vec<f32>,
     /// `∫[c > EC50] dt`, s.
     pub above: Vec<f32>,
+    /// `∫ c/(c + K_d) dt`, the receptor occupancy's integral, s.
+    pub occupancy: Vec<f32>,
+}
+
+/// Exposure per voxel in f64, species-major, as the host twin reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct ExposureView<'a> {
+    pub auc: &'a [f64],
+    pub above: &'a [f64],
+    pub occupancy: &'a [f64],
 }
 
 /// A region of the grid: a label or an AHA segment.
@@ -60,6 +70,11 @@ pub struct SpeciesStats {
     pub time_above: f64,
     /// Fraction of the region's voxels above EC50 now.
     pub fraction_above: f64,
+    /// Mean receptor occupancy `c/(c + K_d)` now, 0..1.
+    pub occupancy: f64,
+    /// Mean of `∫ c/(c + K_d) dt` over the region's voxels, s (divided by the time run, the
+    /// time-averaged occupancy).
+    pub occupancy_auc: f64,
 }
 
 /// Statistics of one region.
@@ -95,14 +110,15 @@ pub fn regions(grid: &Grid, segments: &[u8]) -> Vec<(Region, usize)> {
 }
 
 /// Region statistics from fields and exposure on the host (f64 sums): the reference for
-/// `Simulation::region_stats`. `fields`, `exposure` species-major; `ec50` per species;
+/// `Simulation::region_stats`. `fields`, `exposure` species-major; `ec50` and `kd` per species;
 /// `segments` per voxel or empty.
 pub fn region_stats_from(
     grid: &Grid,
     segments: &[u8],
     fields: &[f64],
-    exposure: Option<(&[f64], &[f64])>,
+    exposure: Option<ExposureView<'_>>,
     ec50: &[f64],
+    kd: &[f64],
 ) -> Vec<RegionStat> {
     let n = grid.voxel_count();
     let ns = ec50.len();
@@ -121,9 +137,11 @@ pub fn region_stats_from(
                         let c = fields[s * n + v];
                         st.mean += c;
                         st.max = st.max.max(c);
-                        if let Some((auc, above)) = exposure {
-                            st.auc += auc[s * n + v];
-                            st.time_above += above[s * n + v];
+                        st.occupancy += c.max(0.0) / (c.max(0.0) + kd[s]);
+                        if let Some(e) = exposure {
+                            st.auc += e.auc[s * n + v];
+                            st.time_above += e.above[s * n + v];
+                            st.occupancy_auc += e.occupancy[s * n + v];
                         }
                         if c > ec50[s] {
                             over += 1;
@@ -133,6 +151,8 @@ pub fn region_stats_from(
                     st.mean /= count;
                     st.auc /= count;
                     st.time_above /= count;
+                    st.occupancy /= count;
+                    st.occupancy_auc /= count;
                     st.fraction_above = over as f64 / count;
                     st
                 })

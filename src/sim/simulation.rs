@@ -225,7 +225,10 @@ struct RegionKernel {
 
 /// Layout constants of `regions.wgsl`.
 const REGION_SLOTS: usize = 26;
-const REGION_ENTRY: usize = 20;
+const REGION_ENTRY: usize = 28;
+/// vec4 entries per field entry in the exposure buffers (`EXPOSURE_ENTRIES` in common.wgsl):
+/// AUC, time above EC50, occupancy integral.
+const EXPOSURE_ENTRIES: usize = 3;
 const REGION_BUCKETS: usize = 256;
 
 /// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
@@ -335,7 +338,11 @@ impl Simulation {
         let exposure_on = problem.exposure;
         let with_segments = !problem.segments.is_empty();
         let per_voxel = bytes_per_voxel(ns) as u64
-            + if exposure_on { 32 * np as u64 } else { 0 }
+            + if exposure_on {
+                (EXPOSURE_ENTRIES * 16 * np) as u64
+            } else {
+                0
+            }
             + u64::from(with_segments);
 
         // Memory budget first: a clear error instead of an allocation failure half-way.
@@ -361,7 +368,7 @@ impl Simulation {
         // One z-plane (with its ghosts) must fit in one binding; the exposure buffer, twice a
         // field buffer, is the largest.
         let binding_plane = if exposure_on {
-            2 * field_plane
+            EXPOSURE_ENTRIES as u64 * field_plane
         } else {
             field_plane
         };
@@ -691,7 +698,7 @@ impl Simulation {
             let exposure = buffer(
                 "Simulation::exposure",
                 if exposure_on {
-                    2 * planes * field_plane
+                    EXPOSURE_ENTRIES as u64 * planes * field_plane
                 } else {
                     16
                 },
@@ -903,8 +910,10 @@ impl Simulation {
         let sp: Vec<SpeciesPack> = table
             .chunks(PACK)
             .map(|group| {
+                // Padding lanes: K and K_d 1 keep their (unused) divisions finite.
                 let mut p = SpeciesPack {
                     km: [1.0; 4],
+                    kd: [1.0; 4],
                     ..SpeciesPack::zeroed()
                 };
                 for (lane, s) in group.iter().enumerate() {
@@ -914,6 +923,7 @@ impl Simulation {
                     p.km[lane] = s.uptake_km.value as f32;
                     p.permeability[lane] = s.permeability.value as f32;
                     p.ec50[lane] = s.ec50.value as f32;
+                    p.kd[lane] = s.kd.value as f32;
                 }
                 p
             })
@@ -1982,6 +1992,7 @@ impl Simulation {
         let mut out = Exposure {
             auc: vec![0.0; n * ns],
             above: vec![0.0; n * ns],
+            occupancy: vec![0.0; n * ns],
         };
         for slab in &self.slabs {
             let bytes = read_buffer(
@@ -1998,9 +2009,10 @@ impl Simulation {
                     let g = s * n + gz * plane;
                     let o = (p * np + s / PACK) * plane;
                     for i in 0..plane {
-                        let e = (o + i) * 2 * PACK + s % PACK;
+                        let e = (o + i) * EXPOSURE_ENTRIES * PACK + s % PACK;
                         out.auc[g + i] = data[e];
                         out.above[g + i] = data[e + PACK];
+                        out.occupancy[g + i] = data[e + 2 * PACK];
                     }
                 }
             }
@@ -2015,25 +2027,30 @@ impl Simulation {
         let n = nx * ny * nz;
         let ns = self.n_species;
         let np = packs(ns);
-        if exposure.auc.len() != n * ns || exposure.above.len() != n * ns {
+        if exposure.auc.len() != n * ns
+            || exposure.above.len() != n * ns
+            || exposure.occupancy.len() != n * ns
+        {
             return Err(SimError::Problem(format!(
-                "exposure holds {} AUC and {} time-above values, expected {ns} species × {n} voxels",
+                "exposure holds {} AUC, {} time-above and {} occupancy values, expected {ns} species × {n} voxels",
                 exposure.auc.len(),
-                exposure.above.len()
+                exposure.above.len(),
+                exposure.occupancy.len()
             )));
         }
         let plane = nx * ny;
         for slab in &self.slabs {
-            let mut data = vec![0f32; (slab.nz + 2) * plane * np * 2 * PACK];
+            let mut data = vec![0f32; (slab.nz + 2) * plane * np * EXPOSURE_ENTRIES * PACK];
             for p in 1..=slab.nz {
                 let gz = slab.z0 + p - 1;
                 for s in 0..ns {
                     let g = s * n + gz * plane;
                     let o = (p * np + s / PACK) * plane;
                     for i in 0..plane {
-                        let e = (o + i) * 2 * PACK + s % PACK;
+                        let e = (o + i) * EXPOSURE_ENTRIES * PACK + s % PACK;
                         data[e] = exposure.auc[g + i];
                         data[e + PACK] = exposure.above[g + i];
+                        data[e + 2 * PACK] = exposure.occupancy[g + i];
                     }
                 }
             }
@@ -2150,6 +2167,8 @@ impl Simulation {
                             auc: if exposure { f(2) / count } else { 0.0 },
                             time_above: if exposure { f(3) / count } else { 0.0 },
                             fraction_above: words[base + 16] as f64 / count,
+                            occupancy: f(5) / count,
+                            occupancy_auc: if exposure { f(6) / count } else { 0.0 },
                         }
                     })
                     .collect();
