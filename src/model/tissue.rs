@@ -174,16 +174,6 @@ impl LabelTable {
         self.entries[label as usize] = m;
     }
 
-    /// The same table with every interstitial fraction 1 (concentrations per tissue volume):
-    /// for verification problems written without ε.
-    pub fn without_interstitium(&self) -> LabelTable {
-        let mut t = self.clone();
-        for e in &mut t.entries {
-            e.volume_fraction = 1.0;
-        }
-        t
-    }
-
     /// Face conductance multiplier between two labels: the harmonic mean of `ε·m_D`, zero next
     /// to `outside`. The flux `D·g·(c_b − c_a)/h²` per unit volume of tissue enters `a`'s
     /// concentration divided by its own `ε`, so what one side loses the other gains.
