@@ -16,7 +16,7 @@ const REGIONS: u32 = 26u;
 // 0 Σc, 1 max c, 2 Σ AUC, 3 Σ time above, 4 count above (u32), 5 Σ occupancy, 6 Σ its integral
 const STATS: u32 = 7u;
 const ENTRY: u32 = 28u;       // STATS × 4 lanes
-const BUCKETS: u32 = 256u;
+const BUCKETS: u32 = 128u;
 const NO_REGION: u32 = 0xffffffffu;
 
 // AHA segment per voxel, four voxels per word (byte i % 4 of word i / 4), slab-local index as

@@ -229,7 +229,7 @@ const REGION_ENTRY: usize = 28;
 /// vec4 entries per field entry in the exposure buffers (`EXPOSURE_ENTRIES` in common.wgsl):
 /// AUC, time above EC50, occupancy integral.
 const EXPOSURE_ENTRIES: usize = 3;
-const REGION_BUCKETS: usize = 256;
+const REGION_BUCKETS: usize = 128;
 
 /// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
 /// plasma is dynamic.
