@@ -1184,3 +1184,32 @@ fn the_view_section_resolves_with_its_defaults() {
     assert!(full.range_given);
     assert_eq!(full.range_ng_ml, [0.0, 5.0]);
 }
+
+/// Every preset ends with a `[view]` (so that each lesson opens on its point) whose colour
+/// range holds its species' EC50.
+#[test]
+fn every_preset_ends_with_its_view() {
+    for e in std::fs::read_dir(presets_dir()).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text
+            .find("\n[view]")
+            .unwrap_or_else(|| panic!("{}: no [view]", path.display()));
+        assert!(
+            !text[at + 1..].contains("\n["),
+            "{}: [view] is the last table",
+            path.display()
+        );
+        let s = Scenario::load(&path).unwrap();
+        let ec50 = get(&s.readouts.ec50_ng_ml, &s.view.species);
+        let [lo, hi] = s.view.range_ng_ml;
+        assert!(
+            lo < ec50 && ec50 < hi,
+            "{}: EC50 {ec50} in [{lo}, {hi}]",
+            path.display()
+        );
+    }
+}
