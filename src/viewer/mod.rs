@@ -6,6 +6,7 @@ mod app;
 mod bullseye;
 mod lessons;
 mod panels;
+mod parameters;
 mod plots;
 mod save;
 mod view_spec;

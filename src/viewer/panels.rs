@@ -271,76 +271,9 @@ impl ViewerApp {
 
         ui.separator();
         let s = self.species;
-        ui.heading(format!("{} parameters", self.table.species[s].id));
-        let mut changed = false;
-        let mut secretion = false;
-        {
-            let sp = &mut self.table.species[s];
-            // Shown in the units of the species table.
-            let mut d = sp.diffusion.value * 1e6 * 60.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut d, 10.0..=1e5)
-                        .logarithmic(true)
-                        .text("D, µm²/min"),
-                )
-                .changed()
-            {
-                sp.diffusion.value = d / 6e7;
-                changed = true;
-            }
-            let mut half = sp.tissue_half_life.value / 60.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut half, 0.5..=10_000.0)
-                        .logarithmic(true)
-                        .text("tissue half-life, min"),
-                )
-                .changed()
-            {
-                sp.tissue_half_life.value = half * 60.0;
-                changed = true;
-            }
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.uptake_vmax.value, 0.0..=10.0)
-                        .logarithmic(true)
-                        .text("uptake V, ng/mL/s"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.uptake_km.value, 0.01..=100.0)
-                        .logarithmic(true)
-                        .text("uptake K, ng/mL"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.permeability.value, 0.0..=1e-2)
-                        .logarithmic(true)
-                        .text("exchange P, 1/s"),
-                )
-                .changed();
-            let mut sec = sp.secretion.value * 1e6 * 86400.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut sec, 0.0..=1000.0)
-                        .logarithmic(true)
-                        .text("secretion, ng/1e6 cells/day"),
-                )
-                .changed()
-            {
-                sp.secretion.value = sec / (1e6 * 86400.0);
-                secretion = true;
-            }
-        }
-        if changed {
-            self.apply_species();
-        }
-        if secretion {
-            self.apply_secretion(s);
-        }
+        ui.heading(format!("{} parameters", self.table.species[s].id))
+            .on_hover_text("hover a slider for the value's source and its confidence");
+        self.parameter_sliders(ui);
 
         ui.separator();
         ui.heading("Geometry");
