@@ -1213,3 +1213,25 @@ fn every_preset_ends_with_its_view() {
         );
     }
 }
+
+/// The view changes what the viewer shows, not the run: a preset with and without its
+/// `[view]` has the same fingerprint (so `--resume` accepts a run whose view was edited).
+#[test]
+fn the_view_is_not_part_of_a_run() {
+    let path = presets_dir().join("intramyocardial.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with = Scenario::load(&path).unwrap();
+    let at = text.find("\n[view]").unwrap();
+    let without = Scenario::parse(
+        &text[..at],
+        &path.display().to_string(),
+        &presets_dir(),
+        &table(),
+    )
+    .unwrap();
+    assert_ne!(with.view, without.view);
+    assert_eq!(
+        secretome::runner::scenario_hash(&with).unwrap(),
+        secretome::runner::scenario_hash(&without).unwrap()
+    );
+}

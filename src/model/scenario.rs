@@ -83,7 +83,10 @@ pub struct Scenario {
     pub terms: TermSwitches,
     /// `[readouts]`: EC50s and reported species.
     pub readouts: ReadoutSpec,
-    /// `[view]`: what the viewer shows when it opens the scenario (the batch runs ignore it).
+    /// `[view]`: what the viewer shows when it opens the scenario. The batch runs ignore it,
+    /// so it is left out of the serialised scenario (summary.json and the fingerprint that
+    /// `--resume` checks): changing the view does not change a run.
+    #[serde(skip)]
     pub view: ViewSpec,
 }
 
