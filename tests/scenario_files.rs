@@ -8,7 +8,10 @@ use std::f64::consts::LN_2;
 use std::path::{Path, PathBuf};
 
 use secretome::geometry::{HeartParams, InfarctSpec, Territory};
-use secretome::model::scenario::{DepotShape, GeometrySpec, Route, Scenario, Site, TermSwitches};
+use secretome::model::scenario::{
+    ColourScale, DepotShape, GeometrySpec, Route, Scenario, Site, TermSwitches, ViewCamera,
+    ViewCut, ViewPoint,
+};
 use secretome::SpeciesTable;
 
 fn presets_dir() -> PathBuf {
@@ -973,6 +976,118 @@ const MALFORMED: &[(&str, &str, &str, usize, &str)] = &[
         2,
         "`porosity` is unknown",
     ),
+    (
+        "unknown key in [view]",
+        "[view]\nspecies = \"TSG6\"\nzoom = 2\n",
+        "view.zoom",
+        3,
+        "`zoom` is unknown",
+    ),
+    (
+        "[view] not a table",
+        "view = \"TSG6\"\n",
+        "view",
+        1,
+        "a table [view], got a string",
+    ),
+    (
+        "unknown species in [view]",
+        "[view]\nspecies = \"IL6\"\n",
+        "view.species",
+        2,
+        "a species id of the species table: VEGF, HGF, SDF1a, TSG6 (`IL6` is unknown)",
+    ),
+    (
+        "unknown cut",
+        "[view]\ncut = \"oblique\"\n",
+        "view.cut",
+        2,
+        "a cut: none, short_axis, long_axis, camera; got \"oblique\"",
+    ),
+    (
+        "a cut given as a boolean",
+        "[view]\ncut = true\n",
+        "view.cut",
+        2,
+        "a cut: none, short_axis, long_axis, camera, got a boolean",
+    ),
+    (
+        "a point to cut through without a cut",
+        "[view]\nthrough = \"centre\"\n",
+        "view.through",
+        2,
+        "a cut for the plane to pass through",
+    ),
+    (
+        "through the depot with no depot in the heart",
+        "[view]\ncut = \"short_axis\"\nthrough = \"depot\"\n[[depot]]\nroute = \"intramuscular\"\ncells = 1e8\n",
+        "view.through",
+        3,
+        "\"depot\" with cells in the heart",
+    ),
+    (
+        "through an unknown place",
+        "[view]\ncut = \"camera\"\nthrough = \"apex\"\n",
+        "view.through",
+        3,
+        "\"depot\", \"border_zone\", \"centre\" or [x, y, z] in mm; got \"apex\"",
+    ),
+    (
+        "through a point of two numbers",
+        "[view]\ncut = \"long_axis\"\nthrough = [1, 2]\n",
+        "view.through",
+        3,
+        "a point [x, y, z] of 3 numbers in mm, got 2 numbers",
+    ),
+    (
+        "through the border zone of a heart without infarct",
+        "[geometry]\nno_infarct = true\n[view]\ncut = \"short_axis\"\nthrough = \"border_zone\"\n",
+        "view.through",
+        5,
+        "with no infarct there is no border zone",
+    ),
+    (
+        "unknown camera",
+        "[view]\ncamera = \"top\"\n",
+        "view.camera",
+        2,
+        "a camera: default, anterior, base, lateral; got \"top\"",
+    ),
+    (
+        "unknown colour scale",
+        "[view]\nscale = \"sqrt\"\n",
+        "view.scale",
+        2,
+        "a colour scale: log, linear; got \"sqrt\"",
+    ),
+    (
+        "a colour range of one value",
+        "[view]\nrange = [\"1 ng/mL\"]\n",
+        "view.range",
+        2,
+        "a colour range [low, high] of two concentrations such as [\"0.01 ng/mL\", \"100 ng/mL\"], got a list of 1",
+    ),
+    (
+        "a colour range upside down",
+        "[view]\nrange = [\"10 ng/mL\", \"1 ng/mL\"]\n",
+        "view.range",
+        2,
+        "a colour range with 0 ≤ low < high, got [10, 1] ng/mL",
+    ),
+    (
+        "a log colour range from zero",
+        "[view]\nrange = [0, 10]\n",
+        "view.range",
+        2,
+        "a low end > 0 on a log scale",
+    ),
+    (
+        "a colour range in mm",
+        "[view]\nscale = \"linear\"\nrange = [\"1 mm\", \"10 ng/mL\"]\n",
+        "view.range[0]",
+        3,
+        "a concentration such as \"1 ng/mL\" (a bare number is in ng/mL), got \"1 mm\" (wrong unit",
+    ),
 ];
 
 #[test]
@@ -1019,4 +1134,104 @@ fn load_names_a_missing_file() {
 fn the_resolved_scenario_is_serializable() {
     fn serializable<T: serde::Serialize>(_: &T) {}
     serializable(&parse(FULL).unwrap());
+}
+
+/// `[view]` resolves with every default filled in: the first reported species, no cut, the
+/// first depot in the heart (else the centre) to cut through, the camera facing the cut, a
+/// log scale from EC50/1000 to 10 × EC50; given values come through in ng/mL and mm.
+#[test]
+fn the_view_section_resolves_with_its_defaults() {
+    let empty = parse("").unwrap().view;
+    assert_eq!(empty.species, "VEGF");
+    assert_eq!(empty.cut, ViewCut::None);
+    assert_eq!(empty.through, ViewPoint::Centre, "no depot: the centre");
+    assert_eq!(empty.camera, ViewCamera::Default);
+    assert_eq!(empty.scale, ColourScale::Log);
+    assert!(!empty.range_given);
+    assert!(close(empty.range_ng_ml[0], 1e-3) && close(empty.range_ng_ml[1], 10.0));
+
+    let depot = "[[depot]]\nroute = \"intramyocardial\"\ncells = 2e7\n";
+    let cut = parse(&format!(
+        "[readouts]\nspecies = [\"TSG6\", \"VEGF\"]\nec50 = {{ TSG6 = \"20 ng/mL\" }}\n\
+         [view]\ncut = \"short_axis\"\n{depot}"
+    ))
+    .unwrap()
+    .view;
+    assert_eq!(cut.species, "TSG6", "the first reported species");
+    assert_eq!(cut.through, ViewPoint::Depot);
+    assert_eq!(
+        cut.camera,
+        ViewCamera::Base,
+        "looking into the short-axis cut"
+    );
+    assert!(
+        close(cut.range_ng_ml[0], 0.02) && close(cut.range_ng_ml[1], 200.0),
+        "around the scenario's EC50: {:?}",
+        cut.range_ng_ml
+    );
+
+    let full = parse(
+        "[view]\nspecies = \"HGF\"\ncut = \"long_axis\"\nthrough = [\"1 cm\", 0, -20]\n\
+         camera = \"lateral\"\nscale = \"linear\"\nrange = [0, \"5000 pg/mL\"]\n",
+    )
+    .unwrap()
+    .view;
+    assert_eq!(full.species, "HGF");
+    assert_eq!(full.cut, ViewCut::LongAxis);
+    assert_eq!(full.through, ViewPoint::Point([10.0, 0.0, -20.0]));
+    assert_eq!(full.camera, ViewCamera::Lateral);
+    assert_eq!(full.scale, ColourScale::Linear);
+    assert!(full.range_given);
+    assert_eq!(full.range_ng_ml, [0.0, 5.0]);
+}
+
+/// Every preset ends with a `[view]` (so that each lesson opens on its point) whose colour
+/// range holds its species' EC50.
+#[test]
+fn every_preset_ends_with_its_view() {
+    for e in std::fs::read_dir(presets_dir()).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text
+            .find("\n[view]")
+            .unwrap_or_else(|| panic!("{}: no [view]", path.display()));
+        assert!(
+            !text[at + 1..].contains("\n["),
+            "{}: [view] is the last table",
+            path.display()
+        );
+        let s = Scenario::load(&path).unwrap();
+        let ec50 = get(&s.readouts.ec50_ng_ml, &s.view.species);
+        let [lo, hi] = s.view.range_ng_ml;
+        assert!(
+            lo < ec50 && ec50 < hi,
+            "{}: EC50 {ec50} in [{lo}, {hi}]",
+            path.display()
+        );
+    }
+}
+
+/// The view changes what the viewer shows, not the run: a preset with and without its
+/// `[view]` has the same fingerprint (so `--resume` accepts a run whose view was edited).
+#[test]
+fn the_view_is_not_part_of_a_run() {
+    let path = presets_dir().join("intramyocardial.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with = Scenario::load(&path).unwrap();
+    let at = text.find("\n[view]").unwrap();
+    let without = Scenario::parse(
+        &text[..at],
+        &path.display().to_string(),
+        &presets_dir(),
+        &table(),
+    )
+    .unwrap();
+    assert_ne!(with.view, without.view);
+    assert_eq!(
+        secretome::runner::scenario_hash(&with).unwrap(),
+        secretome::runner::scenario_hash(&without).unwrap()
+    );
 }

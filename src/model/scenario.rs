@@ -1,6 +1,6 @@
 //! Scenario files (TOML): everything one run needs — geometry, infarcts, time, species
 //! overrides, cell depots and their routes, plasma, the autocrine feedback, which terms run and
-//! what is reported (MODEL.md §3–§6).
+//! what is reported (MODEL.md §3–§6) — and what the viewer opens on (`[view]`, in `view.rs`).
 //!
 //! Every dimensional value is a quantity string with its unit (`"12 min"`, `"3 mm"`, `"2e7"`
 //! cells, `"1.2 ng/1e6 cells/day"`, `"15 %"`) or a bare number read in the key's default unit:
@@ -33,6 +33,9 @@ use crate::error::{InputError, Result, SimError};
 use crate::geometry::{AnatomyHints, BasePlane, HeartParams, InfarctSpec, Territory};
 use crate::model::species::{Parameter, Species, SpeciesTable};
 use crate::model::units::{parse_quantity, Dimension, UnitError};
+
+mod view;
+pub use view::{default_range, ColourScale, ViewCamera, ViewCut, ViewPoint, ViewSpec};
 
 const LN2: f64 = std::f64::consts::LN_2;
 const HOUR: f64 = 3600.0;
@@ -80,6 +83,11 @@ pub struct Scenario {
     pub terms: TermSwitches,
     /// `[readouts]`: EC50s and reported species.
     pub readouts: ReadoutSpec,
+    /// `[view]`: what the viewer shows when it opens the scenario. The batch runs ignore it,
+    /// so it is left out of the serialised scenario (summary.json and the fingerprint that
+    /// `--resume` checks): changing the view does not change a run.
+    #[serde(skip)]
+    pub view: ViewSpec,
 }
 
 /// The tissue the run happens in.
@@ -1135,7 +1143,7 @@ fn read_segment(doc: &Doc<'_>, v: &Val<'_>, key: &str) -> Result<u8> {
 // Resolving each section
 // ------------------------------------------------------------------------------------------
 
-const TOP_KEYS: [&str; 12] = [
+const TOP_KEYS: [&str; 13] = [
     "scenario",
     "grid",
     "geometry",
@@ -1148,6 +1156,7 @@ const TOP_KEYS: [&str; 12] = [
     "autocrine",
     "terms",
     "readouts",
+    "view",
 ];
 
 const HEART_FIELDS: [&str; 10] = [
@@ -1398,6 +1407,14 @@ impl Doc<'_> {
             depots.push(d);
         }
 
+        // [view]
+        let view = self.view(
+            &root.table("view")?,
+            &depots,
+            !infarcts.is_empty(),
+            &readouts,
+        )?;
+
         Ok(Scenario {
             source: self.file.to_string(),
             name,
@@ -1415,6 +1432,7 @@ impl Doc<'_> {
             autocrine,
             terms,
             readouts,
+            view,
         })
     }
 

@@ -20,7 +20,8 @@ use secretome::view::render::{ClipPlane, HeartRenderer, Scene, ViewStyle, CPU_TR
 use secretome::view::session::{PlacedDepot, Session};
 use secretome::{GpuContext, SpeciesTable, Terms};
 
-use super::plots::History;
+use super::bullseye::BullseyeMode;
+use super::plots::{History, PlasmaView, RegionView};
 use super::CaptureResult;
 
 /// What the window opens with (all validated before it opens).
@@ -30,9 +31,11 @@ pub struct Start {
     pub scenario_text: String,
     pub path: Option<PathBuf>,
     pub built: Built,
-    pub species: usize,
+    /// `--species`: replaces the scenario's `[view]` species.
+    pub species: Option<usize>,
     pub speed: f64,
     pub start_at_h: Option<f64>,
+    /// `--cut`: replaces the `[view]`'s cut by the short axis through the first depot.
     pub cut: bool,
     /// --screenshot: the file, the frames before it, where the outcome goes.
     pub capture: Option<(PathBuf, u32, CaptureResult)>,
@@ -142,7 +145,9 @@ pub struct ViewerApp {
     pub(super) snapshot: Option<Snapshot>,
     pub(super) history: History,
     pub(super) bullseye: Option<egui::TextureHandle>,
-    pub(super) bullseye_auc: bool,
+    pub(super) bullseye_mode: BullseyeMode,
+    pub(super) plasma_view: PlasmaView,
+    pub(super) region_view: RegionView,
     // Pacing and timing.
     submitted: u64,
     completed: Arc<AtomicU64>,
@@ -153,7 +158,7 @@ pub struct ViewerApp {
     pub(super) frame_ms: f64,
     pub(super) steps_per_s: f64,
     rate_window: (Instant, u64),
-    field_dirty: bool,
+    pub(super) field_dirty: bool,
     field_version: u64,
     last_render: Option<(OrbitCamera, ViewStyle, [u32; 2], u64)>,
     /// The last hover pick: (pointer, camera, cut) and its hit.
@@ -216,6 +221,11 @@ impl ViewerApp {
         let (territory, transmural, border_zone) = infarct_of(&scenario);
         let camera = default_camera(&scene, built.anatomy.as_ref());
         let completed = Arc::new(AtomicU64::new(session.simulation().steps_taken()));
+        let view = super::view_spec::start_view(
+            &scenario.view,
+            species.and_then(|s| built.problem.species.species.get(s)),
+            cut,
+        );
         let mut app = ViewerApp {
             scenario_text,
             loaded_table: built.problem.species.clone(),
@@ -235,18 +245,14 @@ impl ViewerApp {
             texture: None,
             camera,
             markers,
-            species,
+            species: 0,
             playing: true,
             speed_h_per_s: speed,
             log_scale: true,
             decades: 3.0,
             auto_range: true,
             range: (1e-3, 1.0),
-            cut: if cut {
-                CutMode::ShortAxis
-            } else {
-                CutMode::None
-            },
+            cut: CutMode::None,
             cut_offset: 0.5,
             outlines: true,
             place_mode: false,
@@ -262,7 +268,9 @@ impl ViewerApp {
             snapshot: None,
             history,
             bullseye: None,
-            bullseye_auc: true,
+            bullseye_mode: BullseyeMode::Auc,
+            plasma_view: PlasmaView::Log,
+            region_view: RegionView::Concentration,
             submitted: 0,
             completed,
             carry: 0.0,
@@ -288,21 +296,7 @@ impl ViewerApp {
             }),
             scenario,
         };
-        if cut {
-            // The plane through the first depot, seen from above the base.
-            if let (Some(a), Some(m)) = (&app.anatomy, app.markers.first()) {
-                let axis = DVec3::from_array(a.frame.long_axis);
-                let apex = DVec3::from_array(a.frame.apex);
-                let base = DVec3::from_array(a.frame.base_centre);
-                let f = (m.centre - apex).dot(axis) / (base - apex).dot(axis);
-                app.cut_offset = f.clamp(0.0, 1.0);
-                let (centre, radius) = app.scene.bounds();
-                let from = axis + 0.8 * DVec3::from_array(a.frame.anterior())
-                    - 0.2 * DVec3::from_array(a.frame.septum);
-                app.camera =
-                    OrbitCamera::looking_from(centre, from, 2.8 * radius, 30f64.to_radians());
-            }
-        }
+        app.apply_view(&view);
         if app.ctx.is_cpu() && app.capture.is_none() {
             app.render_scale = 0.5;
         }
@@ -459,6 +453,7 @@ impl ViewerApp {
         self.field_dirty = true;
         self.bullseye = None;
         self.update_range();
+        self.range_around_ec50();
     }
 
     // ---------------------------------------------------------------------------------
@@ -712,6 +707,11 @@ impl ViewerApp {
             !dropped.is_empty(),
         );
         self.scenario = sc;
+        if !keep_placed {
+            // A scenario opened (not reset or re-voxelised): its [view].
+            let view = self.scenario.view.clone();
+            self.apply_view(&view);
+        }
     }
 
     // ---------------------------------------------------------------------------------
@@ -745,14 +745,14 @@ impl ViewerApp {
                 };
                 let mid = 0.5 * (base + apex);
                 Some(ClipPlane {
-                    point: mid + n * (self.cut_offset - 0.5) * radius,
+                    point: mid + n * (2.0 * self.cut_offset - 1.0) * radius,
                     normal: n,
                 })
             }
             CutMode::Camera => {
                 let n = (self.camera.eye() - self.camera.target).normalize_or(DVec3::X);
                 Some(ClipPlane {
-                    point: self.camera.target + n * (self.cut_offset - 0.5) * radius,
+                    point: self.camera.target + n * (2.0 * self.cut_offset - 1.0) * radius,
                     normal: n,
                 })
             }
@@ -928,10 +928,13 @@ impl ViewerApp {
             });
             if let Some((pos, r)) = s {
                 let selected = self.selected == Some(i);
+                // A depot spread over a territory is outlined only: filled, it would hide the
+                // field it makes.
+                let fill = if m.radius_mm > 6.0 { 0 } else { 70 };
                 painter.circle(
                     pos,
                     r,
-                    Color32::from_rgba_unmultiplied(255, 90, 200, 70),
+                    Color32::from_rgba_unmultiplied(255, 90, 200, fill),
                     Stroke::new(
                         if selected { 3.0 } else { 1.5 },
                         if selected {
@@ -1061,6 +1064,7 @@ impl ViewerApp {
             self.range,
             self.log_scale,
             &self.table.species[self.species].id,
+            self.ec50(),
         );
     }
 
@@ -1305,7 +1309,7 @@ mod tests {
             scenario_text: super::super::DEFAULT_SCENARIO.to_string(),
             path: None,
             built,
-            species: 0,
+            species: None,
             speed: 0.5,
             start_at_h,
             cut,

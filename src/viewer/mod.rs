@@ -3,10 +3,13 @@
 //! and the same `Simulation` the batch runs use advances in the frame loop.
 
 mod app;
+mod bullseye;
 mod lessons;
 mod panels;
+mod parameters;
 mod plots;
 mod save;
+mod view_spec;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,7 +37,7 @@ pub struct ViewArgs {
     /// Simulate this many hours before the first frame (for pictures of a later state).
     #[arg(long)]
     pub start_at: Option<f64>,
-    /// Species shown first (VEGF, HGF, SDF1a, TSG6, ...).
+    /// Species shown first (VEGF, HGF, SDF1a, TSG6, ...); default: the scenario's [view].
     #[arg(long)]
     pub species: Option<String>,
     /// Simulated hours per second of wall time.
@@ -44,7 +47,7 @@ pub struct ViewArgs {
     #[arg(long, default_value = "1440x900")]
     pub size: String,
     /// Open with the heart cut open on its short axis through the first depot (the slice
-    /// shows the field inside the wall).
+    /// shows the field inside the wall), whatever the scenario's [view] says.
     #[arg(long)]
     pub cut: bool,
     /// Replace the scenario's voxel edge, mm (coarser runs faster; the window can also
@@ -134,7 +137,7 @@ pub fn execute(a: ViewArgs) -> Result<()> {
     let built = build(&scenario)?;
     let table = &built.problem.species;
     let species = match &a.species {
-        Some(id) => table.index_of(id).ok_or_else(|| {
+        Some(id) => Some(table.index_of(id).ok_or_else(|| {
             anyhow!(
                 "--species {id}: expected one of {}",
                 table
@@ -144,8 +147,8 @@ pub fn execute(a: ViewArgs) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             )
-        })?,
-        None => 0,
+        })?),
+        None => None,
     };
     let capture: CaptureResult = Arc::new(Mutex::new(None));
     let start = app::Start {

@@ -166,12 +166,17 @@ impl ViewerApp {
         if sp != self.species {
             self.set_species(sp);
         }
+        let was_log = self.log_scale;
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.log_scale, true, "log");
             ui.selectable_value(&mut self.log_scale, false, "linear");
-            ui.checkbox(&mut self.auto_range, "auto range");
+            ui.checkbox(&mut self.auto_range, "auto range")
+                .on_hover_text("off: a fixed range around the species' EC50 (edit it below)");
         });
-        if self.log_scale {
+        if self.log_scale != was_log {
+            self.range_around_ec50();
+        }
+        if self.log_scale && self.auto_range {
             ui.add(egui::Slider::new(&mut self.decades, 1.0..=6.0).text("decades"));
         }
         if !self.auto_range {
@@ -179,15 +184,18 @@ impl ViewerApp {
                 ui.label("range");
                 let speed = self.range.1 * 0.01;
                 let lo = self.range.0;
+                let shown = |v: f64, _| super::plots::short(v);
                 ui.add(
                     egui::DragValue::new(&mut self.range.0)
                         .speed(speed)
-                        .range(0.0..=f64::MAX),
+                        .range(0.0..=f64::MAX)
+                        .custom_formatter(shown),
                 );
                 ui.add(
                     egui::DragValue::new(&mut self.range.1)
                         .speed(speed)
-                        .range(lo..=f64::MAX),
+                        .range(lo..=f64::MAX)
+                        .custom_formatter(shown),
                 );
                 ui.label("ng/mL");
             });
@@ -263,76 +271,9 @@ impl ViewerApp {
 
         ui.separator();
         let s = self.species;
-        ui.heading(format!("{} parameters", self.table.species[s].id));
-        let mut changed = false;
-        let mut secretion = false;
-        {
-            let sp = &mut self.table.species[s];
-            // Shown in the units of the species table.
-            let mut d = sp.diffusion.value * 1e6 * 60.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut d, 10.0..=1e5)
-                        .logarithmic(true)
-                        .text("D, µm²/min"),
-                )
-                .changed()
-            {
-                sp.diffusion.value = d / 6e7;
-                changed = true;
-            }
-            let mut half = sp.tissue_half_life.value / 60.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut half, 0.5..=10_000.0)
-                        .logarithmic(true)
-                        .text("tissue half-life, min"),
-                )
-                .changed()
-            {
-                sp.tissue_half_life.value = half * 60.0;
-                changed = true;
-            }
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.uptake_vmax.value, 0.0..=10.0)
-                        .logarithmic(true)
-                        .text("uptake V, ng/mL/s"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.uptake_km.value, 0.01..=100.0)
-                        .logarithmic(true)
-                        .text("uptake K, ng/mL"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    egui::Slider::new(&mut sp.permeability.value, 0.0..=1e-2)
-                        .logarithmic(true)
-                        .text("exchange P, 1/s"),
-                )
-                .changed();
-            let mut sec = sp.secretion.value * 1e6 * 86400.0;
-            if ui
-                .add(
-                    egui::Slider::new(&mut sec, 0.0..=1000.0)
-                        .logarithmic(true)
-                        .text("secretion, ng/1e6 cells/day"),
-                )
-                .changed()
-            {
-                sp.secretion.value = sec / (1e6 * 86400.0);
-                secretion = true;
-            }
-        }
-        if changed {
-            self.apply_species();
-        }
-        if secretion {
-            self.apply_secretion(s);
-        }
+        ui.heading(format!("{} parameters", self.table.species[s].id))
+            .on_hover_text("hover a slider for the value's source and its confidence");
+        self.parameter_sliders(ui);
 
         ui.separator();
         ui.heading("Geometry");
@@ -445,8 +386,19 @@ impl ViewerApp {
         if let Some(s) = &self.snapshot {
             ui.separator();
             ui.heading("Plasma");
+            ui.small("from the cells, on top of the endogenous level");
             for (k, v) in s.plasma.iter().enumerate() {
-                ui.label(format!("{}: {v:.3e} ng/mL", self.table.species[k].id));
+                let sp = &self.table.species[k];
+                let b = sp.baseline_plasma.value;
+                ui.label(if b > 0.0 {
+                    format!(
+                        "{}: {v:.3e} ng/mL, {:.3} % of the endogenous {b} ng/mL",
+                        sp.id,
+                        100.0 * v / b
+                    )
+                } else {
+                    format!("{}: {v:.3e} ng/mL", sp.id)
+                });
             }
         }
     }

@@ -3,9 +3,12 @@
 use std::ops::RangeInclusive;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2};
-use egui_plot::{uniform_grid_spacer, GridInput, GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{
+    uniform_grid_spacer, GridInput, GridMark, HLine, HoverPosition, Legend, Line, LineStyle, Plot,
+    PlotPoints,
+};
 
-use secretome::output::report::{bullseye_segment, viridis};
+use secretome::output::report::viridis;
 use secretome::sim::{Region, Simulation, Snapshot};
 use secretome::TissueLabel;
 
@@ -29,6 +32,8 @@ pub struct History {
     pub cells: Vec<(String, Vec<[f64; 2]>)>,
     /// Mean concentration, ng/mL: `[species][region][k]` for [`REGIONS`].
     pub means: Vec<[Vec<f64>; 3]>,
+    /// Mean receptor occupancy, 0..1: `[species][region][k]` for [`REGIONS`].
+    pub occupancy: Vec<[Vec<f64>; 3]>,
 }
 
 impl History {
@@ -41,19 +46,21 @@ impl History {
         if self.plasma.len() != ns {
             self.plasma = vec![Vec::new(); ns];
             self.means = (0..ns).map(|_| Default::default()).collect();
+            self.occupancy = (0..ns).map(|_| Default::default()).collect();
         }
         self.t.push(t);
         for (k, v) in s.plasma.iter().enumerate() {
             self.plasma[k].push(*v);
         }
-        for (k, m) in self.means.iter_mut().enumerate() {
+        for (k, (m, o)) in self.means.iter_mut().zip(&mut self.occupancy).enumerate() {
             for (j, (label, _)) in REGIONS.iter().enumerate() {
-                let v = s
+                let st = s
                     .regions
                     .iter()
                     .find(|r| r.region == Region::Label(*label))
-                    .map_or(f64::NAN, |r| r.species[k].mean);
-                m[j].push(v);
+                    .and_then(|r| r.species.get(k));
+                m[j].push(st.map_or(f64::NAN, |st| st.mean));
+                o[j].push(st.map_or(f64::NAN, |st| st.occupancy));
             }
         }
         let remote = &sim.problem().compartment.remote;
@@ -85,7 +92,7 @@ impl History {
         }
         half(&mut self.t);
         self.plasma.iter_mut().for_each(half);
-        for m in &mut self.means {
+        for m in self.means.iter_mut().chain(&mut self.occupancy) {
             m.iter_mut().for_each(half);
         }
         for (_, v) in &mut self.cells {
@@ -154,198 +161,274 @@ fn nice_steps(input: GridInput) -> [f64; 3] {
     [nice(b), labelled, nice(4.0 * labelled)]
 }
 
+/// How the plasma plot shows the cells' plasma.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlasmaView {
+    /// ng/mL on a log axis, each species' endogenous baseline dashed in its colour.
+    Log,
+    /// As a percentage of the endogenous baseline (the fold over baseline minus one).
+    Percent,
+}
+
+/// What the regional plot shows for the selected species.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionView {
+    /// Mean concentration, ng/mL.
+    Concentration,
+    /// Mean receptor occupancy c/(c + K_d), %.
+    Occupancy,
+    /// The mean as a fold over the endogenous tissue level.
+    Fold,
+}
+
+/// Labels of a log10 axis: the concentration at each whole decade.
+fn decade_tick(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
+    let e = mark.value.round();
+    if (mark.value - e).abs() > 1e-6 {
+        String::new()
+    } else if (-2.0..=4.0).contains(&e) {
+        format!("{}", 10f64.powi(e as i32))
+    } else {
+        format!("1e{e}")
+    }
+}
+
+/// Grid lines of a log10 axis at whole decades (1, 2 or 5 apart).
+fn decade_steps(input: GridInput) -> [f64; 3] {
+    let s = nice(input.base_step_size.max(f64::MIN_POSITIVE)).max(1.0);
+    [s, nice(2.0 * s), nice(5.0 * s)]
+}
+
+/// log10 of the positive points of a series.
+fn log_series(t: &[f64], v: &[f64]) -> PlotPoints<'static> {
+    PlotPoints::from(
+        t.iter()
+            .zip(v)
+            .filter(|(_, y)| **y > 0.0 && y.is_finite())
+            .map(|(&x, &y)| [x, y.log10()])
+            .collect::<Vec<_>>(),
+    )
+}
+
 impl ViewerApp {
     pub(super) fn plots(&mut self, ui: &mut egui::Ui) {
-        let h = &self.history;
-        let height = (ui.available_height() - 24.0).max(150.0);
+        let height = (ui.available_height() - 30.0).max(150.0);
         let width = (ui.available_width() - 24.0) / 3.0;
-        let sp = self.species;
-        let id = self.table.species[sp].id.clone();
         ui.horizontal(|ui| {
-            ui.vertical(|ui| {
-                ui.label("plasma, ng/mL");
-                Plot::new("plasma")
-                    .width(width)
-                    .height(height)
-                    .legend(Legend::default())
-                    .y_grid_spacer(uniform_grid_spacer(nice_steps))
-                    .y_axis_formatter(tick)
-                    .x_axis_label("t (h)")
+            ui.vertical(|ui| self.plasma_plot(ui, width, height));
+            ui.vertical(|ui| self.cells_plot(ui, width, height));
+            ui.vertical(|ui| self.regions_plot(ui, width, height));
+        });
+    }
+
+    /// Plasma per species: the cells' contribution on a log axis with the endogenous
+    /// baselines dashed, or as a percentage of the baseline.
+    fn plasma_plot(&mut self, ui: &mut egui::Ui, width: f32, height: f32) {
+        ui.horizontal(|ui| {
+            ui.label("plasma from the cells:");
+            let v = &mut self.plasma_view;
+            ui.selectable_value(v, PlasmaView::Log, "ng/mL")
+                .on_hover_text("what the cells add, on a log axis; dashed: the endogenous level");
+            ui.selectable_value(v, PlasmaView::Percent, "% of endogenous")
+                .on_hover_text("what the cells add as a share of the endogenous level (fold − 1)");
+            if *v == PlasmaView::Log {
+                ui.small("(log; - - endogenous)");
+            }
+        });
+        let h = &self.history;
+        let table = &self.table.species;
+        let colour = |k: usize| SPECIES_COLOURS[k % SPECIES_COLOURS.len()];
+        let name = |k: usize| table.get(k).map_or("?", |s| s.id.as_str());
+        let base = |k: usize| table.get(k).map_or(0.0, |s| s.baseline_plasma.value);
+        let plot = Plot::new("plasma")
+            .width(width)
+            .height(height)
+            .legend(Legend::default())
+            .x_axis_label("t (h)");
+        match self.plasma_view {
+            PlasmaView::Log => {
+                plot.y_grid_spacer(uniform_grid_spacer(decade_steps))
+                    .y_axis_formatter(decade_tick)
+                    .label_formatter(|hp| {
+                        let (who, p) = match hp {
+                            HoverPosition::NearDataPoint {
+                                plot_name,
+                                position,
+                                ..
+                            } => (format!("{plot_name}: "), *position),
+                            HoverPosition::Elsewhere { position } => (String::new(), *position),
+                        };
+                        Some(format!(
+                            "{who}{:.3e} ng/mL\nt = {:.2} h",
+                            10f64.powf(p.y),
+                            p.x
+                        ))
+                    })
                     .show(ui, |p| {
                         for (k, v) in h.plasma.iter().enumerate() {
-                            let name = self.table.species.get(k).map_or("?", |s| s.id.as_str());
-                            p.line(
-                                Line::new(name, series(&h.t, v))
-                                    .color(SPECIES_COLOURS[k % SPECIES_COLOURS.len()]),
-                            );
-                        }
-                    });
-            });
-            ui.vertical(|ui| {
-                ui.label("cells per depot");
-                let mut plot = Plot::new("cells").width(width).height(height);
-                // A legend of many depots would cover the plot (the list names them).
-                if h.cells.len() <= 6 {
-                    plot = plot.legend(Legend::default());
-                }
-                plot.y_grid_spacer(uniform_grid_spacer(nice_steps))
-                    .y_axis_formatter(tick)
-                    .x_axis_label("t (h)")
-                    .show(ui, |p| {
-                        for (name, v) in &h.cells {
-                            p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
-                        }
-                    });
-            });
-            ui.vertical(|ui| {
-                ui.label(format!("mean {id} by region, ng/mL"));
-                Plot::new("regions")
-                    .width(width)
-                    .height(height)
-                    .legend(Legend::default())
-                    .y_grid_spacer(uniform_grid_spacer(nice_steps))
-                    .y_axis_formatter(tick)
-                    .x_axis_label("t (h)")
-                    .show(ui, |p| {
-                        if let Some(m) = h.means.get(sp) {
-                            for (j, (_, name)) in REGIONS.iter().enumerate() {
-                                p.line(
-                                    Line::new(*name, series(&h.t, &m[j])).color(SPECIES_COLOURS[j]),
+                            p.line(Line::new(name(k), log_series(&h.t, v)).color(colour(k)));
+                            if base(k) > 0.0 {
+                                p.hline(
+                                    HLine::new(name(k), base(k).log10())
+                                        .id(("baseline", k))
+                                        .color(colour(k))
+                                        .style(LineStyle::dashed_loose()),
                                 );
                             }
                         }
                     });
-            });
-        });
+            }
+            PlasmaView::Percent => {
+                plot.y_axis_label("% of endogenous")
+                    .y_grid_spacer(uniform_grid_spacer(nice_steps))
+                    .y_axis_formatter(tick)
+                    .show(ui, |p| {
+                        for (k, v) in h.plasma.iter().enumerate() {
+                            let b = base(k);
+                            if b > 0.0 {
+                                let pct: Vec<f64> = v.iter().map(|c| 100.0 * c / b).collect();
+                                p.line(Line::new(name(k), series(&h.t, &pct)).color(colour(k)));
+                            }
+                        }
+                    });
+            }
+        }
     }
 
-    /// The AHA bullseye of the selected species' exposure (mean AUC, or mean concentration
-    /// now), on a log scale over four decades.
-    pub(super) fn bullseye_ui(&mut self, ui: &mut egui::Ui) {
-        let sp = self.species;
-        let exposure = self.session.simulation().has_exposure();
-        if !exposure {
-            self.bullseye_auc = false;
+    fn cells_plot(&self, ui: &mut egui::Ui, width: f32, height: f32) {
+        let h = &self.history;
+        ui.label("cells per depot");
+        let mut plot = Plot::new("cells").width(width).height(height);
+        // A legend of many depots would cover the plot (the list names them).
+        if h.cells.len() <= 6 {
+            plot = plot.legend(Legend::default());
         }
-        ui.horizontal(|ui| {
-            ui.add_enabled_ui(exposure, |ui| {
-                ui.selectable_value(&mut self.bullseye_auc, true, "AUC");
-            });
-            ui.selectable_value(&mut self.bullseye_auc, false, "now");
-        });
-        let Some(s) = &self.snapshot else {
-            ui.label("waiting for the first readout…");
-            return;
-        };
-        let mut values = [f64::NAN; 17];
-        for r in &s.regions {
-            if let Region::Segment(k) = r.region {
-                if (1..=17).contains(&k) {
-                    let st = &r.species[sp];
-                    values[k as usize - 1] = if self.bullseye_auc {
-                        st.auc / 3600.0
-                    } else {
-                        st.mean
-                    };
+        plot.y_grid_spacer(uniform_grid_spacer(nice_steps))
+            .y_axis_formatter(tick)
+            .x_axis_label("t (h)")
+            .show(ui, |p| {
+                for (name, v) in &h.cells {
+                    p.line(Line::new(name.clone(), PlotPoints::from(v.clone())));
                 }
-            }
-        }
-        if values.iter().all(|v| v.is_nan()) {
-            ui.label("no AHA segments in this geometry");
-            return;
-        }
-        let max = values
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, |m, &v| m.max(v));
-        let hi = if max > 0.0 { max } else { 1.0 };
-        let lo = hi * 1e-4;
-        let t = |v: f64| {
-            if v > lo {
-                (v / lo).ln() / (hi / lo).ln()
-            } else {
-                0.0
-            }
+            });
+    }
+
+    /// The selected species by region: mean concentration, receptor occupancy or fold over
+    /// the endogenous tissue level.
+    fn regions_plot(&mut self, ui: &mut egui::Ui, width: f32, height: f32) {
+        let sp = self.species;
+        let s = &self.table.species[sp];
+        ui.horizontal(|ui| {
+            ui.label(format!("{} by region:", s.id));
+            let v = &mut self.region_view;
+            ui.selectable_value(v, RegionView::Concentration, "ng/mL")
+                .on_hover_text("mean concentration");
+            ui.selectable_value(v, RegionView::Occupancy, "occupancy")
+                .on_hover_text(format!(
+                    "mean receptor occupancy c/(c + K_d), K_d = {} ng/mL",
+                    s.kd.value
+                ));
+            ui.selectable_value(v, RegionView::Fold, "fold")
+                .on_hover_text(format!(
+                    "(endogenous + mean)/endogenous, endogenous {} ng/mL",
+                    s.baseline_tissue.value
+                ));
+        });
+        let h = &self.history;
+        let (axis, values): (&str, Vec<Vec<f64>>) = match self.region_view {
+            RegionView::Concentration => (
+                "mean, ng/mL",
+                h.means.get(sp).map_or(Vec::new(), |m| m.to_vec()),
+            ),
+            RegionView::Occupancy => (
+                "receptors occupied, %",
+                h.occupancy.get(sp).map_or(Vec::new(), |m| {
+                    m.iter()
+                        .map(|r| r.iter().map(|o| 100.0 * o).collect())
+                        .collect()
+                }),
+            ),
+            RegionView::Fold => (
+                "× endogenous level",
+                h.means.get(sp).map_or(Vec::new(), |m| {
+                    m.iter()
+                        .map(|r| r.iter().map(|c| s.tissue_fold(*c)).collect())
+                        .collect()
+                }),
+            ),
         };
-        if self.bullseye.is_none() {
-            const N: usize = 160;
-            let mut img = egui::ColorImage::filled([N, N], Color32::TRANSPARENT);
-            for j in 0..N {
-                for i in 0..N {
-                    let x = (i as f64 + 0.5) / N as f64 * 2.0 - 1.0;
-                    let y = 1.0 - (j as f64 + 0.5) / N as f64 * 2.0;
-                    let r = (x * x + y * y).sqrt();
-                    if let Some(seg) = bullseye_segment(r, y.atan2(x)) {
-                        let v = values[seg as usize - 1];
-                        img.pixels[j * N + i] = if v.is_finite() {
-                            viridis32(t(v))
-                        } else {
-                            Color32::DARK_GRAY
-                        };
+        Plot::new("regions")
+            .width(width)
+            .height(height)
+            .legend(Legend::default())
+            .y_axis_label(axis)
+            .y_grid_spacer(uniform_grid_spacer(nice_steps))
+            .y_axis_formatter(tick)
+            .x_axis_label("t (h)")
+            .show(ui, |p| {
+                for (j, (_, name)) in REGIONS.iter().enumerate() {
+                    if let Some(v) = values.get(j) {
+                        p.line(Line::new(*name, series(&h.t, v)).color(SPECIES_COLOURS[j]));
                     }
                 }
-            }
-            self.bullseye = Some(ui.ctx().load_texture(
-                "bullseye",
-                img,
-                egui::TextureOptions::LINEAR,
-            ));
-        }
-        if let Some(tex) = &self.bullseye {
-            let size = Vec2::splat(ui.available_width().min(200.0));
-            let (rect, resp) = ui.allocate_exact_size(size, egui::Sense::hover());
-            ui.painter().image(
-                tex.id(),
-                rect,
-                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
-                Color32::WHITE,
-            );
-            let c = rect.center();
-            let rad = rect.width() * 0.5;
-            for ring in [0.25, 0.5, 0.75, 1.0] {
-                ui.painter()
-                    .circle_stroke(c, rad * ring, Stroke::new(1.0, Color32::BLACK));
-            }
-            if let Some(p) = resp.hover_pos() {
-                let d = p - c;
-                let r = (d.length() / rad) as f64;
-                if let Some(seg) = bullseye_segment(r, (-d.y as f64).atan2(d.x as f64)) {
-                    resp.on_hover_text_at_pointer(format!(
-                        "segment {seg}: {:.3e} {}",
-                        values[seg as usize - 1],
-                        if self.bullseye_auc {
-                            "ng·h/mL"
-                        } else {
-                            "ng/mL"
-                        }
-                    ));
-                }
-            }
-        }
-        ui.label(format!(
-            "{} {} · log scale {:.1e} – {:.1e} {}",
-            self.table.species[sp].id,
-            if self.bullseye_auc {
-                "mean AUC"
-            } else {
-                "mean now"
-            },
-            lo,
-            hi,
-            if self.bullseye_auc {
-                "ng·h/mL"
-            } else {
-                "ng/mL"
-            }
-        ));
-        ui.small(
-            "anterior at the top, septum on the left; basal ring outside, apex (17) in the centre",
-        );
+            });
     }
 }
 
-/// The colour bar of the 3D view, in ng/mL, over the view's lower right corner.
-pub fn colour_bar(painter: &egui::Painter, view: Rect, range: (f64, f64), log: bool, id: &str) {
+/// Where a concentration sits on the colour bar, 0 (bottom) to 1 (top); `None` outside the
+/// range.
+pub fn bar_position(v: f64, range: (f64, f64), log: bool) -> Option<f64> {
+    let (lo, hi) = range;
+    let f = if log && lo > 0.0 {
+        (v / lo).ln() / (hi / lo).ln()
+    } else {
+        (v - lo) / (hi - lo)
+    };
+    (f.is_finite() && (0.0..=1.0).contains(&f)).then_some(f)
+}
+
+/// The colour bar's ticks: both ends, and between them on a log scale whole decades (every
+/// other one over more than six), on a linear one quarters.
+fn bar_ticks(range: (f64, f64), log: bool) -> Vec<f64> {
+    let (lo, hi) = range;
+    let mut ticks = vec![hi, lo];
+    if log && lo > 0.0 {
+        let (a, b) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
+        let every = if b - a > 6 { 2 } else { 1 };
+        ticks.extend((a..=b).step_by(every).map(|e| 10f64.powi(e)));
+    } else {
+        ticks.extend((1..4).map(|k| lo + (hi - lo) * k as f64 / 4.0));
+    }
+    ticks
+}
+
+/// A concentration for the colour bar: plain where that reads well, else 1.0e-5.
+pub fn short(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if (1e-3..1e4).contains(&v.abs()) {
+        let places = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        let s = format!("{v:.places$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// The colour bar of the 3D view, in ng/mL, over the view's lower right corner, with the
+/// species' EC50 marked where it lies within the range.
+pub fn colour_bar(
+    painter: &egui::Painter,
+    view: Rect,
+    range: (f64, f64),
+    log: bool,
+    id: &str,
+    ec50: f64,
+) {
     let w = 24.0;
     let h = (view.height() * 0.4).clamp(80.0, 260.0);
     let x0 = view.max.x - w - 90.0;
@@ -365,25 +448,41 @@ pub fn colour_bar(painter: &egui::Painter, view: Rect, range: (f64, f64), log: b
         );
         painter.rect_filled(r, 0.0, viridis32(((t0 + t1) * 0.5) as f64));
     }
-    let (lo, hi) = range;
-    for k in 0..=4 {
-        let f = k as f64 / 4.0;
-        let v = if log && lo > 0.0 {
-            lo * (hi / lo).powf(f)
-        } else {
-            lo + (hi - lo) * f
+    let y_of = |f: f64| y0 + h * (1.0 - f as f32);
+    let ec50_y = bar_position(ec50, range, log).map(y_of);
+    let mut labelled: Vec<f32> = ec50_y.into_iter().collect();
+    for v in bar_ticks(range, log) {
+        let Some(f) = bar_position(v, range, log) else {
+            continue;
         };
-        let y = y0 + h * (1.0 - f as f32);
+        let y = y_of(f);
         painter.line_segment(
             [Pos2::new(x0 + w, y), Pos2::new(x0 + w + 4.0, y)],
             Stroke::new(1.0, Color32::WHITE),
         );
+        // A label that would overlap one already placed (the EC50's first) is left out.
+        if labelled.iter().all(|l| (l - y).abs() > 11.0) {
+            labelled.push(y);
+            painter.text(
+                Pos2::new(x0 + w + 6.0, y),
+                egui::Align2::LEFT_CENTER,
+                short(v),
+                egui::FontId::proportional(11.0),
+                Color32::WHITE,
+            );
+        }
+    }
+    if let Some(y) = ec50_y {
+        let marker = Color32::from_rgb(255, 140, 60);
+        let (a, b) = (Pos2::new(x0 - 6.0, y), Pos2::new(x0 + w + 4.0, y));
+        painter.line_segment([a, b], Stroke::new(4.0, Color32::BLACK));
+        painter.line_segment([a, b], Stroke::new(2.0, marker));
         painter.text(
             Pos2::new(x0 + w + 6.0, y),
             egui::Align2::LEFT_CENTER,
-            format!("{v:.2e}"),
-            egui::FontId::proportional(11.0),
-            Color32::WHITE,
+            format!("EC50 {}", short(ec50)),
+            egui::FontId::proportional(12.0),
+            marker,
         );
     }
     painter.text(
@@ -414,6 +513,46 @@ mod tests {
         assert_eq!(at(40.0, 10.0, 100.0), "40");
         assert_eq!(at(2_990_000.0, 10_000.0, 3e6), "2.99e6");
         assert_eq!(at(3e6, 1e6, 3e6), "3e6");
+    }
+
+    /// The EC50 has its place on the bar when the range holds it, on either scale.
+    #[test]
+    fn the_ec50_is_placed_on_the_colour_bar() {
+        assert!((bar_position(10.0, (0.01, 100.0), true).unwrap() - 0.75).abs() < 1e-12);
+        assert_eq!(bar_position(10.0, (0.0, 20.0), false), Some(0.5));
+        assert_eq!(bar_position(10.0, (0.001, 1.0), true), None);
+        assert_eq!(short(0.01), "0.01");
+        assert_eq!(short(100.0), "100");
+        assert_eq!(short(0.0316), "0.0316");
+        assert_eq!(short(3e-5), "3.0e-5");
+        let t = bar_ticks((1e-6, 20.0), true);
+        assert_eq!(&t[..2], &[20.0, 1e-6]);
+        assert_eq!(t.len(), 2 + 4, "1e-6, 1e-4, 0.01, 1: {t:?}");
+        assert_eq!(bar_ticks((1e-3, 100.0), true).len(), 2 + 6, "every decade");
+        assert_eq!(
+            bar_ticks((0.0, 20.0), false),
+            vec![20.0, 0.0, 5.0, 10.0, 15.0]
+        );
+        assert_eq!(
+            decade_tick(
+                GridMark {
+                    value: -2.0,
+                    step_size: 1.0
+                },
+                &(0.0..=1.0)
+            ),
+            "0.01"
+        );
+        assert_eq!(
+            decade_tick(
+                GridMark {
+                    value: -5.0,
+                    step_size: 1.0
+                },
+                &(0.0..=1.0)
+            ),
+            "1e-5"
+        );
     }
 
     #[test]

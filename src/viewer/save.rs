@@ -228,6 +228,15 @@ pub fn scenario_toml(s: &SavedState<'_>) -> Result<String> {
         one.insert("radius".into(), format!("{} mm", d.radius_mm).into());
         depots.push(toml::Value::Table(one));
     }
+    if s.depots.is_empty() {
+        // With no cells left in the heart, a [view] cut "through the depot" has none to pass
+        // through: the default (the centre) takes its place.
+        if let Some(v) = t.get_mut("view").and_then(|v| v.as_table_mut()) {
+            if v.get("through").and_then(|x| x.as_str()) == Some("depot") {
+                v.remove("through");
+            }
+        }
+    }
     if depots.is_empty() {
         t.remove("depot");
     } else {
@@ -323,5 +332,32 @@ mod tests {
         assert!((sc.depots[1].cells_in_heart() - 1.5e6).abs() < 1.0);
         assert_eq!(kept_remote_names(ORIGINAL).len(), 1);
         assert!(belongs("iv #3", "iv") && belongs("iv", "iv") && !belongs("iv2", "iv"));
+    }
+
+    /// Saved with every depot deleted, a scenario whose [view] cut through its depot still
+    /// loads (cut through the centre instead).
+    #[test]
+    fn a_scenario_saved_without_depots_loads() {
+        let original = include_str!("../../assets/scenarios/intramyocardial.toml");
+        let table = SpeciesTable::default_table().unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
+        let text = scenario_toml(&SavedState {
+            original,
+            spacing_mm: 2.0,
+            infarct: None,
+            terms: Terms::ALL,
+            autocrine: true,
+            table: &table,
+            loaded: &table,
+            depots: Vec::new(),
+        })
+        .unwrap();
+        let sc = Scenario::parse(&text, "saved.toml", &dir, &table).unwrap();
+        assert!(sc.depots.is_empty());
+        assert_eq!(sc.view.species, "TSG6");
+        assert_eq!(
+            sc.view.through,
+            secretome::model::scenario::ViewPoint::Centre
+        );
     }
 }
