@@ -496,6 +496,58 @@ const SERIES_COLOURS: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
+/// Draws the dashed `levels` (value, colour index), the `series` against `times` (values below
+/// `floor` on it) and their legend at `legend` on a chart of either y scale.
+macro_rules! draw_lines {
+    ($chart:expr, $times:expr, $series:expr, $levels:expr, $t_max:expr, $floor:expr, $legend:expr) => {{
+        for &(level, k) in $levels {
+            let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
+            $chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, level), ($t_max, level)],
+                    8,
+                    6,
+                    c.stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+        for (k, (name, v)) in $series.iter().enumerate() {
+            let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
+            $chart
+                .draw_series(LineSeries::new(
+                    $times
+                        .iter()
+                        .copied()
+                        .zip(v.iter().map(|&y: &f64| y.max($floor))),
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+        }
+        $chart
+            .configure_series_labels()
+            .position($legend)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(text(13.0))
+            .draw()
+            .map_err(|e| e.to_string())
+    }};
+}
+
+/// The largest value of `series` and `levels`, or a tiny one when all are zero.
+fn top(series: &[(String, Vec<f64>)], levels: &[(f64, usize)]) -> f64 {
+    series
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .chain(levels.iter().map(|(l, _)| l))
+        .fold(0.0f64, |m, v| m.max(*v))
+        .max(1e-12)
+}
+
 /// A panel on a log y axis (six decades below the largest value; smaller values sit on the
 /// axis) with horizontal dashed lines at `levels` (value, colour index of a series).
 fn log_panel(
@@ -507,13 +559,7 @@ fn log_panel(
     levels: &[(f64, usize)],
 ) -> std::result::Result<(), String> {
     let t_max = times.iter().fold(1e-9f64, |m, t| m.max(*t));
-    let y_max = series
-        .iter()
-        .flat_map(|(_, v)| v.iter())
-        .chain(levels.iter().map(|(l, _)| l))
-        .fold(0.0f64, |m, v| m.max(*v))
-        .max(1e-12)
-        * 2.0;
+    let y_max = top(series, levels) * 2.0;
     let y_min = y_max * 1e-6;
     let mut chart = ChartBuilder::on(area)
         .caption(title, text(18.0))
@@ -530,36 +576,15 @@ fn log_panel(
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(|e| e.to_string())?;
-    for &(level, k) in levels {
-        let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, level), (t_max, level)],
-                8,
-                6,
-                c.stroke_width(1),
-            ))
-            .map_err(|e| e.to_string())?;
-    }
-    for (k, (name, v)) in series.iter().enumerate() {
-        let c = SERIES_COLOURS[k % SERIES_COLOURS.len()];
-        chart
-            .draw_series(LineSeries::new(
-                times.iter().copied().zip(v.iter().map(|&y| y.max(y_min))),
-                c.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(text(13.0))
-        .draw()
-        .map_err(|e| e.to_string())
+    draw_lines!(
+        chart,
+        times,
+        series,
+        levels,
+        t_max,
+        y_min,
+        SeriesLabelPosition::LowerRight
+    )
 }
 
 /// A line panel with horizontal dashed lines at `levels` (value, colour index of a series).
@@ -572,13 +597,7 @@ fn line_panel_with(
     levels: &[(f64, usize)],
 ) -> std::result::Result<(), String> {
     let t_max = times.iter().fold(1e-9f64, |m, t| m.max(*t));
-    let y_max = series
-        .iter()
-        .flat_map(|(_, v)| v.iter())
-        .chain(levels.iter().map(|(l, _)| l))
-        .fold(0.0f64, |m, v| m.max(*v))
-        .max(1e-12)
-        * 1.05;
+    let y_max = top(series, levels) * 1.05;
     let mut chart = ChartBuilder::on(area)
         .caption(title, text(18.0))
         .margin(12)
@@ -594,36 +613,15 @@ fn line_panel_with(
         .y_label_formatter(&|v| format!("{v:.2e}"))
         .draw()
         .map_err(|e| e.to_string())?;
-    let colours = SERIES_COLOURS;
-    for &(level, k) in levels {
-        let c = colours[k % colours.len()];
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, level), (t_max, level)],
-                8,
-                6,
-                c.stroke_width(1),
-            ))
-            .map_err(|e| e.to_string())?;
-    }
-    for (k, (name, v)) in series.iter().enumerate() {
-        let c = colours[k % colours.len()];
-        chart
-            .draw_series(LineSeries::new(
-                times.iter().copied().zip(v.iter().copied()),
-                c.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(text(13.0))
-        .draw()
-        .map_err(|e| e.to_string())
+    draw_lines!(
+        chart,
+        times,
+        series,
+        levels,
+        t_max,
+        f64::NEG_INFINITY,
+        SeriesLabelPosition::MiddleRight
+    )
 }
 
 /// `plasma.png`: left, the plasma concentration the cells add, species by species, on a log

@@ -288,6 +288,24 @@ fn uniform(binding: u32, dynamic: bool, size: u64) -> wgpu::BindGroupLayoutEntry
     }
 }
 
+/// The bind group layout of `entries` and a pipeline layout of that one group.
+fn one_group_layout(
+    device: &wgpu::Device,
+    label: &str,
+    entries: &[wgpu::BindGroupLayoutEntry],
+) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+    let group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries,
+    });
+    let pipeline = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: &[Some(&group)],
+        immediate_size: 0,
+    });
+    (group, pipeline)
+}
+
 fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
         binding,
@@ -501,19 +519,15 @@ impl Simulation {
             &layout,
         );
 
-        let reduce_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("Simulation::reduce"),
-            entries: &[
+        let (reduce_layout, reduce_pl) = one_group_layout(
+            &device,
+            "Simulation::reduce",
+            &[
                 storage(true, 0),
                 storage(false, 1),
                 uniform(2, false, std::mem::size_of::<ReduceInfo>() as u64),
             ],
-        });
-        let reduce_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("Simulation::reduce"),
-            bind_group_layouts: &[Some(&reduce_layout)],
-            immediate_size: 0,
-        });
+        );
         let reduce = pipeline(
             "Simulation::reduce_ledger",
             &module("reduce.wgsl")?,
@@ -561,9 +575,10 @@ impl Simulation {
 
         let depot_sample = pipeline_auto(&device, &module("depot_sample.wgsl")?, "depot_sample");
         let depot_update = pipeline_auto(&device, &module("depot_update.wgsl")?, "depot_update");
-        let plasma_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("Simulation::plasma"),
-            entries: &[
+        let (plasma_layout, plasma_pl) = one_group_layout(
+            &device,
+            "Simulation::plasma",
+            &[
                 storage(true, 0),
                 storage(false, 1),
                 storage(false, 2),
@@ -571,12 +586,7 @@ impl Simulation {
                 storage(true, 4),
                 uniform(5, false, std::mem::size_of::<PlasmaInfo>() as u64),
             ],
-        });
-        let plasma_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("Simulation::plasma"),
-            bind_group_layouts: &[Some(&plasma_layout)],
-            immediate_size: 0,
-        });
+        );
         let plasma_module = module("plasma_update.wgsl")?;
         let plasma_update = pipeline(
             "Simulation::plasma_update",

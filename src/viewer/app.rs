@@ -763,17 +763,22 @@ impl ViewerApp {
         default_camera(&self.scene, self.anatomy.as_ref())
     }
 
-    /// Standard views: short axis (from the base), long axis (from the side), anterior.
-    pub(super) fn standard_view(&mut self, which: &str) {
-        let (centre, radius) = self.scene.bounds();
-        let (axis, anterior, septum) = match &self.anatomy {
+    /// The heart's long axis, anterior and septal directions (the grid's z, y, x for a box).
+    pub(super) fn heart_axes(&self) -> (DVec3, DVec3, DVec3) {
+        match &self.anatomy {
             Some(a) => (
                 DVec3::from_array(a.frame.long_axis),
                 DVec3::from_array(a.frame.anterior()),
                 DVec3::from_array(a.frame.septum),
             ),
             None => (DVec3::Z, DVec3::Y, DVec3::X),
-        };
+        }
+    }
+
+    /// Standard views: short axis (from the base), long axis (from the side), anterior.
+    pub(super) fn standard_view(&mut self, which: &str) {
+        let (centre, radius) = self.scene.bounds();
+        let (axis, anterior, septum) = self.heart_axes();
         let from = match which {
             "short" => axis + 0.02 * anterior,
             "long" => -septum,

@@ -108,14 +108,7 @@ impl ViewerApp {
     /// A camera looking at the heart's centre from where a view asks, the heart in view.
     pub(super) fn camera_from(&self, c: ViewCamera) -> OrbitCamera {
         let (centre, radius) = self.scene.bounds();
-        let (axis, anterior, septum) = match &self.anatomy {
-            Some(a) => (
-                DVec3::from_array(a.frame.long_axis),
-                DVec3::from_array(a.frame.anterior()),
-                DVec3::from_array(a.frame.septum),
-            ),
-            None => (DVec3::Z, DVec3::Y, DVec3::X),
-        };
+        let (axis, anterior, septum) = self.heart_axes();
         let fov = 30f64.to_radians();
         let fit = 1.05 * radius / (0.5 * fov).tan();
         match c {
