@@ -157,13 +157,14 @@ fn relax(b: vec4<f32>, tau: f32) -> Relax {
     return r;
 }
 
+// Per mL of interstitial fluid: the ledger counts each term times ε and the voxel volume.
 struct Reacted {
     c: vec4<f32>,
     integral: vec4<f32>,    // ∫c dt over the sub-step, ng·s/mL
     secreted: vec4<f32>,    // ng/mL secreted within the sub-step (stiff lanes only)
-    degraded: vec4<f32>,    // ng/mL (times the voxel volume in the ledger)
-    uptake: vec4<f32>,
-    capillary: vec4<f32>,   // tissue -> plasma
+    degraded: vec4<f32>,    // ng/mL
+    uptake: vec4<f32>,      // ng/mL
+    capillary: vec4<f32>,   // tissue -> plasma, ng/mL
 }
 
 // One reaction sub-step of length tau at a tissue voxel, four species at once:

@@ -229,7 +229,7 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
     assert_eq!(eps["value"].as_f64().unwrap(), 0.25);
     assert_eq!(eps["source"], "scenario box run");
     let fold = find("species.TSG6.lung_fold");
-    assert_eq!(fold["confidence"], "A");
+    assert_eq!(fold["confidence"], "A/M");
     assert_eq!(fold["from_scenario"], false);
     let bz = find("tissue.border_zone.volume_fraction");
     assert!(!bz["source"].as_str().unwrap().is_empty());

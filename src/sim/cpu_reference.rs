@@ -74,7 +74,8 @@ struct Reacted {
     c: f64,
     /// `∫c dt` over the sub-step, ng·s/mL.
     integral: f64,
-    /// Secreted, degraded, taken-up and exchanged (tissue → plasma) terms, ng/mL.
+    /// Secreted, degraded, taken-up and exchanged (tissue → plasma) terms, ng per mL of
+    /// interstitial fluid (the ledger multiplies them by ε·ΔV).
     terms: [f64; 4],
 }
 
