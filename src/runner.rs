@@ -886,17 +886,17 @@ fn columns(built: &Built, species: &[String]) -> Columns {
             c.push(
                 format!("{rn}:{id}:mean"),
                 "ng/mL",
-                format!("mean {id} over {rn}"),
+                format!("mean free {id} over {rn}, per mL of interstitial fluid (blood: plasma)"),
             );
             c.push(
                 format!("{rn}:{id}:max"),
                 "ng/mL",
-                format!("largest {id} in {rn}"),
+                format!("largest free {id} in {rn}, per mL of interstitial fluid (blood: plasma)"),
             );
             c.push(
                 format!("{rn}:{id}:auc"),
                 "ng·h/mL",
-                format!("mean exposure ∫c dt of {id} over {rn}"),
+                format!("mean exposure ∫c dt of {id} over {rn}, c per mL of interstitial fluid"),
             );
             c.push(
                 format!("{rn}:{id}:time_above_ec50"),

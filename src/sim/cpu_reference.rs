@@ -567,7 +567,7 @@ impl CpuReference {
         for s in 0..ns {
             // The first half of the coming step was predicted one step ago (as `next`).
             let lead = self.course[s].next;
-            self.course[s] = self.predict(s, Some(lead));
+            self.course[s] = self.predict(s, ke[s], Some(lead));
         }
     }
 
@@ -599,10 +599,9 @@ impl CpuReference {
         self.problem.plasma[s] * (-ke * t).exp() + gain / c.volume_ml
     }
 
-    /// The coming step's course of species `s` (`predict` in plasma_update.wgsl); `lead` when
+    /// The coming step's course of species `s` (`predict` in plasma_update.wgsl); `ke` its clearance rate (1/s), `lead` when
     /// its first half was predicted before.
-    fn predict(&self, s: usize, lead: Option<f64>) -> PlasmaSteps {
-        let ke = self.clearance_rates()[s];
+    fn predict(&self, s: usize, ke: f64, lead: Option<f64>) -> PlasmaSteps {
         let tau = 0.5 * self.plan.dt;
         let mean = |s0: f64| course::mean(|t| self.plasma_at(s, ke, t), s0, tau);
         let lead = lead.unwrap_or_else(|| mean(0.0));
@@ -620,10 +619,11 @@ impl CpuReference {
     /// Dynamic plasma: the coming step's course afresh (after the plasma or a remote site was
     /// set); fixed plasma: its values.
     fn predict_all(&mut self) {
+        let ke = self.clearance_rates();
         self.course = (0..self.problem.n_species())
             .map(|s| {
                 if self.problem.compartment.dynamic {
-                    self.predict(s, None)
+                    self.predict(s, ke[s], None)
                 } else {
                     PlasmaSteps::constant(self.problem.plasma[s])
                 }

@@ -60,9 +60,9 @@ impl Region {
 /// One species in one region.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SpeciesStats {
-    /// Mean concentration, ng/mL.
+    /// Mean concentration, ng per mL of interstitial fluid (of plasma in blood regions).
     pub mean: f64,
-    /// Largest concentration, ng/mL.
+    /// Largest concentration, ng per mL of interstitial fluid (of plasma in blood regions).
     pub max: f64,
     /// Mean exposure `∫c dt` over the region's voxels, ng·s/mL.
     pub auc: f64,
