@@ -599,8 +599,8 @@ impl CpuReference {
         self.problem.plasma[s] * (-ke * t).exp() + gain / c.volume_ml
     }
 
-    /// The coming step's course of species `s` (`predict` in plasma_update.wgsl); `ke` its clearance rate (1/s), `lead` when
-    /// its first half was predicted before.
+    /// The coming step's course of species `s` (`predict` in plasma_update.wgsl): `ke` is its
+    /// clearance rate (1/s), `lead` its first half's mean when that was predicted before.
     fn predict(&self, s: usize, ke: f64, lead: Option<f64>) -> PlasmaSteps {
         let tau = 0.5 * self.plan.dt;
         let mean = |s0: f64| course::mean(|t| self.plasma_at(s, ke, t), s0, tau);
