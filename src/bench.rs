@@ -9,10 +9,12 @@
 use std::f64::consts::PI;
 use std::time::Instant;
 
+use crate::base::Grid;
+use crate::base::{Species, SpeciesTable, TissueLabel};
 use crate::error::Result;
 use crate::gpu::GpuContext;
-use crate::model::{Species, SpeciesTable, TissueLabel};
-use crate::sim::{CpuReference, Grid, LayoutOptions, Problem, Simulation, Terms};
+use crate::problem::{Problem, Terms};
+use crate::sim::{CpuReference, LayoutOptions, Simulation};
 
 /// P1's species: (id, D in µm²/min, decay in 1/min).
 pub const P1_SPECIES: [(&str, f64, f64); 4] = [

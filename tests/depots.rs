@@ -6,7 +6,7 @@
 mod common;
 
 use common::{gpu, max_rel_diff};
-use secretome::sim::{Autocrine, DepotSource};
+use secretome::problem::{Autocrine, DepotSource};
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, TissueLabel};
 
 /// A 20³ block of myocardium at 0.5 mm with a border-zone slab (x ≥ 10) and two overlapping

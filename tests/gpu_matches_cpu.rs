@@ -7,7 +7,8 @@
 mod common;
 
 use common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
-use secretome::sim::{Autocrine, DepotSource, LayoutOptions, PlasmaCompartment, RemoteDepot};
+use secretome::problem::{Autocrine, DepotSource, PlasmaCompartment, RemoteDepot};
+use secretome::sim::LayoutOptions;
 use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
 
 fn problem() -> Problem {
@@ -397,8 +398,8 @@ fn batching_steps_does_not_change_the_fields() {
 
 #[test]
 fn voxel_words_mark_closed_faces_and_simple_voxels() {
+    use secretome::base::TissueLabel;
     use secretome::gpu::layout::consts;
-    use secretome::model::TissueLabel;
     use secretome::sim::simulation::voxel_words;
     let mut g = secretome::Grid::filled([4, 3, 3], 0.1, TissueLabel::Myocardium);
     let table = secretome::LabelTable::default();

@@ -6,7 +6,8 @@
 mod common;
 
 use common::gpu;
-use secretome::sim::{body_closure, PlasmaCompartment, RemoteDepot};
+use secretome::problem::{PlasmaCompartment, RemoteDepot};
+use secretome::sim::body_closure;
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, Terms, TissueLabel};
 
 const HOUR: f64 = 3600.0;
@@ -184,7 +185,7 @@ fn switching_autocrine_off_mid_run_reaches_remote_depots() {
     // Little absorption: the factors pile up at the site and protect its cells.
     p.compartment.remote = vec![remote(&p, 5.5e7, 0.0, 0.01 / HOUR, 1.0)];
     let ns = p.n_species();
-    p.autocrine = secretome::sim::Autocrine {
+    p.autocrine = secretome::problem::Autocrine {
         enabled: true,
         a_max: 0.9,
         k_half: 0.01,
@@ -197,7 +198,7 @@ fn switching_autocrine_off_mid_run_reaches_remote_depots() {
         sim.step(24);
         cpu.step(24);
         if switch {
-            let off = secretome::sim::Autocrine {
+            let off = secretome::problem::Autocrine {
                 enabled: false,
                 ..p.autocrine.clone()
             };

@@ -5,8 +5,8 @@
 mod common;
 
 use common::gpu;
-use secretome::model::build::build;
-use secretome::model::scenario::Scenario;
+use secretome::problem::build::build;
+use secretome::scenario::Scenario;
 use secretome::sim::body_closure;
 use secretome::Simulation;
 

@@ -7,8 +7,8 @@ mod common;
 use common::gpu;
 use secretome::geometry::sites::label_centre;
 use secretome::geometry::{label_heart, HeartAnatomy, HeartParams, InfarctSpec};
-use secretome::model::depot::Spread;
-use secretome::model::route::{deliver, Delivery, F_LUNG, K_ABS_LUNG, K_ABS_MUSCLE, K_ABS_SKIN};
+use secretome::problem::depot::Spread;
+use secretome::problem::route::{deliver, Delivery, F_LUNG, K_ABS_LUNG, K_ABS_MUSCLE, K_ABS_SKIN};
 use secretome::sim::Region;
 use secretome::{Problem, Simulation, SpeciesTable, TissueLabel};
 
@@ -320,14 +320,10 @@ lung_absorption_half_life = "30 min"
 lung_bioavailability = 0.6
 "#;
     let table = SpeciesTable::default_table().unwrap();
-    let sc = secretome::model::scenario::Scenario::parse(
-        text,
-        "iv.toml",
-        std::path::Path::new("."),
-        &table,
-    )
-    .unwrap();
-    let built = secretome::model::build::build(&sc).unwrap();
+    let sc =
+        secretome::scenario::Scenario::parse(text, "iv.toml", std::path::Path::new("."), &table)
+            .unwrap();
+    let built = secretome::problem::build::build(&sc).unwrap();
     let lungs = &built.problem.compartment.remote[0];
     assert!((lungs.secretion[tsg6] - 12.0 * sigma[tsg6]).abs() < 1e-12 * sigma[tsg6]);
     assert!((lungs.k_abs - std::f64::consts::LN_2 / 1800.0).abs() < 1e-15);
@@ -386,14 +382,10 @@ cells = "2e7"
 site = "remote"
 "#;
     let table = SpeciesTable::default_table().unwrap();
-    let sc = secretome::model::scenario::Scenario::parse(
-        text,
-        "r.toml",
-        std::path::Path::new("."),
-        &table,
-    )
-    .unwrap();
-    let built = secretome::model::build::build(&sc).unwrap();
+    let sc =
+        secretome::scenario::Scenario::parse(text, "r.toml", std::path::Path::new("."), &table)
+            .unwrap();
+    let built = secretome::problem::build::build(&sc).unwrap();
     let ba = built.anatomy.as_ref().unwrap();
     assert_eq!(ba.grid.labels, g.labels);
     for &(v, _) in &built.problem.depots[0].voxels {

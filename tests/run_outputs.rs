@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::gpu;
 use common::vti_reader::{read_array, read_vti};
-use secretome::model::scenario::Scenario;
-use secretome::runner::{Outcome, RunOptions, Runner};
+use secretome::batch::{Outcome, RunOptions, Runner};
+use secretome::scenario::Scenario;
 
 /// A block of myocardium beside a blood pool with a depot of cells.
 fn scenario_text(size_mm: usize, spacing_mm: f64, hours: f64, every_h: f64, dt_s: f64) -> String {

@@ -8,7 +8,7 @@ use std::f64::consts::LN_2;
 use std::path::{Path, PathBuf};
 
 use secretome::geometry::{HeartParams, InfarctSpec, Territory};
-use secretome::model::scenario::{
+use secretome::scenario::{
     ColourScale, DepotShape, GeometrySpec, Route, Scenario, Site, TermSwitches, ViewCamera,
     ViewCut, ViewPoint,
 };
@@ -445,11 +445,11 @@ fn a_full_scenario_resolves_to_internal_units() {
     assert_eq!(
         d[2].route,
         Route::Intravenous {
-            lung_fraction: secretome::model::route::IV_LUNG_FRACTION,
+            lung_fraction: secretome::problem::route::IV_LUNG_FRACTION,
             heart_fraction: 0.01,
             lung_k_death_per_s: 0.5 / 86400.0,
-            lung_k_abs_per_s: secretome::model::route::K_ABS_LUNG,
-            lung_bioavailability: secretome::model::route::F_LUNG,
+            lung_k_abs_per_s: secretome::problem::route::K_ABS_LUNG,
+            lung_bioavailability: secretome::problem::route::F_LUNG,
         }
     );
     assert_eq!(d[2].retained, 0.01);
@@ -1231,7 +1231,7 @@ fn the_view_is_not_part_of_a_run() {
     .unwrap();
     assert_ne!(with.view, without.view);
     assert_eq!(
-        secretome::runner::scenario_hash(&with).unwrap(),
-        secretome::runner::scenario_hash(&without).unwrap()
+        secretome::batch::scenario_hash(&with).unwrap(),
+        secretome::batch::scenario_hash(&without).unwrap()
     );
 }

@@ -256,9 +256,9 @@ fn constants_match() {
         ("L_CAPILLARY", consts::L_CAPILLARY as u32),
         ("L_BLOOD", consts::L_BLOOD as u32),
         ("L_AMOUNT", consts::L_AMOUNT as u32),
-        ("KIND_OUTSIDE", secretome::model::LabelKind::Outside as u32),
-        ("KIND_BLOOD", secretome::model::LabelKind::Blood as u32),
-        ("KIND_TISSUE", secretome::model::LabelKind::Tissue as u32),
+        ("KIND_OUTSIDE", secretome::base::LabelKind::Outside as u32),
+        ("KIND_BLOOD", secretome::base::LabelKind::Blood as u32),
+        ("KIND_TISSUE", secretome::base::LabelKind::Tissue as u32),
     ];
     for (name, v) in pairs {
         assert_eq!(get(name), v, "{name}");

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{gpu, heterogeneous_grid, max_rel_diff};
-use secretome::model::species::DEFAULT_SPECIES_TOML;
+use secretome::base::species::DEFAULT_SPECIES_TOML;
 use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
 
 #[test]
@@ -21,7 +21,7 @@ fn default_table_holds_model_section_6() {
     assert!(close(vegf.uptake_vmax.value, 0.2) && close(vegf.uptake_km.value, 2.0));
     // P per interstitial volume: PS·S = 2.1e-5 1/s per tissue volume over the ε of remote
     // myocardium that the tissue table uses (MODEL.md §2: the same ε in both places).
-    let eps = secretome::model::LabelTable::default()
+    let eps = secretome::base::LabelTable::default()
         .get(secretome::TissueLabel::Myocardium)
         .volume_fraction;
     assert!(close(vegf.permeability.value, 1.0e-4));
@@ -46,7 +46,7 @@ fn default_table_holds_model_section_6() {
     // Every default has a source with a confidence code (H, A, V, M, U or a pair).
     for s in &t.species {
         for (name, p) in s.parameters() {
-            let code = secretome::model::Species::confidence(&p.source);
+            let code = secretome::base::Species::confidence(&p.source);
             assert!(
                 !code.is_empty() && p.source.len() > code.len() + 3,
                 "{} {name}: source `{}` has no confidence code and reference",

@@ -8,11 +8,11 @@ mod common;
 use common::gpu;
 use glam::DVec3;
 use secretome::geometry::HeartParams;
-use secretome::model::build::build;
-use secretome::model::scenario::Scenario;
-use secretome::view::camera::OrbitCamera;
-use secretome::view::render::{ClipPlane, Scene};
-use secretome::view::session::{PlacedDepot, Session};
+use secretome::problem::build::build;
+use secretome::render::camera::OrbitCamera;
+use secretome::render::{ClipPlane, Scene};
+use secretome::scenario::Scenario;
+use secretome::session::{PlacedDepot, Session};
 use secretome::SpeciesTable;
 
 #[test]

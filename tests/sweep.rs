@@ -144,7 +144,7 @@ fn the_example_sweep_has_twelve_valid_members() {
         env!("CARGO_MANIFEST_DIR"),
         "/assets/sweeps/dose_timing.toml"
     ));
-    let sw = secretome::sweep::Sweep::load(path).unwrap();
+    let sw = secretome::batch::sweep::Sweep::load(path).unwrap();
     assert_eq!(sw.members(), 12);
     let last = sw.member(11).unwrap();
     assert_eq!(last.depots[0].start_s, 24.0 * 3600.0);

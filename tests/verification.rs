@@ -7,8 +7,8 @@ mod common;
 use std::f64::consts::PI;
 
 use common::{gpu, heterogeneous_grid, Rng};
-use secretome::model::{Species, TissueLabel};
-use secretome::sim::DepotSource;
+use secretome::base::{Species, TissueLabel};
+use secretome::problem::DepotSource;
 use secretome::{Grid, Problem, Simulation, SpeciesTable, Terms};
 
 fn one_species(d: f64, k: f64) -> SpeciesTable {
@@ -328,14 +328,10 @@ site = [2, 2, 2]
 amounts = { VEGF = "50 ng" }
 "#;
     let species = SpeciesTable::default_table().unwrap();
-    let sc = secretome::model::scenario::Scenario::parse(
-        text,
-        "box.toml",
-        std::path::Path::new("."),
-        &species,
-    )
-    .unwrap();
-    let built = secretome::model::build::build(&sc).unwrap();
+    let sc =
+        secretome::scenario::Scenario::parse(text, "box.toml", std::path::Path::new("."), &species)
+            .unwrap();
+    let built = secretome::problem::build::build(&sc).unwrap();
     let p = &built.problem;
     let eps = p.labels.get(TissueLabel::Myocardium).volume_fraction;
     assert_eq!(eps, 0.3);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use secretome::view::render::colour_table;
+use secretome::base::colormap;
 
 /// A display for the window: `$DISPLAY` when set, otherwise an Xvfb started here.
 struct Display {
@@ -154,7 +154,7 @@ fn the_viewer_window_shows_the_heart_coloured_by_the_field() {
         }
     }
     assert!(x1 > x0 + 200 && y1 > y0 + 200, "no 3D view found");
-    let lut = colour_table();
+    let lut = colormap::table(256);
     let mut heart = 0usize;
     let mut mapped = 0usize;
     let mut bins = [0usize; 8];

@@ -18,49 +18,7 @@
 use super::frame::HeartFrame;
 use super::mesh::{NamedMesh, TriMesh};
 use crate::error::{Result, SimError};
-
-/// Dimensions of the default heart, mm. The defaults meet every MODEL.md §1 target.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HeartParams {
-    /// LV cavity radius at the equator, mm.
-    pub lv_cavity_radius: f64,
-    /// LV cavity half-length along the long axis, mm.
-    pub lv_cavity_half_length: f64,
-    /// LV wall thickness at the equator, mm.
-    pub lv_wall: f64,
-    /// LV wall thickness at the apex, mm.
-    pub lv_apex_wall: f64,
-    /// Height of the base plane above the LV ellipsoids' equator, mm.
-    pub base_above_equator: f64,
-    /// Offset of the RV ellipsoid's centre from the LV axis towards the septum, mm.
-    pub rv_offset: f64,
-    /// RV cavity ellipsoid semi-axis towards the septum (x), mm.
-    pub rv_radius_septal: f64,
-    /// RV cavity ellipsoid semi-axis along the anterior–inferior direction (y), mm.
-    pub rv_radius_wrap: f64,
-    /// RV cavity ellipsoid half-length along the long axis, mm.
-    pub rv_half_length: f64,
-    /// RV free wall thickness, mm.
-    pub rv_wall: f64,
-}
-
-impl Default for HeartParams {
-    fn default() -> Self {
-        HeartParams {
-            lv_cavity_radius: 28.0,
-            lv_cavity_half_length: 68.0,
-            lv_wall: 9.5,
-            lv_apex_wall: 8.0,
-            base_above_equator: 14.0,
-            rv_offset: 23.0,
-            rv_radius_septal: 35.0,
-            rv_radius_wrap: 49.0,
-            rv_half_length: 66.0,
-            rv_wall: 4.0,
-        }
-    }
-}
+pub use crate::scenario::heart::HeartParams;
 
 /// Distance-like function of an ellipsoid (negative inside, exact sign, ≈ distance near the
 /// surface; Quilez's bound).
@@ -80,46 +38,6 @@ fn ellipsoid(p: [f64; 3], c: [f64; 3], r: [f64; 3]) -> f64 {
 }
 
 impl HeartParams {
-    /// Lattice step of the default heart's surface meshes, mm: fine enough for the RV
-    /// crescent's tips, coarse enough to keep `assets/heart.obj` small.
-    pub const MESH_STEP: f64 = 1.5;
-
-    /// Checks that the dimensions make a heart: positive, RV overlapping the LV.
-    pub fn validate(&self) -> Result<()> {
-        let named = [
-            ("lv_cavity_radius", self.lv_cavity_radius),
-            ("lv_cavity_half_length", self.lv_cavity_half_length),
-            ("lv_wall", self.lv_wall),
-            ("lv_apex_wall", self.lv_apex_wall),
-            ("rv_radius_septal", self.rv_radius_septal),
-            ("rv_radius_wrap", self.rv_radius_wrap),
-            ("rv_half_length", self.rv_half_length),
-            ("rv_wall", self.rv_wall),
-        ];
-        for (k, v) in named {
-            if !(v > 0.0 && v.is_finite() && v < 500.0) {
-                return Err(SimError::Geometry(format!(
-                    "heart.{k} = {v}: expected a length in mm between 0 and 500"
-                )));
-            }
-        }
-        if !(self.base_above_equator >= 0.0 && self.base_above_equator < self.lv_cavity_half_length)
-        {
-            return Err(SimError::Geometry(format!(
-                "heart.base_above_equator = {}: expected 0 ≤ value < lv_cavity_half_length ({})",
-                self.base_above_equator, self.lv_cavity_half_length
-            )));
-        }
-        let epi = self.lv_cavity_radius + self.lv_wall;
-        if self.rv_offset - self.rv_radius_septal >= epi || self.rv_offset < 0.0 {
-            return Err(SimError::Geometry(format!(
-                "heart.rv_offset = {}: expected 0 ≤ offset and the RV ellipsoid to overlap the LV epicardium (offset − rv_radius_septal < {epi})",
-                self.rv_offset
-            )));
-        }
-        Ok(())
-    }
-
     fn centre(&self) -> [f64; 3] {
         [0.0, 0.0, -self.base_above_equator]
     }

@@ -7,6 +7,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod anatomy;
+mod base_plane;
 pub mod distance;
 pub mod frame;
 pub mod heart;

@@ -4,8 +4,8 @@
 
 use super::anatomy::HeartAnatomy;
 use super::frame::{dot, sub};
+use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
-use crate::model::TissueLabel;
 
 /// Centre of the voxel with index `i`, mm.
 fn centre(a: &HeartAnatomy, i: usize) -> [f64; 3] {

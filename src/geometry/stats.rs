@@ -3,7 +3,7 @@
 
 use super::anatomy::HeartAnatomy;
 use super::distance::{bounding_box, distance_in_box};
-use crate::model::TissueLabel;
+use crate::base::TissueLabel;
 
 /// Median and 10th/90th percentiles, mm.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]

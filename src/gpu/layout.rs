@@ -5,6 +5,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::problem::Terms;
+
 /// Kinetics of four species, one per vector lane (twin of WGSL `SpeciesPack`). Species
 /// 4k..4k+3 form pack k; lanes past the last species are inert (zero rates, K = 1).
 #[repr(C)]
@@ -42,7 +44,7 @@ pub struct LabelParams {
     pub m_diffusion: f32,
     pub m_uptake: f32,
     pub m_perfusion: f32,
-    /// [`crate::model::LabelKind`] as u32.
+    /// [`crate::base::LabelKind`] as u32.
     pub kind: u32,
     /// Interstitial volume fraction ε (mL interstitium per mL tissue).
     pub volume_fraction: f32,
@@ -253,6 +255,27 @@ pub mod consts {
     pub const Z_CHUNK: u32 = 32;
     /// Workgroup size in x and y of the grid kernels.
     pub const GROUP_XY: u32 = 8;
+}
+
+/// The bit mask of the terms that run, as the kernels read it (`TERM_*` in common.wgsl).
+pub fn term_bits(terms: Terms) -> u32 {
+    let mut b = 0;
+    if terms.diffusion {
+        b |= consts::TERM_DIFFUSION;
+    }
+    if terms.decay {
+        b |= consts::TERM_DECAY;
+    }
+    if terms.uptake {
+        b |= consts::TERM_UPTAKE;
+    }
+    if terms.exchange {
+        b |= consts::TERM_EXCHANGE;
+    }
+    if terms.sources {
+        b |= consts::TERM_SOURCES;
+    }
+    b
 }
 
 /// The viewer's field copy, one slab (twin of WGSL `ExtractInfo`, `view_extract.wgsl`).

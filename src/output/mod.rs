@@ -1,7 +1,5 @@
-//! Writers of result files: VTK XML image data (`.vti`) for ParaView, and later CSV, JSON, PNG.
+//! Writers of result files: VTK XML image data (`.vti`) for ParaView and the report's pictures (PNG).
 
-pub mod atomic;
 pub mod vti;
 
-pub use atomic::write_atomic;
 pub mod report;

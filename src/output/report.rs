@@ -14,13 +14,13 @@
 use std::path::Path;
 
 use plotters::prelude::*;
-use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
 
+use crate::base::atomic::write_atomic;
+use crate::base::colormap;
+use crate::base::Grid;
+use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::geometry::HeartAnatomy;
-use crate::model::TissueLabel;
-use crate::output::atomic::write_atomic;
-use crate::sim::Grid;
 
 /// Named series of values against time.
 pub type Series = Vec<(String, Vec<f64>)>;
@@ -83,9 +83,10 @@ where
     save_png(path, buf, size)
 }
 
-/// The viridis colour map at t in [0, 1] (clamped), sRGB: the reports' and the viewer's.
-pub fn viridis(t: f64) -> RGBColor {
-    ViridisRGB.get_color_normalized(t.clamp(0.0, 1.0), 0.0, 1.0)
+/// The viridis colour map at t in [0, 1] (clamped), as a plotters colour.
+fn viridis(t: f64) -> RGBColor {
+    let [r, g, b] = colormap::viridis(t);
+    RGBColor(r, g, b)
 }
 
 /// A log colour scale: [max / 10^decades, max].

@@ -13,7 +13,7 @@ use std::path::Path;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
-use crate::output::atomic::write_atomic;
+use crate::base::atomic::write_atomic;
 use crate::{Result, SimError};
 
 /// Uncompressed size of one compressed block, bytes (a multiple of every element size).

@@ -4,12 +4,12 @@
 //! `shaders/diffuse.wgsl`, `step` mirrors `Simulation::step`. Tests compare the two; it is also
 //! usable for small runs. Single-threaded and plain on purpose: it is the reference.
 
+use crate::base::{LabelKind, TissueLabel};
 use crate::error::{Result, SimError};
-use crate::model::{LabelKind, TissueLabel};
+use crate::problem::scheme::StagePlan;
+use crate::problem::{Problem, SourceMap, Terms};
 use crate::sim::compartments::{course, Compartments, PlasmaSteps};
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
-use crate::sim::problem::{Problem, SourceMap, Terms};
-use crate::sim::scheme::StagePlan;
 
 /// `phi = (1 − e^{−bτ})/b`, `psi = (τ − phi)/b` (see `relax` in common.wgsl).
 pub fn relax(b: f64, tau: f64) -> (f64, f64) {
@@ -695,7 +695,7 @@ impl CpuReference {
     }
 
     /// Replaces the autocrine parameters.
-    pub fn set_autocrine(&mut self, a: &crate::sim::Autocrine) -> Result<()> {
+    pub fn set_autocrine(&mut self, a: &crate::problem::Autocrine) -> Result<()> {
         self.problem.validate_autocrine(a)?;
         self.problem.autocrine = a.clone();
         Ok(())
@@ -724,7 +724,7 @@ impl CpuReference {
     }
 
     /// Replaces the depots.
-    pub fn set_depots(&mut self, depots: &[crate::sim::DepotSource]) -> Result<()> {
+    pub fn set_depots(&mut self, depots: &[crate::problem::DepotSource]) -> Result<()> {
         self.problem.validate_depots(depots)?;
         self.problem.depots = depots.to_vec();
         self.rebuild_rates();

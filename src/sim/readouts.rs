@@ -5,8 +5,8 @@
 //! [`region_stats_from`] computes the same statistics from fields on the host, for the CPU
 //! reference and the tests.
 
-use crate::model::{LabelKind, TissueLabel};
-use crate::sim::Grid;
+use crate::base::Grid;
+use crate::base::{LabelKind, TissueLabel};
 
 /// Number of AHA segments (1..=17; 0 means "in no segment").
 pub const AHA_SEGMENTS: u8 = 17;

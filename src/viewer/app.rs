@@ -12,12 +12,12 @@ use glam::DVec3;
 
 use secretome::geometry::infarct::{InfarctSpec, Territory};
 use secretome::geometry::HeartAnatomy;
-use secretome::model::build::{build, Built};
-use secretome::model::scenario::Scenario;
+use secretome::problem::build::{build, Built};
+use secretome::render::camera::OrbitCamera;
+use secretome::render::{ClipPlane, HeartRenderer, Scene, ViewStyle, CPU_TRIANGLE_BUDGET};
+use secretome::scenario::Scenario;
+use secretome::session::{PlacedDepot, Session};
 use secretome::sim::{PendingSnapshot, Region, Snapshot};
-use secretome::view::camera::OrbitCamera;
-use secretome::view::render::{ClipPlane, HeartRenderer, Scene, ViewStyle, CPU_TRIANGLE_BUDGET};
-use secretome::view::session::{PlacedDepot, Session};
 use secretome::{GpuContext, SpeciesTable, Terms};
 
 use super::bullseye::BullseyeMode;
@@ -586,10 +586,7 @@ impl ViewerApp {
     pub(super) fn revoxelise(&mut self) {
         let mut sc = self.scenario.clone();
         sc.grid_spacing_mm = self.spacing;
-        if matches!(
-            sc.geometry,
-            secretome::model::scenario::GeometrySpec::Box { .. }
-        ) {
+        if matches!(sc.geometry, secretome::scenario::GeometrySpec::Box { .. }) {
             sc.infarcts.clear();
         } else {
             sc.infarcts = self

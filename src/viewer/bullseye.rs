@@ -4,7 +4,7 @@
 
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2};
 
-use secretome::model::Species;
+use secretome::base::Species;
 use secretome::output::report::bullseye_segment;
 use secretome::sim::{Region, Snapshot};
 
@@ -286,8 +286,8 @@ impl ViewerApp {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use secretome::model::build::build;
-    use secretome::view::session::Session;
+    use secretome::problem::build::build;
+    use secretome::session::Session;
     use secretome::GpuContext;
 
     /// In occupancy mode each segment shows its `occupancy_auc` divided by the time run, as

@@ -69,7 +69,7 @@ pub const LESSONS: &[(&str, &str, &str)] = &[
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use secretome::model::scenario::Scenario;
+    use secretome::scenario::Scenario;
     use secretome::SpeciesTable;
 
     /// Every lesson parses and has the explanation it shows beside the heart; the menu holds

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 
-use secretome::model::build::build;
-use secretome::model::scenario::Scenario;
+use secretome::problem::build::build;
+use secretome::scenario::Scenario;
 
 /// The scenario the viewer opens when none is named: the intramyocardial preset.
 const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/intramyocardial.toml");

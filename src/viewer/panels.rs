@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, Color32, RichText};
 
 use secretome::geometry::infarct::Territory;
-use secretome::model::scenario::{GeometrySpec, Scenario};
+use secretome::scenario::{GeometrySpec, Scenario};
 
 use super::app::{CutMode, PlaceRoute, ViewerApp, RETAINED};
 use super::lessons::LESSONS;

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use eframe::egui;
 
-use secretome::model::{Parameter, Species};
+use secretome::base::{Parameter, Species};
 
 use super::app::ViewerApp;
 
@@ -212,7 +212,7 @@ impl ViewerApp {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use secretome::model::scenario::Scenario;
+    use secretome::scenario::Scenario;
     use secretome::SpeciesTable;
 
     /// Every slider of every species says its source and its confidence in words; a scenario's

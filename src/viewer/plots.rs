@@ -8,7 +8,7 @@ use egui_plot::{
     PlotPoints,
 };
 
-use secretome::output::report::viridis;
+use secretome::base::colormap::viridis;
 use secretome::sim::{Region, Simulation, Snapshot};
 use secretome::TissueLabel;
 
@@ -112,8 +112,8 @@ fn series(t: &[f64], v: &[f64]) -> PlotPoints<'static> {
 }
 
 pub fn viridis32(t: f64) -> Color32 {
-    let c = viridis(t);
-    Color32::from_rgb(c.0, c.1, c.2)
+    let [r, g, b] = viridis(t);
+    Color32::from_rgb(r, g, b)
 }
 
 const SPECIES_COLOURS: [Color32; 6] = [

@@ -260,7 +260,7 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use secretome::model::scenario::Scenario;
+    use secretome::scenario::Scenario;
 
     const ORIGINAL: &str = include_str!("../../assets/scenarios/endocrine_iv.toml");
 
@@ -355,9 +355,6 @@ mod tests {
         let sc = Scenario::parse(&text, "saved.toml", &dir, &table).unwrap();
         assert!(sc.depots.is_empty());
         assert_eq!(sc.view.species, "TSG6");
-        assert_eq!(
-            sc.view.through,
-            secretome::model::scenario::ViewPoint::Centre
-        );
+        assert_eq!(sc.view.through, secretome::scenario::ViewPoint::Centre);
     }
 }

@@ -3,12 +3,10 @@
 
 use glam::DVec3;
 
+use secretome::base::Species;
 use secretome::geometry::sites::label_centre;
-use secretome::model::scenario::{
-    default_range, ColourScale, ViewCamera, ViewCut, ViewPoint, ViewSpec,
-};
-use secretome::model::Species;
-use secretome::view::camera::OrbitCamera;
+use secretome::render::camera::OrbitCamera;
+use secretome::scenario::{default_range, ColourScale, ViewCamera, ViewCut, ViewPoint, ViewSpec};
 use secretome::TissueLabel;
 
 use super::app::{CutMode, ViewerApp};
@@ -156,8 +154,8 @@ mod tests {
     use super::*;
     use crate::viewer::app::Start;
     use crate::viewer::lessons::LESSONS;
-    use secretome::model::build::build;
-    use secretome::model::scenario::Scenario;
+    use secretome::problem::build::build;
+    use secretome::scenario::Scenario;
     use secretome::{GpuContext, SpeciesTable};
 
     const SPACING: f64 = 3.0;

@@ -5,7 +5,7 @@ pub mod vti_reader;
 
 use std::sync::OnceLock;
 
-use secretome::model::TissueLabel;
+use secretome::base::TissueLabel;
 use secretome::{GpuContext, Grid};
 
 /// One GPU context for the whole test binary (opening a device is slow on lavapipe).

@@ -5,7 +5,7 @@ use super::*;
 
 impl Simulation {
     /// Replaces the autocrine parameters; takes effect at the next step.
-    pub fn set_autocrine(&mut self, autocrine: &crate::sim::Autocrine) -> Result<()> {
+    pub fn set_autocrine(&mut self, autocrine: &crate::problem::Autocrine) -> Result<()> {
         self.problem.validate_autocrine(autocrine)?;
         self.problem.autocrine = autocrine.clone();
         // The depots keep their live cells on the GPU: only the feedback's parameters change.

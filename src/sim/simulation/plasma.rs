@@ -30,7 +30,7 @@ impl Simulation {
 
     /// Replaces the plasma compartment (volume, remote depots, dynamic or fixed); the remote
     /// sites and the plasma ledger start afresh.
-    pub fn set_compartment(&mut self, c: &crate::sim::PlasmaCompartment) -> Result<()> {
+    pub fn set_compartment(&mut self, c: &crate::problem::PlasmaCompartment) -> Result<()> {
         self.problem.validate_compartment(c)?;
         self.problem.compartment = c.clone();
         self.build_plasma_kernel()

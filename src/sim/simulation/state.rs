@@ -1,0 +1,139 @@
+//! Checkpoint state: the buffers that hold a run, saved and restored bit for bit.
+
+use super::*;
+
+/// A running simulation's state, as saved by [`Simulation::save_state`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimState {
+    /// Steps taken.
+    pub steps: u64,
+    /// Simulated time, s.
+    pub time: f64,
+    /// Amount in tissue at the start, ng per species (the ledger's reference).
+    pub initial_amount: Vec<f64>,
+    /// Raw bytes of the state buffers.
+    pub buffers: Vec<Vec<u8>>,
+}
+
+impl SimState {
+    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE2";
+
+    /// Serialises the state (little-endian; the buffers as they are).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(Self::MAGIC);
+        out.extend_from_slice(&self.steps.to_le_bytes());
+        out.extend_from_slice(&self.time.to_le_bytes());
+        out.extend_from_slice(&(self.initial_amount.len() as u64).to_le_bytes());
+        for a in &self.initial_amount {
+            out.extend_from_slice(&a.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.buffers.len() as u64).to_le_bytes());
+        for b in &self.buffers {
+            out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        out
+    }
+
+    /// Reads what [`SimState::to_bytes`] wrote; `None` if the bytes are not such a state.
+    pub fn from_bytes(bytes: &[u8]) -> Option<SimState> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let s = bytes.get(at..at.checked_add(n)?)?;
+            at += n;
+            Some(s)
+        };
+        if take(16)? != Self::MAGIC {
+            return None;
+        }
+        let u64_of = |t: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(t.try_into().ok()?)) };
+        let steps = u64_of(take(8)?)?;
+        let time = f64::from_le_bytes(take(8)?.try_into().ok()?);
+        let ns = u64_of(take(8)?)? as usize;
+        let mut initial_amount = Vec::new();
+        for _ in 0..ns.min(1 << 16) {
+            initial_amount.push(f64::from_le_bytes(take(8)?.try_into().ok()?));
+        }
+        let nb = u64_of(take(8)?)? as usize;
+        let mut buffers = Vec::new();
+        for _ in 0..nb.min(1 << 20) {
+            let len = u64_of(take(8)?)? as usize;
+            buffers.push(take(len)?.to_vec());
+        }
+        Some(SimState {
+            steps,
+            time,
+            initial_amount,
+            buffers,
+        })
+    }
+}
+
+impl Simulation {
+    /// The GPU buffers that hold the run's state, in a fixed order: every slab's current
+    /// fields and exposure, the ledger slots, the compartments (plasma, depot cells), and the
+    /// plasma kernel's remote sites and running totals.
+    pub(super) fn state_buffers(&self) -> Vec<&wgpu::Buffer> {
+        let mut out: Vec<&wgpu::Buffer> = Vec::new();
+        for slab in &self.slabs {
+            out.push(&slab.fields[self.cur]);
+            out.push(&slab.exposure);
+        }
+        out.push(&self.ledger_buf);
+        out.push(&self.plasma_buf);
+        out.extend(self.depot_kernels.cells_buf.iter());
+        let pk = &self.plasma_kernel;
+        out.extend(pk.remote_buf.iter());
+        out.extend(pk.state_buf.iter());
+        out
+    }
+
+    /// Everything needed to continue this run later with [`Simulation::restore_state`]: the
+    /// state buffers' bytes, the step count and time, and the initial amounts. Continuing
+    /// from it gives the same fields, readouts and ledger, bit for bit, as not stopping.
+    pub fn save_state(&self) -> Result<SimState> {
+        self.errors.check()?;
+        let buffers = self
+            .state_buffers()
+            .into_iter()
+            .map(|b| read_buffer(&self.device, &self.queue, b, 0, b.size()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SimState {
+            steps: self.steps,
+            time: self.time,
+            initial_amount: self.initial_amount.clone(),
+            buffers,
+        })
+    }
+
+    /// Continues from a state saved by [`Simulation::save_state`] of a simulation built from the
+    /// same problem (same grid, species, depots and remote sites; checked by buffer sizes).
+    pub fn restore_state(&mut self, state: &SimState) -> Result<()> {
+        let targets = self.state_buffers();
+        if targets.len() != state.buffers.len()
+            || targets
+                .iter()
+                .zip(&state.buffers)
+                .any(|(b, d)| b.size() != d.len() as u64)
+            || state.initial_amount.len() != self.n_species
+        {
+            return Err(SimError::Problem(
+                "the saved state belongs to a different problem (grid, species or depots differ)"
+                    .into(),
+            ));
+        }
+        for (b, d) in targets.into_iter().zip(&state.buffers) {
+            self.queue.write_buffer(b, 0, d);
+        }
+        self.steps = state.steps;
+        self.time = state.time;
+        self.initial_amount = state.initial_amount.clone();
+        // The host's copy of the depot cells (used when only some of them are changed).
+        let cells = self.depot_cells()?;
+        for (d, c) in self.problem.depots.iter_mut().zip(cells) {
+            d.cells = c;
+        }
+        Ok(())
+    }
+}
