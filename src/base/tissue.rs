@@ -193,3 +193,6 @@ pub fn harmonic_mean(a: f64, b: f64) -> f64 {
         0.0
     }
 }
+
+/// Segments of the AHA 17-segment model of the left ventricle (Cerqueira 2002), numbered 1–17.
+pub const AHA_SEGMENTS: u8 = 17;

@@ -344,7 +344,7 @@ impl Problem {
             if let Some(i) = self
                 .segments
                 .iter()
-                .position(|&s| s > crate::sim::readouts::AHA_SEGMENTS)
+                .position(|&s| s > crate::base::tissue::AHA_SEGMENTS)
             {
                 return bad(format!(
                     "AHA segment {} at voxel {:?}: expected 0 (none) to 17",

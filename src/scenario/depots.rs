@@ -249,10 +249,10 @@ impl Doc<'_> {
                 site_key = "heart_fraction";
                 let lung_fraction = t
                     .fraction("lung_fraction", false)?
-                    .unwrap_or(crate::problem::route::IV_LUNG_FRACTION);
+                    .unwrap_or(super::route_defaults::IV_LUNG_FRACTION);
                 let heart_fraction = t
                     .fraction("heart_fraction", false)?
-                    .unwrap_or(crate::problem::route::IV_HEART_FRACTION);
+                    .unwrap_or(super::route_defaults::IV_HEART_FRACTION);
                 t.ensure(
                     lung_fraction + heart_fraction <= 1.0,
                     "heart_fraction",
@@ -265,10 +265,10 @@ impl Doc<'_> {
                     .unwrap_or(LN2 / (24.0 * HOUR));
                 let lung_k_abs_per_s = t
                     .rate_or_half_life("lung_k_abs", "lung_absorption_half_life")?
-                    .unwrap_or(crate::problem::route::K_ABS_LUNG);
+                    .unwrap_or(super::route_defaults::K_ABS_LUNG);
                 let lung_bioavailability = t
                     .fraction("lung_bioavailability", false)?
-                    .unwrap_or(crate::problem::route::F_LUNG);
+                    .unwrap_or(super::route_defaults::F_LUNG);
                 (
                     Route::Intravenous {
                         lung_fraction,

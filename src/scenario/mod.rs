@@ -39,6 +39,7 @@ mod geometry;
 pub mod heart;
 mod read;
 mod resolve;
+pub mod route_defaults;
 mod species;
 mod view;
 

@@ -9,7 +9,7 @@ use crate::base::Grid;
 use crate::base::{LabelKind, TissueLabel};
 
 /// Number of AHA segments (1..=17; 0 means "in no segment").
-pub const AHA_SEGMENTS: u8 = 17;
+pub use crate::base::tissue::AHA_SEGMENTS;
 
 /// Exposure per voxel, species-major like the fields (`[s * n_voxels + voxel]`); zero outside
 /// tissue.

@@ -3,9 +3,7 @@
 //! (ledger), the GPU agrees with the CPU twin, and a change of cell count takes effect at the
 //! next step.
 
-mod common;
-
-use common::{gpu, max_rel_diff};
+use crate::common::{gpu, max_rel_diff};
 use secretome::problem::{Autocrine, DepotSource};
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, TissueLabel};
 
@@ -456,7 +454,7 @@ fn every_depot_keeps_its_own_cells() {
             }
         }
         assert_eq!(protected, 70, "the feedback acts on every depot");
-        common::assert_compartments_match(
+        crate::common::assert_compartments_match(
             &sim.compartments().unwrap(),
             &cpu_on.compartments(),
             1e-4,

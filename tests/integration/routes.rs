@@ -2,9 +2,7 @@
 //! Delivery routes on the default heart: every route places its cells, and the paracrine and
 //! endocrine axes show what MODEL.md §3–§4 say they do.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use secretome::geometry::sites::label_centre;
 use secretome::geometry::{label_heart, HeartAnatomy, HeartParams, InfarctSpec};
 use secretome::problem::depot::Spread;

@@ -2,9 +2,7 @@
 //! Every preset in `assets/scenarios/` builds into a problem and runs a few steps on the GPU
 //! (at 3 mm voxels to keep the test quick), with its whole-body ledger closed.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use secretome::problem::build::build;
 use secretome::scenario::Scenario;
 use secretome::sim::body_closure;

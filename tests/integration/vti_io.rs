@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use secretome::output::vti::{write_pvd, write_vti, VtiArray, VtiData};
@@ -33,7 +31,7 @@ impl Rng {
     }
 }
 
-use common::vti_reader::{element, read_array, read_vti, u64_at};
+use crate::common::vti_reader::{element, read_array, read_vti, u64_at};
 
 // ------------------------------------------------------------------ tests
 

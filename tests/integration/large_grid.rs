@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use secretome::bench::{p1_error, p1_problem};
 use secretome::sim::LayoutOptions;
 use secretome::{SimError, Simulation};

@@ -2,9 +2,7 @@
 //! The readouts of MODEL.md §5 against answers known in closed form: exposure (AUC, time above
 //! EC50) of a decaying bolus, and regional statistics of a field known voxel by voxel.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use secretome::sim::{LayoutOptions, Region};
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, Terms, TissueLabel};
 

@@ -3,9 +3,7 @@
 //! decays with the plasma half-life, a subcutaneous dose follows the Bateman curve, the GPU
 //! agrees with the CPU twin, and heart + plasma + remote sites keep every nanogram.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use secretome::problem::{PlasmaCompartment, RemoteDepot};
 use secretome::sim::body_closure;
 use secretome::{CpuReference, Grid, Problem, Simulation, SpeciesTable, Terms, TissueLabel};
@@ -105,7 +103,11 @@ fn subcutaneous_dose_follows_the_bateman_curve() {
         let want = bateman(t);
         let g = sim.plasma_state().unwrap().0[tsg6].concentration;
         let c = cpu.plasma_state().0[tsg6].concentration;
-        common::assert_compartments_match(&sim.compartments().unwrap(), &cpu.compartments(), 1e-4);
+        crate::common::assert_compartments_match(
+            &sim.compartments().unwrap(),
+            &cpu.compartments(),
+            1e-4,
+        );
         assert!(
             (c - want).abs() <= 1e-6 * peak,
             "CPU at {} h: {c} vs {want}",
@@ -173,7 +175,11 @@ fn endocrine_week_closes_the_books() {
         );
     }
     // Every slot: the plasma course the tissue reads next, the lung site's cells and amounts.
-    common::assert_compartments_match(&sim.compartments().unwrap(), &cpu.compartments(), 1e-3);
+    crate::common::assert_compartments_match(
+        &sim.compartments().unwrap(),
+        &cpu.compartments(),
+        1e-3,
+    );
 }
 
 /// The autocrine switch reaches the remote depots too: lung cells protected by their own TSG-6

@@ -3,9 +3,7 @@
 //! heart picks a surface point, a depot placed there makes the concentration at that point
 //! rise while the simulation runs, and deleting it stops its secretion.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use glam::DVec3;
 use secretome::geometry::HeartParams;
 use secretome::problem::build::build;

@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::f64::consts::PI;
 
-use common::{gpu, heterogeneous_grid, Rng};
+use crate::common::{gpu, heterogeneous_grid, Rng};
 use secretome::base::{Species, TissueLabel};
 use secretome::problem::DepotSource;
 use secretome::{Grid, Problem, Simulation, SpeciesTable, Terms};
@@ -407,7 +405,7 @@ fn two_interstitial_fractions_keep_mass_and_reach_one_concentration() {
         assert!((c - m0).abs() < 1e-12 * m0, "CPU mass {c} vs {m0}");
     }
     let f = sim.read_fields().unwrap();
-    let d = common::max_rel_diff(&f, cpu.fields());
+    let d = crate::common::max_rel_diff(&f, cpu.fields());
     assert!(d < 1e-5, "GPU vs CPU {d:e}");
     for (v, &c) in f.iter().enumerate() {
         assert!(

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{gpu, heterogeneous_grid, max_rel_diff};
+use crate::common::{gpu, heterogeneous_grid, max_rel_diff};
 use secretome::base::species::DEFAULT_SPECIES_TOML;
 use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
 

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::secretome;
+use crate::common::secretome;
 
 use std::process::Command;
 
@@ -85,9 +83,9 @@ fn default_run_writes_its_outputs_and_a_closed_ledger() {
     }
     // The bullseye of the heart: one 300 × 330 panel per species, not blank.
     let (w, h) = secretome::output::report::BULLSEYE_PANEL;
-    common::assert_picture(&out.join("report/bullseye_auc.png"), (4 * w, h));
-    common::assert_picture(&out.join("report/bullseye_occupancy.png"), (4 * w, h));
-    common::assert_picture(
+    crate::common::assert_picture(&out.join("report/bullseye_auc.png"), (4 * w, h));
+    crate::common::assert_picture(&out.join("report/bullseye_occupancy.png"), (4 * w, h));
+    crate::common::assert_picture(
         &out.join("report/plasma.png"),
         secretome::output::report::PLASMA_SIZE,
     );

@@ -3,17 +3,15 @@
 //! that stats.csv and summary.json agree, that a killed or interrupted run resumed gives the
 //! same results as an uninterrupted one, and that it refuses what it should.
 
-mod common;
-
-use common::secretome;
+use crate::common::secretome;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use common::gpu;
-use common::vti_reader::{read_array, read_vti};
+use crate::common::gpu;
+use crate::common::vti_reader::{read_array, read_vti};
 use secretome::batch::{Outcome, RunOptions, Runner};
 use secretome::scenario::Scenario;
 
@@ -261,7 +259,7 @@ fn a_run_writes_fields_exposure_stats_and_summary() {
         pictures.push((format!("slices_{}.png", sp.id), SLICE_SIZE));
     }
     for (name, size) in pictures {
-        common::assert_picture(&out.join("report").join(&name), size);
+        crate::common::assert_picture(&out.join("report").join(&name), size);
     }
     // A box has no AHA segments, so no bullseye.
     assert!(!out.join("report/bullseye_auc.png").exists());

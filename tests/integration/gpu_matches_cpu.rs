@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
+use crate::common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
 use secretome::problem::{Autocrine, DepotSource, PlasmaCompartment, RemoteDepot};
 use secretome::sim::LayoutOptions;
 use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
@@ -165,7 +163,11 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
         assert!(b.to_blood_faces.abs() > 0.0 && b.taken_up > 0.0 && b.secreted > 0.0);
     }
     // Every depot's cells and concentrations, the plasma the next step reads, the lungs.
-    common::assert_compartments_match(&sim.compartments().unwrap(), &cpu.compartments(), 1e-4);
+    crate::common::assert_compartments_match(
+        &sim.compartments().unwrap(),
+        &cpu.compartments(),
+        1e-4,
+    );
     compare_readouts(&p, &sim, &cpu);
 }
 

@@ -4,9 +4,8 @@
 //! sweep files get one line.
 
 use std::path::{Path, PathBuf};
-mod common;
 
-use common::secretome;
+use crate::common::secretome;
 
 const BASE: &str = r#"
 [scenario]

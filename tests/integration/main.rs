@@ -1,0 +1,30 @@
+//! The integration tests, one module per subject, in one test binary: the crate links once and
+//! the GPU device is opened once (`common::gpu`) for every test. Run one subject with
+//! `cargo test --test integration verification::`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+
+mod common;
+
+mod architecture;
+mod cli;
+mod depots;
+mod gpu_matches_cpu;
+mod heart_geometry;
+mod large_grid;
+mod mesh_io;
+mod plasma;
+mod presets_run;
+mod readouts;
+mod routes;
+mod run_outputs;
+mod scenario_files;
+mod shader_layout;
+mod shader_validation;
+mod species_table;
+mod steering;
+mod sweep;
+mod verification;
+mod viewer_window;
+mod voxelize_shapes;
+mod vti_io;
