@@ -19,6 +19,7 @@ mod readouts;
 mod routes;
 mod run_outputs;
 mod scenario_files;
+mod scenario_malformed;
 mod shader_layout;
 mod shader_validation;
 mod species_table;
