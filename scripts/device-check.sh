@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 cargo build --release
 ./target/release/secretome info
 ./target/release/secretome bench --large --seconds 1 --rounds 3 ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
-# Shorter walks along z put more invocations in flight (the README's bandwidth question).
+# Shorter walks along z put more invocations in flight (the bandwidth question in docs/performance.md).
 for z in 8 16; do
     ./target/release/secretome bench --sizes 256,512 --seconds 2 --no-cpu --z-chunk "$z" \
         ${PEAK_GBS:+--peak-gbs "$PEAK_GBS"}
