@@ -60,23 +60,52 @@ struct PlasmaCourse {
 // Ledger totals as the reduce kernel writes them: per (pack, term) a (sum, compensation) pair.
 @group(0) @binding(0) var<storage, read> totals: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> compartments: array<PlasmaCourse>;
-// Remote depot d, stride 2 + 3 n_packs: [0] = (N cells, k_death 1/s, k_abs 1/s, F),
-// [1] = (V_site mL, N0, L, L's compensation), then per pack: A (ng), σ (ng/cell/s), k_loc (1/s).
-// N = N0 exp(−L), L = Σ k_death (1 − f) dt summed with compensation since N0 was set (as the
+// One pack of species at a remote site; the twin of Rust's `RemotePack`.
+struct RemotePack {
+    amount: vec4<f32>,      // A, ng
+    secretion: vec4<f32>,   // σ, ng/cell/s
+    k_local: vec4<f32>,     // k_loc, 1/s
+}
+
+// A remote depot (lungs, muscle, skin); the twin of Rust's `RemoteSite`. cells = n0 exp(−L),
+// L = Σ k_death (1 − f) dt summed with compensation (log_sum, log_comp) since n0 was set (as the
 // depots in the heart, depot_update.wgsl).
-@group(0) @binding(2) var<storage, read_write> remote: array<vec4<f32>>;
-// Per pack, stride PSTATE: heart exchange total at the last step, then Kahan pairs (sum, comp)
-// of cleared, absorbed from remote depots, secreted at remote depots, lost at remote depots,
-// then the heart's inflow rate over the last step (ng/s, for the prediction).
-@group(0) @binding(3) var<storage, read_write> pstate: array<vec4<f32>>;
+struct RemoteSite {
+    cells: f32,
+    k_death: f32,           // 1/s
+    k_abs: f32,             // 1/s
+    bioavailability: f32,   // F
+    volume_ml: f32,         // V_site
+    n0: f32,
+    log_sum: f32,
+    log_comp: f32,
+    packs: array<RemotePack, MAX_PACKS>,
+}
+
+// A running sum and its compensation; the twin of Rust's `KahanSum`.
+struct KahanSum {
+    sum: vec4<f32>,
+    comp: vec4<f32>,
+}
+
+// The plasma kernel's running totals per pack; the twin of Rust's `PlasmaTotals`.
+struct PlasmaTotals {
+    heart_exchange: vec4<f32>,   // the heart's exchange total at the last step, ng
+    cleared: KahanSum,
+    absorbed: KahanSum,          // from remote depots
+    remote_secreted: KahanSum,
+    remote_lost: KahanSum,
+    inflow: vec4<f32>,           // the heart's inflow over the last step, ng/s (the prediction's)
+}
+
+@group(0) @binding(2) var<storage, read_write> remote: array<RemoteSite>;
+@group(0) @binding(3) var<storage, read_write> pstate: array<PlasmaTotals>;
 // Per pack, stride 2: plasma clearance rate k_e (1/s), autocrine weight w_s.
 @group(0) @binding(4) var<storage, read> kinetics: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> info: PlasmaInfo;
 
 // The ledger terms (LEDGER_TERMS, L_CAPILLARY, L_BLOOD) come from ledger.wgsl, prepended.
 const MAX_PACKS: u32 = 8u;
-const PSTATE: u32 = 10u;
-const PS_INFLOW: u32 = 9u;
 
 // (1 − e^{−x t}) / x, with its limit t at x → 0.
 fn phi(x: vec4<f32>, t: f32) -> vec4<f32> {
@@ -98,12 +127,15 @@ fn response(a: vec4<f32>, k: vec4<f32>, s: f32) -> vec4<f32> {
     return select(direct, series, near);
 }
 
-fn kahan_add(i: u32, v: vec4<f32>) {
-    let y = v - pstate[i + 1u];
-    let s = pstate[i];
+// `k` with `v` added (Kahan summation).
+fn kahan(k: KahanSum, v: vec4<f32>) -> KahanSum {
+    let y = v - k.comp;
+    let s = k.sum;
     let t = s + y;
-    pstate[i + 1u] = (t - s) - y;
-    pstate[i] = t;
+    var out: KahanSum;
+    out.comp = (t - s) - y;
+    out.sum = t;
+    return out;
 }
 
 // Plasma of pack k at time s after a state with plasma c0, the heart's inflow `inflow` (ng/s,
@@ -114,16 +146,14 @@ fn plasma_at(k: u32, c0: vec4<f32>, inflow: vec4<f32>, s: f32) -> vec4<f32> {
     let ke = kinetics[k * 2u];
     let pe = phi(ke, s);
     var gain = inflow * pe;
-    let stride = 2u + 3u * info.n_packs;
     for (var d = 0u; d < info.n_remote; d = d + 1u) {
-        let base = d * stride;
-        let head = remote[base];
-        let a = vec4<f32>(head.z) + remote[base + 4u + 3u * k];
+        let k_abs = remote[d].k_abs;
+        let a = vec4<f32>(k_abs) + remote[d].packs[k].k_local;
         let has_a = a > zero;
-        let r = head.x * remote[base + 3u + 3u * k];
+        let r = remote[d].cells * remote[d].packs[k].secretion;
         let a_inf = select(zero, r / select(vec4<f32>(1.0), a, has_a), has_a);
-        let a0 = remote[base + 2u + 3u * k];
-        gain += select(zero, head.w * head.z * (a_inf * pe + (a0 - a_inf) * response(a, ke, s)), has_a);
+        let a0 = remote[d].packs[k].amount;
+        gain += select(zero, remote[d].bioavailability * k_abs * (a_inf * pe + (a0 - a_inf) * response(a, ke, s)), has_a);
     }
     return c0 * exp(-ke * s) + gain / info.volume_ml;
 }
@@ -143,7 +173,7 @@ fn plasma_mean(k: u32, c0: vec4<f32>, inflow: vec4<f32>, s0: f32, h: f32) -> vec
 // is given when it was predicted before (as the last step's `next`), else predicted here.
 fn predict(k: u32, now: vec4<f32>, lead_known: bool, lead_before: vec4<f32>) -> PlasmaCourse {
     let tau = 0.5 * info.dt;
-    let inflow = pstate[k * PSTATE + PS_INFLOW];
+    let inflow = pstate[k].inflow;
     var out: PlasmaCourse;
     out.now = now;
     out.lead = select(plasma_mean(k, now, inflow, 0.0, tau), lead_before, lead_known);
@@ -169,26 +199,23 @@ fn plasma_update() {
         let c = (k * LEDGER_TERMS + L_CAPILLARY) * 2u;
         let b = (k * LEDGER_TERMS + L_BLOOD) * 2u;
         let total = (totals[c] - totals[c + 1u]) + (totals[b] - totals[b + 1u]);
-        heart[k] = total - pstate[k * PSTATE];
-        pstate[k * PSTATE] = total;
-        pstate[k * PSTATE + PS_INFLOW] = heart[k] / dt;
+        heart[k] = total - pstate[k].heart_exchange;
+        pstate[k].heart_exchange = total;
+        pstate[k].inflow = heart[k] / dt;
         gain[k] = zero;
         absorbed[k] = zero;
     }
-    let stride = 2u + 3u * info.n_packs;
     for (var d = 0u; d < info.n_remote; d = d + 1u) {
-        let base = d * stride;
-        let head = remote[base];
-        let n_cells = head.x;
-        let k_abs = head.z;
-        let f_bio = head.w;
-        let v_site = remote[base + 1u].x;
+        let n_cells = remote[d].cells;
+        let k_abs = remote[d].k_abs;
+        let f_bio = remote[d].bioavailability;
+        let v_site = remote[d].volume_ml;
         var protect = 0.0;
         for (var k = 0u; k < info.n_packs; k = k + 1u) {
             let ke = kinetics[k * 2u];
-            let a0 = remote[base + 2u + 3u * k];
-            let r = n_cells * remote[base + 3u + 3u * k];      // secretion, ng/s
-            let a = vec4<f32>(k_abs) + remote[base + 4u + 3u * k];
+            let a0 = remote[d].packs[k].amount;
+            let r = n_cells * remote[d].packs[k].secretion;      // secretion, ng/s
+            let a = vec4<f32>(k_abs) + remote[d].packs[k].k_local;
             let has_a = a > zero;
             let a_safe = select(one, a, has_a);
             let pa = phi(a, dt);
@@ -202,27 +229,27 @@ fn plasma_update() {
             let taken = f_bio * k_abs * integral;
             gain[k] += f_bio * k_abs * conv;
             absorbed[k] += taken;
-            remote[base + 2u + 3u * k] = a1;
-            kahan_add(k * PSTATE + 5u, r * dt);
-            kahan_add(k * PSTATE + 7u, (a0 + r * dt - a1) - taken);
+            remote[d].packs[k].amount = a1;
+            pstate[k].remote_secreted = kahan(pstate[k].remote_secreted, r * dt);
+            pstate[k].remote_lost = kahan(pstate[k].remote_lost, (a0 + r * dt - a1) - taken);
             let cn = pow(max(a1 / v_site, zero), vec4<f32>(info.hill));
             protect += dot(kinetics[k * 2u + 1u], cn / (vec4<f32>(pow(info.k_half, info.hill)) + cn));
         }
         let f = select(0.0, info.a_max * protect, info.autocrine == 1u);
-        var rec = remote[base + 1u];
-        let y = head.y * (1.0 - f) * dt - rec.w;
-        let t = rec.z + y;
-        rec.w = (t - rec.z) - y;
-        rec.z = t;
-        remote[base + 1u] = rec;
-        remote[base].x = rec.y * exp(-(rec.z - rec.w));
+        let log_sum = remote[d].log_sum;
+        let y = remote[d].k_death * (1.0 - f) * dt - remote[d].log_comp;
+        let t = log_sum + y;
+        let comp = (t - log_sum) - y;
+        remote[d].log_comp = comp;
+        remote[d].log_sum = t;
+        remote[d].cells = remote[d].n0 * exp(-(t - comp));
     }
     for (var k = 0u; k < info.n_packs; k = k + 1u) {
         let ke = kinetics[k * 2u];
         let c0 = compartments[k].now;
         let c1 = max(c0 * exp(-ke * dt) + (heart[k] / dt * phi(ke, dt) + gain[k]) / v_p, zero);
-        kahan_add(k * PSTATE + 1u, v_p * c0 + heart[k] + absorbed[k] - v_p * c1);
-        kahan_add(k * PSTATE + 3u, absorbed[k]);
+        pstate[k].cleared = kahan(pstate[k].cleared, v_p * c0 + heart[k] + absorbed[k] - v_p * c1);
+        pstate[k].absorbed = kahan(pstate[k].absorbed, absorbed[k]);
         // The next step's course, from the plasma and remote sites just advanced; its first
         // half was predicted (as `next`) before this step's last stage used it.
         compartments[k] = predict(k, c1, true, compartments[k].next);

@@ -207,6 +207,75 @@ impl PlasmaCourse {
     }
 }
 
+/// A running sum and its compensation, per lane (twin of WGSL `KahanSum`,
+/// plasma_update.wgsl): the total is `sum − comp`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct KahanSum {
+    pub sum: [f32; 4],
+    pub comp: [f32; 4],
+}
+
+impl KahanSum {
+    /// The total of lane `lane`.
+    pub fn total(&self, lane: usize) -> f64 {
+        self.sum[lane] as f64 - self.comp[lane] as f64
+    }
+}
+
+/// The plasma kernel's running totals for one pack of species, ng (twin of WGSL
+/// `PlasmaTotals`, plasma_update.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct PlasmaTotals {
+    /// The heart's net exchange with plasma at the last step (the ledger's total).
+    pub heart_exchange: [f32; 4],
+    /// Cleared from plasma.
+    pub cleared: KahanSum,
+    /// Absorbed into plasma from the remote sites.
+    pub absorbed: KahanSum,
+    /// Secreted at the remote sites.
+    pub remote_secreted: KahanSum,
+    /// Lost at the remote sites (local degradation).
+    pub remote_lost: KahanSum,
+    /// The heart's inflow over the last step, ng/s (for the prediction of the next).
+    pub inflow: [f32; 4],
+}
+
+/// One pack of species at a remote site (twin of WGSL `RemotePack`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct RemotePack {
+    /// Amount at the site, ng.
+    pub amount: [f32; 4],
+    /// Secretion per cell, ng/cell/s.
+    pub secretion: [f32; 4],
+    /// Local loss rate, 1/s.
+    pub k_local: [f32; 4],
+}
+
+/// One remote site: cells in the lungs, a muscle or the skin that feed plasma (twin of WGSL
+/// `RemoteSite`, plasma_update.wgsl). `cells = n0 · exp(−(log_sum − log_comp))`, the exponent
+/// summed with compensation since the host last set the cells (as `DepotCells`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct RemoteSite {
+    pub cells: f32,
+    /// Death rate without protection, 1/s.
+    pub k_death: f32,
+    /// Absorption into plasma, 1/s.
+    pub k_abs: f32,
+    /// Fraction of what is absorbed that reaches systemic plasma.
+    pub bioavailability: f32,
+    /// The site's volume, mL (its concentration drives the cells' autocrine protection).
+    pub volume_ml: f32,
+    pub n0: f32,
+    pub log_sum: f32,
+    pub log_comp: f32,
+    /// Per pack of species; packs past the problem's are unused.
+    pub packs: [RemotePack; consts::MAX_PACKS],
+}
+
 /// Plasma compartment parameters (twin of WGSL `PlasmaInfo`, plasma_update.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
@@ -255,6 +324,9 @@ pub mod consts {
     pub const Z_CHUNK: u32 = 32;
     /// Workgroup size in x and y of the grid kernels.
     pub const GROUP_XY: u32 = 8;
+    /// Packs of four species the plasma kernel holds (32 species; `MAX_PACKS` in
+    /// plasma_update.wgsl).
+    pub const MAX_PACKS: usize = 8;
 }
 
 /// The bit mask of the terms that run, as the kernels read it (`TERM_*` in common.wgsl).
@@ -325,6 +397,10 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("DepotCells", std::mem::size_of::<DepotCells>()),
         ("PlasmaInfo", std::mem::size_of::<PlasmaInfo>()),
         ("PlasmaCourse", std::mem::size_of::<PlasmaCourse>()),
+        ("KahanSum", std::mem::size_of::<KahanSum>()),
+        ("PlasmaTotals", std::mem::size_of::<PlasmaTotals>()),
+        ("RemotePack", std::mem::size_of::<RemotePack>()),
+        ("RemoteSite", std::mem::size_of::<RemoteSite>()),
         ("ExtractInfo", std::mem::size_of::<ExtractInfo>()),
         ("ViewUniform", std::mem::size_of::<ViewUniform>()),
     ]

@@ -6,8 +6,9 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu, PlasmaCourse,
-    PlasmaInfo, ReduceInfo, SlabInfo, SpeciesPack, StageParams,
+    self, consts, DepotCells, DepotInfo, DepotSlabInfo, KahanSum, LabelParams, LabelTableGpu,
+    PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
+    SpeciesPack, StageParams,
 };
 use secretome::gpu::layout::{ExtractInfo, ViewUniform};
 use secretome::gpu::shaders;
@@ -71,6 +72,38 @@ fn rust_layouts() -> Vec<Layout> {
         (
             "DepotCells",
             fields!(DepotCells, n0, k_death, log_sum, log_comp),
+        ),
+        ("KahanSum", fields!(KahanSum, sum, comp)),
+        (
+            "PlasmaTotals",
+            fields!(
+                PlasmaTotals,
+                heart_exchange,
+                cleared,
+                absorbed,
+                remote_secreted,
+                remote_lost,
+                inflow
+            ),
+        ),
+        (
+            "RemotePack",
+            fields!(RemotePack, amount, secretion, k_local),
+        ),
+        (
+            "RemoteSite",
+            fields!(
+                RemoteSite,
+                cells,
+                k_death,
+                k_abs,
+                bioavailability,
+                volume_ml,
+                n0,
+                log_sum,
+                log_comp,
+                packs
+            ),
         ),
         (
             "SpeciesPack",

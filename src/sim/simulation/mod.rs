@@ -38,7 +38,8 @@ use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
     consts, packs, term_bits, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu,
-    PlasmaCourse, PlasmaInfo, ReduceInfo, SlabInfo, SpeciesPack, StageParams, PACK,
+    PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
+    SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::problem::scheme::StagePlan;

@@ -56,22 +56,38 @@ impl Simulation {
         let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
             buffer_with(&self.device, &self.queue, label, data, usage)
         };
-        let mut remote: Vec<f32> = Vec::new();
-        for d in &c.remote {
-            remote.extend([
-                d.cells as f32,
-                d.k_death as f32,
-                d.k_abs as f32,
-                d.bioavailability as f32,
-            ]);
-            remote.extend([d.volume_ml as f32, d.cells as f32, 0.0, 0.0]);
-            let (a, sg, kl) = (padded(&d.amount), padded(&d.secretion), padded(&d.k_local));
-            for k in 0..np {
-                remote.extend_from_slice(&a[k * PACK..(k + 1) * PACK]);
-                remote.extend_from_slice(&sg[k * PACK..(k + 1) * PACK]);
-                remote.extend_from_slice(&kl[k * PACK..(k + 1) * PACK]);
-            }
-        }
+        let lanes = |v: &[f32], k: usize| -> [f32; 4] {
+            [
+                v[k * PACK],
+                v[k * PACK + 1],
+                v[k * PACK + 2],
+                v[k * PACK + 3],
+            ]
+        };
+        let mut remote: Vec<RemoteSite> = c
+            .remote
+            .iter()
+            .map(|d| {
+                let (a, sg, kl) = (padded(&d.amount), padded(&d.secretion), padded(&d.k_local));
+                let mut site = RemoteSite {
+                    cells: d.cells as f32,
+                    k_death: d.k_death as f32,
+                    k_abs: d.k_abs as f32,
+                    bioavailability: d.bioavailability as f32,
+                    volume_ml: d.volume_ml as f32,
+                    n0: d.cells as f32,
+                    ..RemoteSite::default()
+                };
+                for (k, p) in site.packs.iter_mut().enumerate().take(np) {
+                    *p = RemotePack {
+                        amount: lanes(&a, k),
+                        secretion: lanes(&sg, k),
+                        k_local: lanes(&kl, k),
+                    };
+                }
+                site
+            })
+            .collect();
         let kin = plasma_kinetics(&self.problem);
         let a = &self.problem.autocrine;
         let info = PlasmaInfo {
@@ -85,14 +101,18 @@ impl Simulation {
             hill: a.hill as f32,
             ..Default::default()
         };
+        // At least one record: the kernel's binding holds whole `RemoteSite`s.
+        if remote.is_empty() {
+            remote.push(RemoteSite::default());
+        }
         let remote_buf = make(
             "Simulation::remote_depots",
             bytemuck::cast_slice(&remote),
             st,
         );
-        let mut state = vec![0f32; np * PSTATE * PACK];
+        let mut state = vec![PlasmaTotals::default(); np];
         for (sp, l) in start.species.iter().enumerate() {
-            state[(sp / PACK) * PSTATE * PACK + sp % PACK] = l.net_exchange() as f32;
+            state[sp / PACK].heart_exchange[sp % PACK] = l.net_exchange() as f32;
         }
         let state_buf = make("Simulation::plasma_state", bytemuck::cast_slice(&state), st);
         let kin_buf = make(
@@ -181,42 +201,36 @@ impl Simulation {
         ) else {
             return Ok((out, Vec::new()));
         };
-        let stride = 2 + 3 * np;
-        let rbytes = if c.remote.is_empty() {
-            Vec::new()
-        } else {
-            read_buffer(
-                &self.device,
-                &self.queue,
-                rb,
-                0,
-                (c.remote.len() * stride * 16) as u64,
-            )?
-        };
-        let r: Vec<f32> = bytemuck::pod_collect_to_vec(&rbytes);
+        let sites = self.remote_sites(rb)?;
         let mut cells = Vec::new();
-        for d in 0..c.remote.len() {
-            let base = d * stride * PACK;
-            cells.push(r[base] as f64);
+        for site in &sites {
+            cells.push(site.cells as f64);
             for (sp, o) in out.iter_mut().enumerate() {
-                let (k, lane) = (sp / PACK, sp % PACK);
-                o.at_remote_sites += r[base + (2 + 3 * k) * PACK + lane] as f64;
+                o.at_remote_sites += site.packs[sp / PACK].amount[sp % PACK] as f64;
             }
         }
-        let sbytes = read_buffer(&self.device, &self.queue, sb, 0, (np * PSTATE * 16) as u64)?;
-        let st: &[f32] = bytemuck::cast_slice(&sbytes);
+        let size = std::mem::size_of::<PlasmaTotals>();
+        let sbytes = read_buffer(&self.device, &self.queue, sb, 0, (np * size) as u64)?;
+        let totals: Vec<PlasmaTotals> = bytemuck::pod_collect_to_vec(&sbytes);
         for (sp, o) in out.iter_mut().enumerate() {
-            let (k, lane) = (sp / PACK, sp % PACK);
-            let pair = |i: usize| {
-                st[(k * PSTATE + i) * PACK + lane] as f64
-                    - st[(k * PSTATE + i + 1) * PACK + lane] as f64
-            };
-            o.cleared = pair(1);
-            o.absorbed = pair(3);
-            o.remote_secreted = pair(5);
-            o.remote_lost = pair(7);
+            let (t, lane) = (&totals[sp / PACK], sp % PACK);
+            o.cleared = t.cleared.total(lane);
+            o.absorbed = t.absorbed.total(lane);
+            o.remote_secreted = t.remote_secreted.total(lane);
+            o.remote_lost = t.remote_lost.total(lane);
         }
         Ok((out, cells))
+    }
+
+    /// The remote sites' records as the GPU holds them now.
+    fn remote_sites(&self, buffer: &wgpu::Buffer) -> Result<Vec<RemoteSite>> {
+        let n = self.problem.compartment.remote.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let size = (n * std::mem::size_of::<RemoteSite>()) as u64;
+        let bytes = read_buffer(&self.device, &self.queue, buffer, 0, size)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
 
     /// Everything in the compartments (reads the GPU; for tests and checks, not per step):
@@ -260,18 +274,15 @@ impl Simulation {
         let (_, remote_cells) = self.plasma_state()?;
         let nr = self.problem.compartment.remote.len();
         let remote_amounts = match &self.plasma_kernel.remote_buf {
-            Some(rb) if nr > 0 => {
-                let stride = 2 + 3 * np;
-                let b = read_buffer(&self.device, &self.queue, rb, 0, (nr * stride * 16) as u64)?;
-                let r: Vec<f32> = bytemuck::pod_collect_to_vec(&b);
-                (0..nr)
-                    .map(|d| {
-                        (0..self.n_species)
-                            .map(|s| r[(d * stride + 2 + 3 * (s / PACK)) * PACK + s % PACK] as f64)
-                            .collect()
-                    })
-                    .collect()
-            }
+            Some(rb) if nr > 0 => self
+                .remote_sites(rb)?
+                .iter()
+                .map(|site| {
+                    (0..self.n_species)
+                        .map(|s| site.packs[s / PACK].amount[s % PACK] as f64)
+                        .collect()
+                })
+                .collect(),
             _ => self
                 .problem
                 .compartment
@@ -295,13 +306,19 @@ impl Simulation {
         self.problem.validate_remote_cells(d, cells)?;
         self.problem.compartment.remote[d].cells = cells;
         if let Some(rb) = &self.plasma_kernel.remote_buf {
-            // N (head.x) and the record it is kept from: N0, and the exponent afresh.
-            let stride = (2 + 3 * packs(self.n_species)) as u64 * 16;
-            let at = d as u64 * stride;
-            self.queue
-                .write_buffer(rb, at, bytemuck::bytes_of(&(cells as f32)));
-            self.queue
-                .write_buffer(rb, at + 20, bytemuck::cast_slice(&[cells as f32, 0.0, 0.0]));
+            // The cells and the record they are kept from: n0, and the exponent afresh.
+            let at = (d * std::mem::size_of::<RemoteSite>()) as u64;
+            let cells = cells as f32;
+            self.queue.write_buffer(
+                rb,
+                at + std::mem::offset_of!(RemoteSite, cells) as u64,
+                bytemuck::bytes_of(&cells),
+            );
+            self.queue.write_buffer(
+                rb,
+                at + std::mem::offset_of!(RemoteSite, n0) as u64,
+                bytemuck::cast_slice(&[cells, 0.0, 0.0]),
+            );
         }
         // The plasma's course over the coming step includes what these cells secrete.
         self.predict_plasma();
@@ -325,10 +342,6 @@ impl Simulation {
         pass.dispatch_workgroups(1, 1, 1);
     }
 }
-
-/// vec4 entries per pack of the plasma kernel's running state (`PSTATE` in plasma_update.wgsl):
-/// exchange total, four Kahan pairs, the heart's inflow rate.
-pub(super) const PSTATE: usize = 10;
 
 /// The compartments' plasma part for plasma held at `plasma` (ng/mL per species).
 pub(super) fn constant_course(plasma: &[f64]) -> Vec<PlasmaCourse> {

@@ -83,14 +83,14 @@ impl Simulation {
         let np = packs(self.n_species);
         let nd = self.problem.depots.len();
         let nr = self.problem.compartment.remote.len();
-        let stride = (2 + 3 * np) as u64 * 16;
+        let site = std::mem::size_of::<RemoteSite>() as u64;
         let mut sources = vec![
             (&self.plasma_buf, 0, compartments_bytes(np, nd)),
             (&self.region_kernel.totals_buf, 0, self.region_bytes()),
         ];
         let remote = match &self.plasma_kernel.remote_buf {
             Some(rb) if nr > 0 => {
-                sources.push((rb, 0, nr as u64 * stride));
+                sources.push((rb, 0, nr as u64 * site));
                 nr
             }
             _ => 0,
@@ -122,9 +122,12 @@ impl Simulation {
         let regions = self.decode_region_stats(&parts[1]);
         let remote_cells = match parts.get(2) {
             Some(bytes) => {
-                let r: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
-                let stride = (2 + 3 * np) * PACK;
-                (0..pending.remote).map(|d| r[d * stride] as f64).collect()
+                let sites: Vec<RemoteSite> = bytemuck::pod_collect_to_vec(bytes);
+                sites
+                    .iter()
+                    .take(pending.remote)
+                    .map(|s| s.cells as f64)
+                    .collect()
             }
             None => Vec::new(),
         };

@@ -16,7 +16,7 @@ pub struct SimState {
 }
 
 impl SimState {
-    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE2";
+    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE3";
 
     /// Serialises the state (little-endian; the buffers as they are).
     pub fn to_bytes(&self) -> Vec<u8> {
