@@ -45,6 +45,7 @@ mod cli;
 mod viewer;
 
 fn main() -> ExitCode {
+    quiet_device_select();
     // `secretome geometry | head` should stop quietly, as other command-line tools do,
     // instead of panicking on a closed pipe.
     #[cfg(unix)]
@@ -76,6 +77,25 @@ fn main() -> ExitCode {
             eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Turns off Mesa's Vulkan device-selection layer (`VK_LAYER_MESA_device_select`) for this
+/// process, unless the user asked for it (`NODEVICE_SELECT` or `MESA_VK_DEVICE_SELECT` set).
+///
+/// The layer only reorders the adapters, and `GpuContext` ranks them itself. But the layer of
+/// Debian 12's Mesa 22.3, when the instance enables `VK_KHR_wayland_surface` (wgpu enables
+/// every surface extension the driver has), asks Wayland for the default GPU in each
+/// `vkEnumeratePhysicalDevices` call (`wl_display_connect`), and on a server without
+/// `XDG_RUNTIME_DIR` libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment.` each time: two stray lines in the terminal for every command that opens the
+/// GPU. The loader skips the layer when `NODEVICE_SELECT` is set.
+fn quiet_device_select() {
+    if std::env::var_os("NODEVICE_SELECT").is_none()
+        && std::env::var_os("MESA_VK_DEVICE_SELECT").is_none()
+    {
+        // Before any thread starts (the one time a process may safely change its environment).
+        std::env::set_var("NODEVICE_SELECT", "1");
     }
 }
 
