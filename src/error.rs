@@ -67,7 +67,8 @@ impl std::error::Error for InputError {}
 /// Everything the simulator library can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    #[error("{0}")]
+    /// Said as the input error itself (not once more as its source).
+    #[error(transparent)]
     Input(#[from] InputError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },

@@ -99,12 +99,19 @@ fn quiet_device_select() {
     }
 }
 
-/// The error and its causes on one line.
+/// The error and its causes on one line, each said once: a cause whose text the message
+/// before it already holds (a context that quotes its cause, an error that displays its
+/// source) is left out.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || parts.last().is_some_and(|last| last.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
@@ -118,5 +125,24 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Geometry(args) => cli::geometry::geometry(&args),
         Command::View(args) => viewer::execute(args),
         Command::Info => cli::info::info(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_quoted_is_said_once() {
+        let e = anyhow::anyhow!("f.toml:2:11: grid.spacing: expected a positive spacing");
+        let e = e.context("f.toml:2:11: grid.spacing: expected a positive spacing");
+        assert_eq!(
+            one_line(&e),
+            "f.toml:2:11: grid.spacing: expected a positive spacing"
+        );
+        let e: anyhow::Result<()> = Err(anyhow::anyhow!("no adapter")).context("opening the GPU");
+        let e = e.err().map(|e| one_line(&e));
+        assert_eq!(e.as_deref(), Some("opening the GPU: no adapter"));
     }
 }
