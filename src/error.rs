@@ -11,8 +11,11 @@ pub struct InputError {
     pub at: Option<(usize, usize)>,
     /// Key path (`species[0].diffusion`).
     pub key: String,
-    /// What was expected, or what is wrong.
+    /// What was expected (said as `key: expected …`); when `stated`, what is wrong in a
+    /// sentence of its own that says what was expected (said as `key: …`).
     pub expected: String,
+    /// `expected` is a whole statement (see [`InputError::stated`]).
+    pub stated: bool,
 }
 
 impl InputError {
@@ -22,6 +25,17 @@ impl InputError {
             at,
             key: key.to_string(),
             expected: expected.to_string(),
+            stated: false,
+        }
+    }
+
+    /// A value that a later stage could not use, with that stage's own sentence (which names
+    /// what is wrong and what was expected), e.g. a depot's site outside the tissue:
+    /// `file:12:8: depot[0].site: depot 1: centre (…) mm lies outside the grid; expected …`.
+    pub fn stated(file: &str, at: Option<(usize, usize)>, key: &str, message: &str) -> Self {
+        InputError {
+            stated: true,
+            ..InputError::new(file, at, key, message)
         }
     }
 
@@ -56,6 +70,8 @@ impl fmt::Display for InputError {
         }
         if self.key.is_empty() {
             write!(f, ": {}", self.expected)
+        } else if self.stated {
+            write!(f, ": {}: {}", self.key, self.expected)
         } else {
             write!(f, ": {}: expected {}", self.key, self.expected)
         }
@@ -67,7 +83,8 @@ impl std::error::Error for InputError {}
 /// Everything the simulator library can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    #[error("{0}")]
+    /// Said as the input error itself (not once more as its source).
+    #[error(transparent)]
     Input(#[from] InputError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },

@@ -45,6 +45,7 @@ mod cli;
 mod viewer;
 
 fn main() -> ExitCode {
+    quiet_device_select();
     // `secretome geometry | head` should stop quietly, as other command-line tools do,
     // instead of panicking on a closed pipe.
     #[cfg(unix)]
@@ -79,12 +80,38 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line.
+/// Turns off Mesa's Vulkan device-selection layer (`VK_LAYER_MESA_device_select`) for this
+/// process, unless the user asked for it (`NODEVICE_SELECT` or `MESA_VK_DEVICE_SELECT` set).
+///
+/// The layer only reorders the adapters, and `GpuContext` ranks them itself. But the layer of
+/// Debian 12's Mesa 22.3, when the instance enables `VK_KHR_wayland_surface` (wgpu enables
+/// every surface extension the driver has), asks Wayland for the default GPU in each
+/// `vkEnumeratePhysicalDevices` call (`wl_display_connect`), and on a server without
+/// `XDG_RUNTIME_DIR` libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment.` each time: two stray lines in the terminal for every command that opens the
+/// GPU. The loader skips the layer when `NODEVICE_SELECT` is set.
+fn quiet_device_select() {
+    if std::env::var_os("NODEVICE_SELECT").is_none()
+        && std::env::var_os("MESA_VK_DEVICE_SELECT").is_none()
+    {
+        // Before any thread starts (the one time a process may safely change its environment).
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
+/// The error and its causes on one line, each said once: a cause whose text the message
+/// before it already holds (a context that quotes its cause, an error that displays its
+/// source) is left out.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || parts.last().is_some_and(|last| last.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
@@ -98,5 +125,24 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Geometry(args) => cli::geometry::geometry(&args),
         Command::View(args) => viewer::execute(args),
         Command::Info => cli::info::info(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_quoted_is_said_once() {
+        let e = anyhow::anyhow!("f.toml:2:11: grid.spacing: expected a positive spacing");
+        let e = e.context("f.toml:2:11: grid.spacing: expected a positive spacing");
+        assert_eq!(
+            one_line(&e),
+            "f.toml:2:11: grid.spacing: expected a positive spacing"
+        );
+        let e: anyhow::Result<()> = Err(anyhow::anyhow!("no adapter")).context("opening the GPU");
+        let e = e.err().map(|e| one_line(&e));
+        assert_eq!(e.as_deref(), Some("opening the GPU: no adapter"));
     }
 }

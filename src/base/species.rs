@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::base::units::{parse_quantity, Dimension};
+use crate::base::units::{parse_quantity, Dimension, UnitError};
 use crate::error::{InputError, SimError};
 
 /// A parameter value in internal units with the source it was taken from.
@@ -257,8 +257,20 @@ impl SpeciesTable {
             let q = |p: &RawParam, k: &str, dim: Dimension, unit: &str, positive: bool| {
                 let at = Some(InputError::line_col(text, p.value.span().start));
                 let v = match p.value.get_ref() {
-                    toml::Value::String(s) => parse_quantity(s, dim, unit)
-                        .map_err(|e| InputError::new(file, at, &key(k), &e.to_string()))?,
+                    toml::Value::String(s) => parse_quantity(s, dim, unit).map_err(|e| {
+                        let why = match &e {
+                            UnitError::WrongDimension { got, .. } => format!("wrong unit: {got}"),
+                            UnitError::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
+                            UnitError::NoNumber(_) => "not a number followed by a unit".into(),
+                            UnitError::NotFinite(_) => "not finite".into(),
+                        };
+                        InputError::new(
+                            file,
+                            at,
+                            &key(k),
+                            &format!("a quantity such as \"1 {unit}\", got \"{s}\" ({why})"),
+                        )
+                    })?,
                     toml::Value::Float(f) => *f * parse_quantity("1", dim, unit).unwrap_or(1.0),
                     toml::Value::Integer(n) => {
                         *n as f64 * parse_quantity("1", dim, unit).unwrap_or(1.0)

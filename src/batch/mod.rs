@@ -59,6 +59,23 @@ pub struct Progress {
     pub steps_total: u64,
     /// Steps per wall-clock second since this process started stepping.
     pub steps_per_s: f64,
+    /// Wall-clock seconds since this process started stepping (the rate's measurement).
+    pub wall_s: f64,
+}
+
+impl Progress {
+    /// Wall-clock seconds the rest of the run will take at the rate so far (infinite before
+    /// any rate is measured).
+    pub fn wall_left_s(&self) -> f64 {
+        let left = self.steps_total.saturating_sub(self.steps_done) as f64;
+        if left == 0.0 {
+            0.0
+        } else if self.steps_per_s > 0.0 {
+            left / self.steps_per_s
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 /// How a run ended.
@@ -213,8 +230,8 @@ impl<'a> Runner<'a> {
         stop: &AtomicBool,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Outcome> {
-        let outputs = output_steps(self.sc);
-        let total = *outputs.last().unwrap_or(&0);
+        let outputs = OutputSteps::of(self.sc);
+        let total = outputs.total;
         let start = Instant::now();
         let first_step = self.sim.steps_taken();
         let chunk = 16u64;
@@ -231,7 +248,7 @@ impl<'a> Runner<'a> {
             if now >= total {
                 break;
             }
-            let next_output = outputs.iter().copied().find(|&s| s > now).unwrap_or(total);
+            let next_output = outputs.next_after(now);
             let target = self.schedule.stop_before(now, next_output.min(now + chunk));
             self.sim.step((target - now) as usize);
             self.sim.finish()?;
@@ -243,8 +260,9 @@ impl<'a> Runner<'a> {
                 steps_done: done,
                 steps_total: total,
                 steps_per_s: (done - first_step) as f64 / wall.max(1e-9),
+                wall_s: wall,
             });
-            if outputs.contains(&done) {
+            if outputs.contains(done) {
                 self.output()?;
             }
             if stop.load(Ordering::Relaxed) && done < total {

@@ -5,13 +5,48 @@ use super::*;
 
 /// The output times' step numbers: every output interval, and the end.
 pub fn output_steps(sc: &Scenario) -> Vec<u64> {
-    let total = (sc.duration_s / sc.dt_s).round().max(1.0) as u64;
-    let every = (sc.output_interval_s / sc.dt_s).round().max(1.0) as u64;
-    let mut out: Vec<u64> = (0..=total).step_by(every as usize).collect();
-    if out.last() != Some(&total) {
-        out.push(total);
+    OutputSteps::of(sc).list()
+}
+
+/// The output times' step numbers of [`output_steps`], without listing them: a run of 10⁹
+/// hours has 10⁹ of them, more than memory holds.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OutputSteps {
+    /// Steps between outputs (≥ 1).
+    pub every: u64,
+    /// The last step (the end; ≥ 1).
+    pub total: u64,
+}
+
+impl OutputSteps {
+    pub fn of(sc: &Scenario) -> Self {
+        OutputSteps {
+            total: (sc.duration_s / sc.dt_s).round().max(1.0) as u64,
+            every: (sc.output_interval_s / sc.dt_s).round().max(1.0) as u64,
+        }
     }
-    out
+
+    /// Every output step, in order.
+    pub fn list(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = (0..=self.total).step_by(self.every as usize).collect();
+        if out.last() != Some(&self.total) {
+            out.push(self.total);
+        }
+        out
+    }
+
+    /// The first output step after `step` (the end when none is before it).
+    pub fn next_after(&self, step: u64) -> u64 {
+        (step / self.every)
+            .saturating_add(1)
+            .saturating_mul(self.every)
+            .min(self.total)
+    }
+
+    /// Whether `step` is an output step.
+    pub fn contains(&self, step: u64) -> bool {
+        step == self.total || (step < self.total && step.is_multiple_of(self.every))
+    }
 }
 
 pub(super) fn write_csv_units(path: &Path, c: &Columns) -> Result<()> {
@@ -361,5 +396,34 @@ impl<'a> Runner<'a> {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutputSteps;
+
+    /// The run finds its outputs by arithmetic; the steps are those of the list.
+    #[test]
+    fn output_steps_without_a_list_are_those_of_the_list() {
+        for every in 1..8 {
+            for total in 1..40 {
+                let o = OutputSteps { every, total };
+                let list = o.list();
+                for now in 0..total {
+                    let next = list.iter().copied().find(|&s| s > now);
+                    assert_eq!(Some(o.next_after(now)), next, "{every} {total} {now}");
+                }
+                for s in 0..=total + 2 {
+                    assert_eq!(o.contains(s), list.contains(&s), "{every} {total} {s}");
+                }
+            }
+        }
+        let huge = OutputSteps {
+            every: 60,
+            total: 60_000_000_000,
+        };
+        assert_eq!(huge.next_after(59_999_999_990), 60_000_000_000);
+        assert!(huge.contains(120) && !huge.contains(121));
     }
 }

@@ -143,6 +143,7 @@ pub fn execute(
         }
     );
     let stop = stop_flag()?;
+    let mut estimate = Estimate::default();
     let outcome = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(1000);
         bar.set_style(
@@ -150,6 +151,9 @@ pub fn execute(
                 .context("progress bar template")?,
         );
         let outcome = runner.run(stop, &mut |p: &Progress| {
+            if let Some(line) = estimate.once(p) {
+                bar.println(line);
+            }
             bar.set_position(1000 * p.steps_done / p.steps_total.max(1));
             bar.set_message(describe(p));
         });
@@ -158,6 +162,9 @@ pub fn execute(
     } else {
         let mut last = std::time::Instant::now();
         runner.run(stop, &mut |p: &Progress| {
+            if let Some(line) = estimate.once(p) {
+                eprintln!("{line}");
+            }
             if last.elapsed().as_secs_f64() >= 10.0 || p.steps_done == p.steps_total {
                 eprintln!("{}", describe(p));
                 last = std::time::Instant::now();
@@ -212,16 +219,129 @@ fn stop_flag() -> Result<&'static AtomicBool> {
 }
 
 fn describe(p: &Progress) -> String {
-    let left = (p.steps_total - p.steps_done) as f64 / p.steps_per_s.max(1e-9);
     format!(
         "t = {:.2} / {:.2} h, {:.1} steps/s, ETA {}",
         p.time_s / 3600.0,
         p.duration_s / 3600.0,
         p.steps_per_s,
-        if left < 120.0 {
-            format!("{left:.0} s")
-        } else {
-            format!("{:.1} min", left / 60.0)
-        }
+        span(p.wall_left_s())
     )
+}
+
+/// Wall-clock seconds of stepping measured before the run's length is estimated.
+const ESTIMATE_AFTER_S: f64 = 1.0;
+
+/// Says once, after a short measurement of the step rate, how long the whole run will take:
+/// a run of days should say so at its start, not leave its user to read a progress bar.
+/// It only reads the progress reports; the stepping is the same with or without it.
+#[derive(Default)]
+struct Estimate {
+    said: bool,
+}
+
+impl Estimate {
+    /// The line to print for this progress report, the first time the rate has been measured
+    /// for [`ESTIMATE_AFTER_S`] and the run is not over yet.
+    fn once(&mut self, p: &Progress) -> Option<String> {
+        if self.said || p.wall_s < ESTIMATE_AFTER_S || p.steps_done >= p.steps_total {
+            return None;
+        }
+        self.said = true;
+        Some(estimate_line(p))
+    }
+}
+
+/// `estimated wall time: 3.33e5 h (38 years): 6.00e10 steps to go at 50.0 steps/s`.
+fn estimate_line(p: &Progress) -> String {
+    let left = p.wall_left_s();
+    let steps = p.steps_total.saturating_sub(p.steps_done) as f64;
+    format!(
+        "estimated wall time: {} h ({}): {} steps to go at {} steps/s",
+        number(left / 3600.0),
+        span(left),
+        number(steps),
+        number(p.steps_per_s)
+    )
+}
+
+/// A positive number in three significant figures, in scientific notation when large.
+fn number(x: f64) -> String {
+    if !x.is_finite() {
+        "∞".to_string()
+    } else if x >= 1e4 {
+        format!("{x:.2e}")
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A wall-clock span in the unit that reads best: seconds up to minutes, up to years.
+fn span(s: f64) -> String {
+    const MIN: f64 = 60.0;
+    const HOUR: f64 = 3600.0;
+    const DAY: f64 = 24.0 * HOUR;
+    const YEAR: f64 = 365.25 * DAY;
+    if !s.is_finite() {
+        "unknown".to_string()
+    } else if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 120.0 * MIN {
+        format!("{:.0} min", s / MIN)
+    } else if s < 48.0 * HOUR {
+        format!("{:.1} h", s / HOUR)
+    } else if s < 2.0 * YEAR {
+        format!("{:.0} days", s / DAY)
+    } else if s < 1e4 * YEAR {
+        format!("{:.0} years", s / YEAR)
+    } else {
+        format!("{:.1e} years", s / YEAR)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(done: u64, total: u64, rate: f64, wall: f64) -> Progress {
+        Progress {
+            time_s: done as f64 * 60.0,
+            duration_s: total as f64 * 60.0,
+            steps_done: done,
+            steps_total: total,
+            steps_per_s: rate,
+            wall_s: wall,
+        }
+    }
+
+    #[test]
+    fn a_run_of_years_says_so_once_after_a_measurement() {
+        let mut e = Estimate::default();
+        // 10⁹ h at dt = 60 s: 6·10¹⁰ steps.
+        let total = 60_000_000_000;
+        assert_eq!(e.once(&progress(16, total, 50.0, 0.3)), None);
+        let line = e.once(&progress(64, total, 50.0, 1.3));
+        assert_eq!(
+            line.as_deref(),
+            Some("estimated wall time: 3.33e5 h (38 years): 6.00e10 steps to go at 50.0 steps/s")
+        );
+        assert_eq!(e.once(&progress(128, total, 50.0, 2.6)), None);
+        // A run over before the measurement says nothing.
+        let mut e = Estimate::default();
+        assert_eq!(e.once(&progress(100, 100, 50.0, 2.0)), None);
+    }
+
+    #[test]
+    fn spans_read_in_their_unit() {
+        assert_eq!(span(42.0), "42 s");
+        assert_eq!(span(600.0), "10 min");
+        assert_eq!(span(5.0 * 3600.0), "5.0 h");
+        assert_eq!(span(10.0 * 86400.0), "10 days");
+        assert_eq!(span(f64::INFINITY), "unknown");
+        assert_eq!(span(3.2e5 * 3600.0), "37 years");
+        assert_eq!(span(1e9 * 3600.0), "1.1e5 years");
+    }
 }

@@ -222,7 +222,7 @@ pub fn build(sc: &Scenario) -> Result<Built> {
                     let at =
                         site_point(sc, d, &site.unwrap_or(Site::BorderZone), anatomy.as_ref())?;
                     let voxels = place(&p.grid, at, d.radius_mm, d.shape, &d.name)
-                        .map_err(|e| sc.site_error(d, &e.to_string()))?;
+                        .map_err(|e| sc.site_problem(d, e))?;
                     p.depots.push(DepotSource {
                         name: d.name.clone(),
                         voxels,
@@ -375,7 +375,7 @@ pub fn build(sc: &Scenario) -> Result<Built> {
                 d.name.clone()
             };
             deliver(&mut p, anat, delivery, *cells, retained, &what)
-                .map_err(|e| sc.site_error(d, &e.to_string()))?;
+                .map_err(|e| sc.site_problem(d, e))?;
         }
         // What the scenario says beyond the route's defaults.
         for dep in &mut p.depots[first_depot..] {

@@ -40,9 +40,11 @@ pub fn place(
     match home {
         Some(i) if grid.labels[i].is_tissue() => {}
         _ => {
-            let label = home.map_or("outside the grid", |i| grid.labels[i].name());
+            let lies = home.map_or("outside the grid".to_string(), |i| {
+                format!("in {}, not in tissue", grid.labels[i].name())
+            });
             return Err(SimError::Problem(format!(
-                "{what}: centre ({:.1}, {:.1}, {:.1}) mm lies in {label}, not in tissue; expected a point in myocardium, border zone or infarct",
+                "{what}: centre ({:.1}, {:.1}, {:.1}) mm lies {lies}; expected a point in myocardium, border zone or infarct",
                 centre[0], centre[1], centre[2]
             )));
         }

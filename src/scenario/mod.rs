@@ -651,6 +651,19 @@ impl Scenario {
         InputError::new(&self.source, d.site_at, &d.site_key, expected).into()
     }
 
+    /// A later stage's error about depot `d` (placing it in the tissue, delivering it),
+    /// located at the key that places it: `file:line:col: depot[i].site: <its sentence>`. The
+    /// stage's sentence says what is wrong and what was expected; it is said once, not spliced
+    /// into an "expected …" of its own. An input error (already located) is kept as it is.
+    pub fn site_problem(&self, d: &DepotSpec, e: SimError) -> SimError {
+        let message = match e {
+            SimError::Input(_) => return e,
+            SimError::Problem(m) => m,
+            other => other.to_string(),
+        };
+        InputError::stated(&self.source, d.site_at, &d.site_key, &message).into()
+    }
+
     /// Number of time steps (the last one may be shortened to end at `duration_s`).
     pub fn steps(&self) -> u64 {
         (self.duration_s / self.dt_s).ceil() as u64
