@@ -9,6 +9,7 @@ mod common;
 mod architecture;
 mod cli;
 mod depots;
+mod errors;
 mod gpu_matches_cpu;
 mod heart_geometry;
 mod large_grid;
