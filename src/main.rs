@@ -36,12 +36,21 @@ enum Command {
     /// Open the interactive viewer: the heart coloured by a live field, depots placed and
     /// moved with the mouse, plots, lessons. Without a scenario: the intramyocardial preset.
     /// `--screenshot FILE.png --frames N` renders N frames, saves the window and exits.
+    #[cfg(feature = "viewer")]
     View(viewer::ViewArgs),
+    /// The interactive viewer is not in this build (it was built without the `viewer` feature).
+    #[cfg(not(feature = "viewer"))]
+    #[command(disable_help_flag = true)]
+    View {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
+    },
     /// Show the GPU adapter that would be used and its limits.
     Info,
 }
 
 mod cli;
+#[cfg(feature = "viewer")]
 mod viewer;
 
 fn main() -> ExitCode {
@@ -123,7 +132,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Sweep(args) => cli::sweep::sweep(&args),
         Command::Bench(args) => cli::bench::bench(args),
         Command::Geometry(args) => cli::geometry::geometry(&args),
+        #[cfg(feature = "viewer")]
         Command::View(args) => viewer::execute(args),
+        #[cfg(not(feature = "viewer"))]
+        Command::View { .. } => anyhow::bail!(
+            "this secretome was built without the viewer: build it with the default features (the `viewer` feature)"
+        ),
         Command::Info => cli::info::info(),
     }
 }

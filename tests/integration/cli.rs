@@ -127,7 +127,10 @@ fn bad_arguments_get_one_line() {
             vec!["view", "/nonexistent/scenario.toml"],
             "/nonexistent/scenario.toml",
         ),
-    ] {
+    ]
+    .into_iter()
+    .filter(|(args, _)| cfg!(feature = "viewer") || args[0] != "view")
+    {
         let (code, _, err) = secretome(&args);
         assert_ne!(code, 0, "{args:?} succeeded");
         assert!(
@@ -238,6 +241,7 @@ fn bad_geometry_input_gets_one_line() {
     std::fs::remove_file(&garbage).ok();
 }
 
+#[cfg(feature = "viewer")]
 #[test]
 fn the_viewer_without_a_display_says_so_in_one_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
@@ -260,6 +264,7 @@ fn the_viewer_without_a_display_says_so_in_one_line() {
 /// `view --bench` drives the window's frame loop with no display at all and reports it: the
 /// frames asked for, the grid, and steps taken at the speed asked for (0.5 h/s at dt = 60 s
 /// is at most 30 steps per wall second).
+#[cfg(feature = "viewer")]
 #[test]
 fn the_viewer_frame_loop_runs_without_a_display() {
     let out = Command::new(env!("CARGO_BIN_EXE_secretome"))
@@ -282,4 +287,15 @@ fn the_viewer_frame_loop_runs_without_a_display() {
     };
     let (steps, wall) = (figure(" steps,"), figure(" s:"));
     assert!(steps >= 1.0 && steps <= 30.0 * wall + 2.0, "{text}");
+}
+
+#[cfg(not(feature = "viewer"))]
+#[test]
+fn a_build_without_the_viewer_says_so_in_one_line() {
+    let (code, _, err) = secretome(&["view", "--frames", "3"]);
+    assert_ne!(code, 0);
+    assert_eq!(
+        err.trim_end(),
+        "error: this secretome was built without the viewer: build it with the default features (the `viewer` feature)"
+    );
 }

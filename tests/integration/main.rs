@@ -27,6 +27,7 @@ mod species_table;
 mod steering;
 mod sweep;
 mod verification;
+#[cfg(feature = "viewer")]
 mod viewer_window;
 mod voxelize_shapes;
 mod vti_io;
