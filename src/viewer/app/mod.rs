@@ -69,6 +69,8 @@ pub struct Marker {
 /// Fraction of delivered cells retained at ~1 h by both needle routes (MODEL.md §3).
 pub const RETAINED: f64 = 0.15;
 
+/// The window's state: the run and what it is on, and one part per concern of the window
+/// (see `state`); panels in the other viewer files read and edit the parts' public fields.
 pub struct ViewerApp {
     pub(super) ctx: GpuContext,
     pub(super) opened: Opened,

@@ -84,6 +84,7 @@ impl Default for Colours {
     }
 }
 
+/// Which plane cuts the heart open: none, across or along its long axis, or facing the camera.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CutMode {
     None,
@@ -111,6 +112,7 @@ impl Default for CutState {
     }
 }
 
+/// The needle route a placed depot is named after (both retain `RETAINED` of the dose).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum PlaceRoute {
     Intramyocardial,
