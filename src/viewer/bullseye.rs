@@ -150,27 +150,27 @@ impl ViewerApp {
     pub(super) fn bullseye_ui(&mut self, ui: &mut egui::Ui) {
         let sp = self.species;
         let exposure = self.session.simulation().has_exposure();
-        if !exposure && self.bullseye_mode.needs_exposure() {
-            self.bullseye_mode = BullseyeMode::Now;
+        if !exposure && self.readouts.bullseye_mode.needs_exposure() {
+            self.readouts.bullseye_mode = BullseyeMode::Now;
         }
-        let before = self.bullseye_mode;
+        let before = self.readouts.bullseye_mode;
         ui.horizontal_wrapped(|ui| {
             for m in BullseyeMode::ALL {
                 ui.add_enabled_ui(exposure || !m.needs_exposure(), |ui| {
-                    ui.selectable_value(&mut self.bullseye_mode, m, m.button())
+                    ui.selectable_value(&mut self.readouts.bullseye_mode, m, m.button())
                         .on_hover_text(m.title());
                 });
             }
         });
-        if self.bullseye_mode != before {
-            self.bullseye = None;
+        if self.readouts.bullseye_mode != before {
+            self.readouts.bullseye = None;
         }
-        let mode = self.bullseye_mode;
-        let Some(s) = &self.snapshot else {
+        let mode = self.readouts.bullseye_mode;
+        let Some(s) = &self.readouts.snapshot else {
             ui.label("waiting for the first readout…");
             return;
         };
-        let species = &self.table.species[sp];
+        let species = &self.model.table.species[sp];
         let values = bullseye_values(s, sp, species, mode);
         if values.iter().all(|v| v.is_nan()) {
             ui.label("no AHA segments in this geometry");
@@ -186,7 +186,7 @@ impl ViewerApp {
         let scale = Scale::of(mode, &values);
         let (lo, hi) = (scale.lo, scale.hi);
         let kind = if scale.log { "log" } else { "linear" };
-        if self.bullseye.is_none() {
+        if self.readouts.bullseye.is_none() {
             const N: usize = 160;
             let mut img = egui::ColorImage::filled([N, N], Color32::TRANSPARENT);
             for j in 0..N {
@@ -204,13 +204,13 @@ impl ViewerApp {
                     }
                 }
             }
-            self.bullseye = Some(ui.ctx().load_texture(
+            self.readouts.bullseye = Some(ui.ctx().load_texture(
                 "bullseye",
                 img,
                 egui::TextureOptions::LINEAR,
             ));
         }
-        if let Some(tex) = &self.bullseye {
+        if let Some(tex) = &self.readouts.bullseye {
             let size = Vec2::splat(ui.available_width().min(200.0));
             let (rect, resp) = ui.allocate_exact_size(size, egui::Sense::hover());
             ui.painter().image(

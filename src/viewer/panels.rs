@@ -25,24 +25,25 @@ impl ViewerApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui.button("Open scenario…").clicked() {
-                    self.file_dialog = Some(FileDialog {
+                    self.menus.file_dialog = Some(FileDialog {
                         kind: DialogKind::Open,
                         path: self
+                            .opened
                             .path
                             .as_ref()
                             .map_or("assets/scenarios/".into(), |p| p.display().to_string()),
                     });
                 }
                 if ui.button("Save scenario…").clicked() {
-                    self.file_dialog = Some(FileDialog {
+                    self.menus.file_dialog = Some(FileDialog {
                         kind: DialogKind::Save,
-                        path: format!("{}_saved.toml", self.scenario.name),
+                        path: format!("{}_saved.toml", self.opened.scenario.name),
                     });
                 }
                 if ui.button("Save screenshot…").clicked() {
-                    self.file_dialog = Some(FileDialog {
+                    self.menus.file_dialog = Some(FileDialog {
                         kind: DialogKind::Screenshot,
-                        path: format!("{}_{:.0}h.png", self.scenario.name, self.time_h()),
+                        path: format!("{}_{:.0}h.png", self.opened.scenario.name, self.time_h()),
                     });
                 }
                 ui.separator();
@@ -89,7 +90,7 @@ impl ViewerApp {
         };
         match Scenario::parse(text, file, Path::new("assets/scenarios"), &table) {
             Ok(sc) => {
-                self.scenario_text = text.to_string();
+                self.opened.text = text.to_string();
                 self.open(sc, None);
             }
             Err(e) => self.say(e.to_string(), true),
@@ -101,8 +102,8 @@ impl ViewerApp {
             let grid = &self.session.problem().grid;
             let [nx, ny, nz] = grid.dims;
             // Through a CPU driver the surface may be drawn coarser than the grid.
-            let surface = if self.scene.mesh_step > grid.spacing * 1.01 {
-                format!(" (surface drawn at {:.1} mm)", self.scene.mesh_step)
+            let surface = if self.heart.scene.mesh_step > grid.spacing * 1.01 {
+                format!(" (surface drawn at {:.1} mm)", self.heart.scene.mesh_step)
             } else {
                 String::new()
             };
@@ -110,11 +111,11 @@ impl ViewerApp {
                 "{} · {nx}×{ny}×{nz} voxels at {} mm{surface} · {:.1} steps/s · frame {:.1} ms · t = {}",
                 self.ctx.report.name,
                 grid.spacing,
-                self.steps_per_s,
-                self.frame_ms,
+                self.pacing.steps_per_s,
+                self.pacing.frame_ms,
                 time_text(self.time_h())
             ));
-            if let Some((text, error)) = &self.message {
+            if let Some((text, error)) = &self.menus.message {
                 ui.separator();
                 let colour = if *error {
                     Color32::from_rgb(255, 110, 110)
@@ -134,12 +135,12 @@ impl ViewerApp {
             self.dt()
         ));
         ui.horizontal(|ui| {
-            let label = if self.playing { "Pause" } else { "Play" };
+            let label = if self.pacing.playing { "Pause" } else { "Play" };
             if ui.button(label).clicked() {
-                self.playing = !self.playing;
+                self.pacing.playing = !self.pacing.playing;
             }
             if ui.button("Step").clicked() {
-                self.playing = false;
+                self.pacing.playing = false;
                 self.step(1);
             }
             if ui.button("Reset").clicked() {
@@ -147,14 +148,20 @@ impl ViewerApp {
             }
         });
         ui.add(
-            egui::Slider::new(&mut self.speed_h_per_s, 0.01..=48.0)
+            egui::Slider::new(&mut self.pacing.speed_h_per_s, 0.01..=48.0)
                 .logarithmic(true)
                 .text("h simulated / s"),
         );
 
         ui.separator();
         ui.heading("Field");
-        let names: Vec<String> = self.table.species.iter().map(|s| s.id.clone()).collect();
+        let names: Vec<String> = self
+            .model
+            .table
+            .species
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
         let mut sp = self.species;
         egui::ComboBox::from_label("species")
             .selected_text(names[sp].clone())
@@ -166,33 +173,33 @@ impl ViewerApp {
         if sp != self.species {
             self.set_species(sp);
         }
-        let was_log = self.log_scale;
+        let was_log = self.colours.log_scale;
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.log_scale, true, "log");
-            ui.selectable_value(&mut self.log_scale, false, "linear");
-            ui.checkbox(&mut self.auto_range, "auto range")
+            ui.selectable_value(&mut self.colours.log_scale, true, "log");
+            ui.selectable_value(&mut self.colours.log_scale, false, "linear");
+            ui.checkbox(&mut self.colours.auto_range, "auto range")
                 .on_hover_text("off: a fixed range around the species' EC50 (edit it below)");
         });
-        if self.log_scale != was_log {
+        if self.colours.log_scale != was_log {
             self.range_around_ec50();
         }
-        if self.log_scale && self.auto_range {
-            ui.add(egui::Slider::new(&mut self.decades, 1.0..=6.0).text("decades"));
+        if self.colours.log_scale && self.colours.auto_range {
+            ui.add(egui::Slider::new(&mut self.colours.decades, 1.0..=6.0).text("decades"));
         }
-        if !self.auto_range {
+        if !self.colours.auto_range {
             ui.horizontal(|ui| {
                 ui.label("range");
-                let speed = self.range.1 * 0.01;
-                let lo = self.range.0;
+                let speed = self.colours.range.1 * 0.01;
+                let lo = self.colours.range.0;
                 let shown = |v: f64, _| super::plots::short(v);
                 ui.add(
-                    egui::DragValue::new(&mut self.range.0)
+                    egui::DragValue::new(&mut self.colours.range.0)
                         .speed(speed)
                         .range(0.0..=f64::MAX)
                         .custom_formatter(shown),
                 );
                 ui.add(
-                    egui::DragValue::new(&mut self.range.1)
+                    egui::DragValue::new(&mut self.colours.range.1)
                         .speed(speed)
                         .range(lo..=f64::MAX)
                         .custom_formatter(shown),
@@ -203,67 +210,70 @@ impl ViewerApp {
         ui.horizontal(|ui| {
             ui.label("cut");
             egui::ComboBox::from_id_salt("cut")
-                .selected_text(match self.cut {
+                .selected_text(match self.cut.mode {
                     CutMode::None => "none",
                     CutMode::ShortAxis => "short axis",
                     CutMode::LongAxis => "long axis",
                     CutMode::Camera => "facing camera",
                 })
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.cut, CutMode::None, "none");
-                    ui.selectable_value(&mut self.cut, CutMode::ShortAxis, "short axis");
-                    ui.selectable_value(&mut self.cut, CutMode::LongAxis, "long axis");
-                    ui.selectable_value(&mut self.cut, CutMode::Camera, "facing camera");
+                    ui.selectable_value(&mut self.cut.mode, CutMode::None, "none");
+                    ui.selectable_value(&mut self.cut.mode, CutMode::ShortAxis, "short axis");
+                    ui.selectable_value(&mut self.cut.mode, CutMode::LongAxis, "long axis");
+                    ui.selectable_value(&mut self.cut.mode, CutMode::Camera, "facing camera");
                 });
         });
-        if self.cut != CutMode::None {
-            ui.add(egui::Slider::new(&mut self.cut_offset, 0.0..=1.0).text("plane position"));
-            ui.checkbox(&mut self.outlines, "outline infarct / border zone");
+        if self.cut.mode != CutMode::None {
+            ui.add(egui::Slider::new(&mut self.cut.offset, 0.0..=1.0).text("plane position"));
+            ui.checkbox(&mut self.cut.outlines, "outline infarct / border zone");
         }
 
         ui.separator();
         ui.heading("Place cells");
-        ui.checkbox(&mut self.place_mode, "click on the heart places a depot");
+        ui.checkbox(
+            &mut self.placing.active,
+            "click on the heart places a depot",
+        );
         ui.horizontal(|ui| {
             ui.selectable_value(
-                &mut self.place_route,
+                &mut self.placing.route,
                 PlaceRoute::Intramyocardial,
                 "intramyocardial",
             );
             ui.selectable_value(
-                &mut self.place_route,
+                &mut self.placing.route,
                 PlaceRoute::Transendocardial,
                 "transendocardial",
             );
         });
         ui.add(
-            egui::Slider::new(&mut self.place_dose, 1e5..=1e9)
+            egui::Slider::new(&mut self.placing.dose, 1e5..=1e9)
                 .logarithmic(true)
                 .text("cells delivered"),
         );
         ui.small(format!(
             "{:.0} % retained at 1 h: {:.2e} cells in the depot",
             RETAINED * 100.0,
-            self.place_dose * RETAINED
+            self.placing.dose * RETAINED
         ));
-        ui.add(egui::Slider::new(&mut self.place_radius, 0.5..=6.0).text("radius, mm"));
+        ui.add(egui::Slider::new(&mut self.placing.radius, 0.5..=6.0).text("radius, mm"));
         ui.small("drag a depot to move it; select it to edit or delete (Del)");
 
         ui.separator();
         ui.heading("Equation");
-        let before = self.terms;
+        let before = self.model.terms;
         ui.horizontal_wrapped(|ui| {
-            ui.checkbox(&mut self.terms.diffusion, "diffusion");
-            ui.checkbox(&mut self.terms.decay, "decay");
-            ui.checkbox(&mut self.terms.uptake, "uptake");
-            ui.checkbox(&mut self.terms.exchange, "exchange");
-            ui.checkbox(&mut self.terms.sources, "secretion");
+            ui.checkbox(&mut self.model.terms.diffusion, "diffusion");
+            ui.checkbox(&mut self.model.terms.decay, "decay");
+            ui.checkbox(&mut self.model.terms.uptake, "uptake");
+            ui.checkbox(&mut self.model.terms.exchange, "exchange");
+            ui.checkbox(&mut self.model.terms.sources, "secretion");
         });
-        if self.terms != before {
+        if self.model.terms != before {
             self.apply_terms();
         }
         if ui
-            .checkbox(&mut self.autocrine, "autocrine survival feedback")
+            .checkbox(&mut self.model.autocrine, "autocrine survival feedback")
             .changed()
         {
             self.apply_autocrine();
@@ -271,31 +281,34 @@ impl ViewerApp {
 
         ui.separator();
         let s = self.species;
-        ui.heading(format!("{} parameters", self.table.species[s].id))
+        ui.heading(format!("{} parameters", self.model.table.species[s].id))
             .on_hover_text("hover a slider for the value's source and its confidence");
         self.parameter_sliders(ui);
 
         ui.separator();
         ui.heading("Geometry");
-        let is_box = matches!(self.scenario.geometry, GeometrySpec::Box { .. });
+        let is_box = matches!(self.opened.scenario.geometry, GeometrySpec::Box { .. });
         ui.add(
-            egui::Slider::new(&mut self.spacing, 0.25..=4.0)
+            egui::Slider::new(&mut self.geometry.spacing, 0.25..=4.0)
                 .logarithmic(true)
                 .text("voxel edge, mm"),
         );
         if !is_box {
             egui::ComboBox::from_label("infarct")
-                .selected_text(self.territory.map_or("none", |t| t.name()))
+                .selected_text(self.geometry.territory.map_or("none", |t| t.name()))
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.territory, None, "none");
+                    ui.selectable_value(&mut self.geometry.territory, None, "none");
                     for t in [Territory::Lad, Territory::Rca, Territory::Lcx] {
-                        ui.selectable_value(&mut self.territory, Some(t), t.name());
+                        ui.selectable_value(&mut self.geometry.territory, Some(t), t.name());
                     }
                 });
-            if self.territory.is_some() {
-                ui.add(egui::Slider::new(&mut self.transmural, 0.1..=1.0).text("transmural"));
+            if self.geometry.territory.is_some() {
                 ui.add(
-                    egui::Slider::new(&mut self.border_zone, 0.0..=10.0).text("border zone, mm"),
+                    egui::Slider::new(&mut self.geometry.transmural, 0.1..=1.0).text("transmural"),
+                );
+                ui.add(
+                    egui::Slider::new(&mut self.geometry.border_zone, 0.0..=10.0)
+                        .text("border zone, mm"),
                 );
             }
         }
@@ -309,7 +322,7 @@ impl ViewerApp {
     }
 
     pub(super) fn info_panel(&mut self, ui: &mut egui::Ui) {
-        if let Some((name, text)) = &self.lesson {
+        if let Some((name, text)) = &self.menus.lesson {
             ui.heading(name.clone());
             if text.is_empty() {
                 ui.label("(this scenario has no description)");
@@ -327,14 +340,14 @@ impl ViewerApp {
             let live = self.live_cells(i);
             let text = format!("{} · {:.2e} cells", self.markers[i].name, live);
             if ui
-                .selectable_label(self.selected == Some(i), text)
+                .selectable_label(self.placing.selected == Some(i), text)
                 .clicked()
             {
                 select = Some(i);
             }
         }
         if let Some(i) = select {
-            self.selected = Some(i);
+            self.placing.selected = Some(i);
         }
         let remote = self
             .session
@@ -347,6 +360,7 @@ impl ViewerApp {
             ui.label(RichText::new("remote sites (through plasma)").italics());
             for (d, r) in remote.iter().enumerate() {
                 let cells = self
+                    .readouts
                     .snapshot
                     .as_ref()
                     .and_then(|s| s.remote_cells.get(d).copied())
@@ -354,7 +368,7 @@ impl ViewerApp {
                 ui.label(format!("{} · {cells:.2e} cells", r.name));
             }
         }
-        if let Some(i) = self.selected.filter(|&i| i < self.markers.len()) {
+        if let Some(i) = self.placing.selected.filter(|&i| i < self.markers.len()) {
             ui.separator();
             ui.label(RichText::new(self.markers[i].name.clone()).strong());
             let c = self.markers[i].centre;
@@ -383,12 +397,12 @@ impl ViewerApp {
         ui.separator();
         ui.heading("AHA bullseye");
         self.bullseye_ui(ui);
-        if let Some(s) = &self.snapshot {
+        if let Some(s) = &self.readouts.snapshot {
             ui.separator();
             ui.heading("Plasma");
             ui.small("from the cells, on top of the endogenous level");
             for (k, v) in s.plasma.iter().enumerate() {
-                let sp = &self.table.species[k];
+                let sp = &self.model.table.species[k];
                 let b = sp.baseline_plasma.value;
                 ui.label(if b > 0.0 {
                     format!(
@@ -404,7 +418,7 @@ impl ViewerApp {
     }
 
     pub(super) fn dialogs(&mut self, ctx: &egui::Context) {
-        let Some(d) = &mut self.file_dialog else {
+        let Some(d) = &mut self.menus.file_dialog else {
             return;
         };
         let title = match d.kind {
@@ -453,16 +467,16 @@ impl ViewerApp {
                 });
             });
         if cancel {
-            self.file_dialog = None;
+            self.menus.file_dialog = None;
         } else if go {
             let kind = d.kind;
             let path = PathBuf::from(d.path.trim());
-            self.file_dialog = None;
+            self.menus.file_dialog = None;
             match kind {
                 DialogKind::Open => match std::fs::read_to_string(&path) {
                     Ok(text) => match Scenario::load(&path) {
                         Ok(sc) => {
-                            self.scenario_text = text;
+                            self.opened.text = text;
                             self.open(sc, Some(path));
                         }
                         Err(e) => self.say(e.to_string(), true),
@@ -476,7 +490,7 @@ impl ViewerApp {
     }
 
     pub(super) fn save_scenario(&mut self, path: &Path) {
-        let kept = save::kept_remote_names(&self.scenario_text);
+        let kept = save::kept_remote_names(&self.opened.text);
         let depots: Vec<PointDepot> = self
             .markers
             .iter()
@@ -489,18 +503,19 @@ impl ViewerApp {
                 cells: self.live_cells(i),
             })
             .collect();
-        let is_box = matches!(self.scenario.geometry, GeometrySpec::Box { .. });
-        let loaded = self.loaded_table.clone();
+        let is_box = matches!(self.opened.scenario.geometry, GeometrySpec::Box { .. });
+        let loaded = self.model.loaded.clone();
         let r = save::scenario_toml(&SavedState {
-            original: &self.scenario_text,
-            spacing_mm: self.spacing,
+            original: &self.opened.text,
+            spacing_mm: self.geometry.spacing,
             infarct: (!is_box).then_some(
-                self.territory
-                    .map(|t| (t, self.transmural, self.border_zone)),
+                self.geometry
+                    .territory
+                    .map(|t| (t, self.geometry.transmural, self.geometry.border_zone)),
             ),
-            terms: self.terms,
-            autocrine: self.autocrine,
-            table: &self.table,
+            terms: self.model.terms,
+            autocrine: self.model.autocrine,
+            table: &self.model.table,
             loaded: &loaded,
             depots,
         })

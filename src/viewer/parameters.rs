@@ -164,10 +164,11 @@ pub fn hover_text(
 impl ViewerApp {
     /// The hover text of slider `w` for species `s`.
     pub(super) fn slider_hover(&self, w: ParamSlider, s: usize) -> String {
-        let now = w.get(&self.table.species[s]).value;
-        let fallback = w.get(&self.table.species[s]);
+        let now = w.get(&self.model.table.species[s]).value;
+        let fallback = w.get(&self.model.table.species[s]);
         let loaded = self
-            .loaded_table
+            .model
+            .loaded
             .species
             .get(s)
             .map_or(fallback, |sp| w.get(sp));
@@ -181,7 +182,7 @@ impl ViewerApp {
         let mut secretion = false;
         for w in ParamSlider::ALL {
             let hover = self.slider_hover(w, s);
-            let p = w.get_mut(&mut self.table.species[s]);
+            let p = w.get_mut(&mut self.model.table.species[s]);
             let mut v = p.value / w.unit();
             let r = ui
                 .add(

@@ -226,7 +226,7 @@ impl ViewerApp {
     fn plasma_plot(&mut self, ui: &mut egui::Ui, width: f32, height: f32) {
         ui.horizontal(|ui| {
             ui.label("plasma from the cells:");
-            let v = &mut self.plasma_view;
+            let v = &mut self.readouts.plasma_view;
             ui.selectable_value(v, PlasmaView::Log, "ng/mL")
                 .on_hover_text("what the cells add, on a log axis; dashed: the endogenous level");
             ui.selectable_value(v, PlasmaView::Percent, "% of endogenous")
@@ -235,8 +235,8 @@ impl ViewerApp {
                 ui.small("(log; - - endogenous)");
             }
         });
-        let h = &self.history;
-        let table = &self.table.species;
+        let h = &self.readouts.history;
+        let table = &self.model.table.species;
         let colour = |k: usize| SPECIES_COLOURS[k % SPECIES_COLOURS.len()];
         let name = |k: usize| table.get(k).map_or("?", |s| s.id.as_str());
         let base = |k: usize| table.get(k).map_or(0.0, |s| s.baseline_plasma.value);
@@ -245,7 +245,7 @@ impl ViewerApp {
             .height(height)
             .legend(Legend::default())
             .x_axis_label("t (h)");
-        match self.plasma_view {
+        match self.readouts.plasma_view {
             PlasmaView::Log => {
                 plot.y_grid_spacer(uniform_grid_spacer(decade_steps))
                     .y_axis_formatter(decade_tick)
@@ -296,7 +296,7 @@ impl ViewerApp {
     }
 
     fn cells_plot(&self, ui: &mut egui::Ui, width: f32, height: f32) {
-        let h = &self.history;
+        let h = &self.readouts.history;
         ui.label("cells per depot");
         let mut plot = Plot::new("cells").width(width).height(height);
         // A legend of many depots would cover the plot (the list names them).
@@ -317,10 +317,10 @@ impl ViewerApp {
     /// the endogenous tissue level.
     fn regions_plot(&mut self, ui: &mut egui::Ui, width: f32, height: f32) {
         let sp = self.species;
-        let s = &self.table.species[sp];
+        let s = &self.model.table.species[sp];
         ui.horizontal(|ui| {
             ui.label(format!("{} by region:", s.id));
-            let v = &mut self.region_view;
+            let v = &mut self.readouts.region_view;
             ui.selectable_value(v, RegionView::Concentration, "ng/mL")
                 .on_hover_text("mean concentration");
             ui.selectable_value(v, RegionView::Occupancy, "occupancy")
@@ -334,8 +334,8 @@ impl ViewerApp {
                     s.baseline_tissue.value
                 ));
         });
-        let h = &self.history;
-        let (axis, values): (&str, Vec<Vec<f64>>) = match self.region_view {
+        let h = &self.readouts.history;
+        let (axis, values): (&str, Vec<Vec<f64>>) = match self.readouts.region_view {
             RegionView::Concentration => (
                 "mean, ng/mL",
                 h.means.get(sp).map_or(Vec::new(), |m| m.to_vec()),

@@ -33,31 +33,31 @@ impl ViewerApp {
     /// Applies a `[view]`: selects the species, sets the colour scale and a fixed range,
     /// turns the camera and places the cut through the view's point.
     pub(super) fn apply_view(&mut self, v: &ViewSpec) {
-        if let Some(s) = self.table.index_of(&v.species) {
+        if let Some(s) = self.model.table.index_of(&v.species) {
             self.species = s;
         }
-        self.log_scale = v.scale == ColourScale::Log;
-        self.auto_range = false;
+        self.colours.log_scale = v.scale == ColourScale::Log;
+        self.colours.auto_range = false;
         let [lo, hi] = v.range_ng_ml;
-        self.range = (lo, hi);
-        if self.log_scale && lo > 0.0 {
+        self.colours.range = (lo, hi);
+        if self.colours.log_scale && lo > 0.0 {
             // What "auto range" keeps if the user turns it on.
-            self.decades = (hi / lo).log10().clamp(1.0, 6.0);
+            self.colours.decades = (hi / lo).log10().clamp(1.0, 6.0);
         }
         self.camera = self.camera_from(v.camera);
-        self.cut = match v.cut {
+        self.cut.mode = match v.cut {
             ViewCut::None => CutMode::None,
             ViewCut::ShortAxis => CutMode::ShortAxis,
             ViewCut::LongAxis => CutMode::LongAxis,
             ViewCut::Camera => CutMode::Camera,
         };
-        self.cut_offset = match self.view_point(v.through) {
-            Some(p) if self.cut != CutMode::None => self.offset_through(p),
+        self.cut.offset = match self.view_point(v.through) {
+            Some(p) if self.cut.mode != CutMode::None => self.offset_through(p),
             _ => 0.5,
         };
-        self.selected = None;
-        self.field_dirty = true;
-        self.bullseye = None;
+        self.placing.selected = None;
+        self.picture.field_dirty = true;
+        self.readouts.bullseye = None;
     }
 
     /// Where a view's point is in this heart, mm (`None`: a depot asked for where there is
@@ -66,15 +66,16 @@ impl ViewerApp {
         match p {
             ViewPoint::Depot => self.markers.first().map(|m| m.centre),
             ViewPoint::BorderZone => self
+                .heart
                 .anatomy
                 .as_ref()
                 .and_then(|a| label_centre(a, TissueLabel::BorderZone).ok())
                 .map(DVec3::from_array),
-            ViewPoint::Centre => Some(match &self.anatomy {
+            ViewPoint::Centre => Some(match &self.heart.anatomy {
                 Some(a) => {
                     0.5 * (DVec3::from_array(a.frame.apex) + DVec3::from_array(a.frame.base_centre))
                 }
-                None => self.scene.bounds().0,
+                None => self.heart.scene.bounds().0,
             }),
             ViewPoint::Point(p) => Some(DVec3::from_array(p)),
         }
@@ -84,12 +85,12 @@ impl ViewerApp {
     /// camera (clamped to the slider's ends). Found from the planes at both ends, so it holds
     /// for however [`ViewerApp::clip_plane`] maps the position.
     pub(super) fn offset_through(&mut self, p: DVec3) -> f64 {
-        let keep = self.cut_offset;
-        self.cut_offset = 0.0;
+        let keep = self.cut.offset;
+        self.cut.offset = 0.0;
         let p0 = self.clip_plane();
-        self.cut_offset = 1.0;
+        self.cut.offset = 1.0;
         let p1 = self.clip_plane();
-        self.cut_offset = keep;
+        self.cut.offset = keep;
         match (p0, p1) {
             (Some(a), Some(b)) => {
                 let span = a.normal.dot(b.point - a.point);
@@ -105,7 +106,7 @@ impl ViewerApp {
 
     /// A camera looking at the heart's centre from where a view asks, the heart in view.
     pub(super) fn camera_from(&self, c: ViewCamera) -> OrbitCamera {
-        let (centre, radius) = self.scene.bounds();
+        let (centre, radius) = self.heart.scene.bounds();
         let (axis, anterior, septum) = self.heart_axes();
         let fov = 30f64.to_radians();
         let fit = 1.05 * radius / (0.5 * fov).tan();
@@ -128,21 +129,21 @@ impl ViewerApp {
 
     /// The selected species' EC50, ng/mL.
     pub(super) fn ec50(&self) -> f64 {
-        self.table.species[self.species].ec50.value
+        self.model.table.species[self.species].ec50.value
     }
 
     /// A fixed colour range follows the species and scale: the default around its EC50.
     pub(super) fn range_around_ec50(&mut self) {
-        if self.auto_range {
+        if self.colours.auto_range {
             return;
         }
-        let scale = if self.log_scale {
+        let scale = if self.colours.log_scale {
             ColourScale::Log
         } else {
             ColourScale::Linear
         };
         let [lo, hi] = default_range(self.ec50(), scale);
-        self.range = (lo, hi);
+        self.colours.range = (lo, hi);
     }
 }
 
@@ -196,17 +197,18 @@ mod tests {
     /// What a lesson's [view] asks for is what the window shows: species, a fixed colour
     /// range holding the EC50, the cut, the plane through the view's point.
     fn check_view(app: &ViewerApp, file: &str) {
-        let v = &app.scenario.view;
-        assert_eq!(app.table.species[app.species].id, v.species, "{file}");
+        let v = &app.opened.scenario.view;
+        assert_eq!(app.model.table.species[app.species].id, v.species, "{file}");
         let ec50 = app.ec50();
-        assert!(!app.auto_range, "{file}: the view's range is kept");
+        assert!(!app.colours.auto_range, "{file}: the view's range is kept");
         assert!(
-            app.range.0 < ec50 && ec50 < app.range.1,
+            app.colours.range.0 < ec50 && ec50 < app.colours.range.1,
             "{file}: EC50 {ec50} ng/mL outside the colour range {:?}",
-            app.range
+            app.colours.range
         );
         assert!(
-            super::super::plots::bar_position(ec50, app.range, app.log_scale).is_some(),
+            super::super::plots::bar_position(ec50, app.colours.range, app.colours.log_scale)
+                .is_some(),
             "{file}: the EC50 is marked on the colour bar"
         );
         let cut = match v.cut {
@@ -215,7 +217,7 @@ mod tests {
             ViewCut::LongAxis => CutMode::LongAxis,
             ViewCut::Camera => CutMode::Camera,
         };
-        assert_eq!(app.cut, cut, "{file}");
+        assert_eq!(app.cut.mode, cut, "{file}");
         if cut != CutMode::None {
             let p = app
                 .view_point(v.through)
@@ -240,30 +242,31 @@ mod tests {
             let sc = lesson(file);
             let name = sc.name.clone();
             // Another view first, so that the lesson's has to be applied.
-            app.cut = CutMode::None;
-            app.auto_range = true;
+            app.cut.mode = CutMode::None;
+            app.colours.auto_range = true;
             app.open(sc, None);
             let start = Instant::now();
             // Installed: the status bar names the lesson and its grid.
             while !app
+                .menus
                 .message
                 .as_ref()
                 .is_some_and(|(m, _)| m.starts_with(&format!("{name}: ")))
             {
                 assert!(
                     start.elapsed() < Duration::from_secs(300)
-                        && !app.message.as_ref().is_some_and(|m| m.1),
+                        && !app.menus.message.as_ref().is_some_and(|m| m.1),
                     "{file}: not opened: {:?}",
-                    app.message
+                    app.menus.message
                 );
                 std::thread::sleep(Duration::from_millis(20));
                 app.poll_rebuild();
             }
             check_view(&app, file);
             if *file == "intramyocardial.toml" {
-                assert_eq!(app.table.species[app.species].id, "TSG6");
-                assert_eq!(app.cut, CutMode::ShortAxis);
-                assert_eq!(app.scenario.view.through, ViewPoint::Depot);
+                assert_eq!(app.model.table.species[app.species].id, "TSG6");
+                assert_eq!(app.cut.mode, CutMode::ShortAxis);
+                assert_eq!(app.opened.scenario.view.through, ViewPoint::Depot);
                 let depot = app.markers[0].centre;
                 let d = plane_distance(&app, depot);
                 assert!(d <= SPACING, "{d} mm from the depot's centre");
@@ -285,8 +288,12 @@ mod tests {
         assert_eq!((v.cut, v.through), (ViewCut::ShortAxis, ViewPoint::Depot));
 
         let app = window_on(lesson("paracrine_remote.toml"), Some("VEGF"));
-        assert_eq!(app.table.species[app.species].id, "VEGF");
+        assert_eq!(app.model.table.species[app.species].id, "VEGF");
         let ec50 = app.ec50();
-        assert!(app.range.0 < ec50 && ec50 < app.range.1, "{:?}", app.range);
+        assert!(
+            app.colours.range.0 < ec50 && ec50 < app.colours.range.1,
+            "{:?}",
+            app.colours.range
+        );
     }
 }
