@@ -59,7 +59,7 @@ fn save_png(path: &Path, rgb: Vec<u8>, (w, h): (u32, u32)) -> Result<()> {
     image::DynamicImage::ImageRgb8(img)
         .write_to(
             &mut std::io::Cursor::new(&mut png),
-            image::ImageOutputFormat::Png,
+            image::ImageFormat::Png,
         )
         .map_err(|e| draw_err(path, e))?;
     write_atomic(path, |w| std::io::Write::write_all(w, &png))
