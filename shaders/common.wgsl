@@ -1,3 +1,4 @@
+//! #import ledger
 // common.wgsl — structs and functions shared by every Secretome grid kernel.
 //
 // Every struct here has exactly one Rust twin in `src/gpu/layout.rs`, with the same name,
@@ -41,7 +42,7 @@ const FLAG_HAS_OLD: u32 = 1u;   // the stage reads Y_{j-2} (nu != 0)
 const FLAG_REACT: u32 = 2u;     // the stage ends with the trailing reaction half-step
 const FLAG_REACT_TWICE: u32 = 4u; // ... followed by the next step's leading half-step
 
-// The ledger terms (LEDGER_TERMS, L_*) come from ledger.wgsl, prepended to this file.
+// The ledger terms (LEDGER_TERMS, L_*) come from ledger.wgsl.
 
 // Kinetics of four species (one pack).
 struct SpeciesPack {

@@ -1,3 +1,5 @@
+//! #import common
+//! #import ledger_reduce
 // diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion and secretion
 // (Meyer, Balsara & Aslam 2014), optionally ending with the trailing reaction half-step.
 //

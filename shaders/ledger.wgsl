@@ -1,5 +1,5 @@
 // ledger.wgsl — the mass ledger's terms, shared by the grid kernels (through common.wgsl) and
-// the plasma kernel; prepended to both when they are compiled.
+// the plasma kernel, which import it.
 //
 // Ledger terms per (slot, pack), each a Kahan pair (sum, compensation) of vec4.
 const LEDGER_TERMS: u32 = 6u;

@@ -1,5 +1,6 @@
+//! #import common
 // ledger_reduce_subgroup.wgsl — the grid kernels' ledger reduction on devices with subgroup
-// operations (wgpu's SUBGROUP feature), composed after common.wgsl. Each subgroup sums its
+// operations (wgpu's SUBGROUP feature), imported as `ledger_reduce`. Each subgroup sums its
 // invocations' contributions with subgroupAdd, and its first invocation adds them to the
 // subgroup's own ledger slot. There is no workgroup barrier: llvmpipe compiles a kernel with
 // one as a coroutine, which cost 8-12 % of a diffusion stage and most of its compile time

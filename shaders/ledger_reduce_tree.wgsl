@@ -1,5 +1,6 @@
+//! #import common
 // ledger_reduce_tree.wgsl — the grid kernels' ledger reduction on devices without subgroup
-// operations, composed after common.wgsl instead of ledger_reduce_subgroup.wgsl: a workgroup
+// operations, imported as `ledger_reduce` in place of ledger_reduce_subgroup.wgsl: a workgroup
 // tree reduction in shared memory; invocation 0 adds the sums to the workgroup's first slot.
 
 // The builtins a grid kernel reads (1-D workgroups of 64 invocations).

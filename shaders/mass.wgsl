@@ -1,3 +1,4 @@
+//! #import common
 // mass.wgsl — amount of each species present in tissue voxels (ng = Σ ε c · voxel volume),
 // reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
 

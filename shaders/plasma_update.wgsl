@@ -1,3 +1,4 @@
+//! #import ledger
 // plasma_update.wgsl — the endocrine axis (MODEL.md §4), advanced once per step on the GPU
 // after the heart's fields: one well-mixed plasma compartment per species, and the remote
 // depots (lungs, skeletal muscle, skin) that feed it.
@@ -104,7 +105,7 @@ struct PlasmaTotals {
 @group(0) @binding(4) var<storage, read> kinetics: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> info: PlasmaInfo;
 
-// The ledger terms (LEDGER_TERMS, L_CAPILLARY, L_BLOOD) come from ledger.wgsl, prepended.
+// The ledger terms (LEDGER_TERMS, L_CAPILLARY, L_BLOOD) come from ledger.wgsl.
 const MAX_PACKS: u32 = 8u;
 
 // (1 − e^{−x t}) / x, with its limit t at x → 0.

@@ -1,3 +1,5 @@
+//! #import common
+//! #import ledger_reduce
 // react.wgsl — the leading reaction half-step of a time step (Strang splitting:
 // react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
 //

@@ -1,3 +1,4 @@
+//! #import common
 // regions.wgsl — the regional readouts of MODEL.md §5, reduced on the GPU: for every label and
 // every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50, the number of
 // voxels above EC50, Σ receptor occupancy c/(c + K_d) and Σ its time integral (the host divides

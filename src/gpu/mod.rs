@@ -1,58 +1,11 @@
 //! Device and adapter choice, shader sources, buffer readback.
 
 pub mod layout;
+pub mod shaders;
 
 use std::sync::{mpsc, Arc, Mutex};
 
 use crate::error::{Result, SimError};
-
-/// WGSL sources, composed with the shared definitions of `common.wgsl`.
-pub mod shaders {
-    const COMMON_BODY: &str = include_str!("../../shaders/common.wgsl");
-    pub const LEDGER: &str = include_str!("../../shaders/ledger.wgsl");
-    pub const DIFFUSE: &str = include_str!("../../shaders/diffuse.wgsl");
-    pub const REACT: &str = include_str!("../../shaders/react.wgsl");
-    pub const MASS: &str = include_str!("../../shaders/mass.wgsl");
-    pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
-    pub const DEPOT_SAMPLE: &str = include_str!("../../shaders/depot_sample.wgsl");
-    pub const DEPOT_UPDATE: &str = include_str!("../../shaders/depot_update.wgsl");
-    pub const PLASMA_UPDATE: &str = include_str!("../../shaders/plasma_update.wgsl");
-    pub const REGIONS: &str = include_str!("../../shaders/regions.wgsl");
-    pub const LEDGER_REDUCE_SUBGROUP: &str =
-        include_str!("../../shaders/ledger_reduce_subgroup.wgsl");
-    pub const LEDGER_REDUCE_TREE: &str = include_str!("../../shaders/ledger_reduce_tree.wgsl");
-    pub const VIEW_EXTRACT: &str = include_str!("../../shaders/view_extract.wgsl");
-    pub const VIEW_RENDER: &str = include_str!("../../shaders/view_render.wgsl");
-
-    /// The shared definitions of the grid kernels: the ledger's terms and `common.wgsl`.
-    pub fn common() -> String {
-        format!("{LEDGER}\n{COMMON_BODY}")
-    }
-
-    /// Every shader module as compiled: (name, full source). `subgroups`: the device has
-    /// wgpu's `SUBGROUP` feature, so the stages reduce their ledger terms with subgroup
-    /// operations instead of a workgroup tree (the same function, two bodies).
-    pub fn modules(subgroups: bool) -> Vec<(&'static str, String)> {
-        let common = common();
-        let reduce = if subgroups {
-            LEDGER_REDUCE_SUBGROUP
-        } else {
-            LEDGER_REDUCE_TREE
-        };
-        vec![
-            ("diffuse.wgsl", format!("{common}\n{reduce}\n{DIFFUSE}")),
-            ("react.wgsl", format!("{common}\n{reduce}\n{REACT}")),
-            ("mass.wgsl", format!("{common}\n{MASS}")),
-            ("reduce.wgsl", REDUCE.to_string()),
-            ("depot_sample.wgsl", DEPOT_SAMPLE.to_string()),
-            ("depot_update.wgsl", DEPOT_UPDATE.to_string()),
-            ("plasma_update.wgsl", format!("{LEDGER}\n{PLASMA_UPDATE}")),
-            ("regions.wgsl", format!("{common}\n{REGIONS}")),
-            ("view_extract.wgsl", VIEW_EXTRACT.to_string()),
-            ("view_render.wgsl", VIEW_RENDER.to_string()),
-        ]
-    }
-}
 
 /// What the chosen adapter is.
 #[derive(Clone, Debug)]

@@ -145,7 +145,10 @@ impl HeartRenderer {
         let field_view = field.create_view(&Default::default());
         let labels_view = labels.create_view(&Default::default());
 
-        let extract_module = ctx.shader("view_extract.wgsl", shaders::VIEW_EXTRACT)?;
+        let extract_module = ctx.shader(
+            "view_extract.wgsl",
+            &shaders::module("view_extract.wgsl", ctx.subgroups())?,
+        )?;
         let extract = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("view::extract"),
             layout: None,
@@ -163,7 +166,10 @@ impl HeartRenderer {
             mapped_at_creation: false,
         });
 
-        let module = ctx.shader("view_render.wgsl", shaders::VIEW_RENDER)?;
+        let module = ctx.shader(
+            "view_render.wgsl",
+            &shaders::module("view_render.wgsl", ctx.subgroups())?,
+        )?;
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("view::render"),
             entries: &[

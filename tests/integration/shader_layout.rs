@@ -187,8 +187,9 @@ fn rust_layouts() -> Vec<Layout> {
 fn wgsl_structs() -> Vec<WgslLayout> {
     let mut out = Vec::new();
     for (_, src) in shaders::modules(true)
+        .unwrap()
         .into_iter()
-        .chain(shaders::modules(false))
+        .chain(shaders::modules(false).unwrap())
     {
         let module = naga::front::wgsl::parse_str(&src).unwrap();
         for (_, ty) in module.types.iter() {
@@ -265,7 +266,11 @@ fn wgsl_u32(module: &naga::Module, name: &str) -> u32 {
 
 #[test]
 fn constants_match() {
-    let src: String = shaders::common();
+    let common = shaders::files()
+        .into_iter()
+        .find(|f| f.file == "common.wgsl")
+        .unwrap();
+    let src = shaders::compose(&common, &shaders::library(false)).unwrap();
     let module = naga::front::wgsl::parse_str(&src).unwrap();
     let get = |name: &str| wgsl_u32(&module, name);
     let pairs = [
@@ -320,19 +325,27 @@ fn constants_match() {
     assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 6));
     assert_eq!(consts::FLAG_UNIT << 1, 1 << consts::SLOT_SHIFT);
     assert_eq!(consts::GROUP_XY, 8);
-    for src in [shaders::DIFFUSE, shaders::REACT] {
-        assert!(src.contains("@workgroup_size(64, 1, 1)"));
-        assert!(src.contains("let x = wg.x * 8u + (li & 7u);"));
-        assert!(src.contains("let y = wg.y * 8u + (li >> 3u);"));
+    let file = |name: &str| {
+        shaders::files()
+            .into_iter()
+            .find(|f| f.file == name)
+            .unwrap()
+            .text
+    };
+    for name in ["diffuse.wgsl", "react.wgsl"] {
+        assert!(file(name).contains("@workgroup_size(64, 1, 1)"), "{name}");
+        assert!(file(name).contains("let x = wg.x * 8u + (li & 7u);"), "{name}");
+        assert!(file(name).contains("let y = wg.y * 8u + (li >> 3u);"), "{name}");
     }
-    assert!(shaders::MASS.contains("@workgroup_size(8, 8, 1)"));
+    assert!(file("mass.wgsl").contains("@workgroup_size(8, 8, 1)"));
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.
 #[test]
 fn view_shader_labels_match_the_tissue_labels() {
     use secretome::TissueLabel;
-    let module = naga::front::wgsl::parse_str(shaders::VIEW_RENDER).unwrap();
+    let src = shaders::module("view_render.wgsl", false).unwrap();
+    let module = naga::front::wgsl::parse_str(&src).unwrap();
     let get = |name: &str| wgsl_u32(&module, name);
     assert_eq!(get("LABEL_OUTSIDE"), TissueLabel::Outside as u32);
     let first = get("FIRST_TISSUE");

@@ -65,7 +65,7 @@ impl Pipelines {
             ],
             immediate_size: 0,
         });
-        let modules = shaders::modules(subgroups);
+        let modules = shaders::modules(subgroups)?;
         let module = |name: &str| -> Result<wgpu::ShaderModule> {
             let src = modules
                 .iter()
