@@ -1,4 +1,5 @@
 //! #import common
+//! #import column
 //! #import ledger_reduce
 // diffuse.wgsl — one stage of the RKL1 super-time-stepping scheme for diffusion and secretion
 // (Meyer, Balsara & Aslam 2014), optionally ending with the trailing reaction half-step.
@@ -18,8 +19,9 @@
 //
 // Y_{j-2} lives in `dst` and is overwritten in place by Y_j (each invocation reads and writes
 // only its own voxel there), so the scheme needs two field copies whatever the stage count.
-// Invocation layout: x, y from the global id; workgroup z = pack * chunks + chunk; each
-// invocation walks slab.z_chunk planes along z with a sliding window.
+// Invocation layout: `column` (column.wgsl), 8 × 8 columns per workgroup and workgroup
+// z = pack * chunks + chunk; each invocation walks slab.z_chunk planes along z with a sliding
+// window.
 
 struct Neighbour {
     flux: vec4<f32>,   // hm · (c_n - c)
@@ -52,13 +54,7 @@ override REACT_STAGE: bool = true;
 
 @compute @workgroup_size(64, 1, 1)
 fn diffuse_stage(inv: Invocation) {
-    let wg = inv.wg;
-    let li = inv.li;
-    let k = wg.z / slab.chunks;
-    let chunk = wg.z % slab.chunks;
-    // 8 × 8 columns per workgroup, x fastest.
-    let x = wg.x * 8u + (li & 7u);
-    let y = wg.y * 8u + (li >> 3u);
+    let col = column(inv.wg, inv.li);
     let zero = vec4<f32>(0.0);
     var secreted = zero;
     var degraded = zero;
@@ -66,30 +62,28 @@ fn diffuse_stage(inv: Invocation) {
     var capillary = zero;
     var blood_out = zero;
     let react_after = REACT_STAGE && (stage.flags & FLAG_REACT) != 0u;
-    if (x < slab.nx && y < slab.ny) {
-        let sp = species[k];
+    if (col.inside) {
+        let sp = species[col.k];
         // Blood faces see the plasma's mean over the step, blood voxels end at its end value,
         // and the reaction half-steps see the means over their own halves.
-        let cp = plasma(k, PC_STEP_MEAN);
-        let cp_end = plasma(k, PC_STEP_END);
+        let cp = plasma(col.k, PC_STEP_MEAN);
+        let cp_end = plasma(col.k, PC_STEP_END);
         var cp_trail = zero;
         var cp_next = zero;
         if (react_after) {
-            cp_trail = plasma(k, PC_TRAIL);
-            cp_next = plasma(k, PC_NEXT);
+            cp_trail = plasma(col.k, PC_TRAIL);
+            cp_next = plasma(col.k, PC_NEXT);
         }
         let d_inv_h2 = select(zero, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
         let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
         let plane = slab.nx * slab.ny;
         let fplane = plane * slab.n_packs;
-        let p_begin = chunk * slab.z_chunk + 1u;
-        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
         // Sliding window along z: the values at p-1 and p come from the previous iteration,
         // and the loads of the next plane (c above it, its voxel word, its Y_{j-2}) are issued
         // before this plane's arithmetic, so a memory round trip overlaps each iteration
         // instead of stalling it.
-        var fi = field_index(p_begin, k, y, x);
-        var vi = voxel_index(p_begin, y, x);
+        var fi = field_index(col.p_begin, col.k, col.y, col.x);
+        var vi = voxel_index(col.p_begin, col.y, col.x);
         var c_below = src[fi - fplane];
         var c = src[fi];
         var c_above = src[fi + fplane];
@@ -98,11 +92,11 @@ fn diffuse_stage(inv: Invocation) {
         if (has_old) {
             old = dst[fi];
         }
-        for (var p = p_begin; p < p_end; p = p + 1u) {
+        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
             var c_next = zero;
             var word_next = 0u;
             var old_next = zero;
-            if (p + 1u < p_end) {
+            if (p + 1u < col.p_end) {
                 c_next = src[fi + 2u * fplane];
                 word_next = voxels[vi + plane];
                 if (has_old) {
@@ -134,19 +128,19 @@ fn diffuse_stage(inv: Invocation) {
                         + select(c_above - c, zero, (closed & 32u) != 0u));
                 } else {
                     let g = lp.conductance;
-                    if (x > 0u) {
+                    if (col.x > 0u) {
                         let n = neighbour(g, c, voxels[vi - 1u], fi - 1u, cp);
                         flux += n.flux; blood += n.blood;
                     }
-                    if (x + 1u < slab.nx) {
+                    if (col.x + 1u < slab.nx) {
                         let n = neighbour(g, c, voxels[vi + 1u], fi + 1u, cp);
                         flux += n.flux; blood += n.blood;
                     }
-                    if (y > 0u) {
+                    if (col.y > 0u) {
                         let n = neighbour(g, c, voxels[vi - slab.nx], fi - slab.nx, cp);
                         flux += n.flux; blood += n.blood;
                     }
-                    if (y + 1u < slab.ny) {
+                    if (col.y + 1u < slab.ny) {
                         let n = neighbour(g, c, voxels[vi + slab.nx], fi + slab.nx, cp);
                         flux += n.flux; blood += n.blood;
                     }
@@ -161,7 +155,7 @@ fn diffuse_stage(inv: Invocation) {
                     }
                     flux = flux / lp.volume_fraction;
                 }
-                let rate = source_rate(word, k, stage.terms);
+                let rate = source_rate(word, col.k, stage.terms);
                 // `lp` may be the unit stand-in here; stiffness and the amount secreted
                 // (rate × ε) need the voxel's own label.
                 var stiff = vec4<bool>(false);
@@ -223,5 +217,5 @@ fn diffuse_stage(inv: Invocation) {
             vi += plane;
         }
     }
-    reduce_into_ledger(inv, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, blood_out);
+    reduce_into_ledger(inv, ledger_slot(inv.wg, col.chunk), col.k, secreted, degraded, uptake, capillary, blood_out);
 }

@@ -1,4 +1,5 @@
 //! #import common
+//! #import column
 // mass.wgsl — amount of each species present in tissue voxels (ng = Σ ε c · voxel volume),
 // reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
 
@@ -6,23 +7,17 @@ var<workgroup> partial: array<vec4<f32>, 64>;
 
 @compute @workgroup_size(8, 8, 1)
 fn tissue_amount(
-    @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let k = wg.z / slab.chunks;
-    let chunk = wg.z % slab.chunks;
-    let x = gid.x;
-    let y = gid.y;
+    let col = column(wg, li);
     var sum = vec4<f32>(0.0);
-    if (x < slab.nx && y < slab.ny) {
-        let p_begin = chunk * slab.z_chunk + 1u;
-        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
-        for (var p = p_begin; p < p_end; p = p + 1u) {
-            let word = voxels[voxel_index(p, y, x)];
+    if (col.inside) {
+        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
+            let word = voxels[voxel_index(p, col.y, col.x)];
             let lp = labels.entries[word & LABEL_MASK];
             if (lp.kind == KIND_TISSUE) {
-                sum += lp.volume_fraction * dst[field_index(p, k, y, x)];
+                sum += lp.volume_fraction * dst[field_index(p, col.k, col.y, col.x)];
             }
         }
     }
@@ -35,7 +30,7 @@ fn tissue_amount(
         workgroupBarrier();
     }
     if (li == 0u) {
-        let i = ((ledger_slot(wg, chunk) * slab.n_packs + k) * LEDGER_TERMS + L_AMOUNT) * 2u;
+        let i = ((ledger_slot(wg, col.chunk) * slab.n_packs + col.k) * LEDGER_TERMS + L_AMOUNT) * 2u;
         ledger[i] = partial[0] * slab.voxel_ml;
         ledger[i + 1u] = vec4<f32>(0.0);
     }

@@ -1,4 +1,5 @@
 //! #import common
+//! #import column
 //! #import ledger_reduce
 // react.wgsl — the leading reaction half-step of a time step (Strang splitting:
 // react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
@@ -13,32 +14,24 @@
 
 @compute @workgroup_size(64, 1, 1)
 fn react_half_step(inv: Invocation) {
-    let wg = inv.wg;
-    let li = inv.li;
-    let k = wg.z / slab.chunks;
-    let chunk = wg.z % slab.chunks;
-    // 8 × 8 columns per workgroup, x fastest.
-    let x = wg.x * 8u + (li & 7u);
-    let y = wg.y * 8u + (li >> 3u);
+    let col = column(inv.wg, inv.li);
     let zero = vec4<f32>(0.0);
     var secreted = zero;
     var degraded = zero;
     var uptake = zero;
     var capillary = zero;
-    if (x < slab.nx && y < slab.ny) {
-        let sp = species[k];
+    if (col.inside) {
+        let sp = species[col.k];
         // The plasma's mean over this half-step, and its value now for blood voxels.
-        let cp = plasma(k, PC_LEAD);
-        let cp_now = plasma(k, PC_NOW);
-        let p_begin = chunk * slab.z_chunk + 1u;
-        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
-        for (var p = p_begin; p < p_end; p = p + 1u) {
-            let word = voxels[voxel_index(p, y, x)];
+        let cp = plasma(col.k, PC_LEAD);
+        let cp_now = plasma(col.k, PC_NOW);
+        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
+            let word = voxels[voxel_index(p, col.y, col.x)];
             let lp = labels.entries[word & LABEL_MASK];
-            let fi = field_index(p, k, y, x);
+            let fi = field_index(p, col.k, col.y, col.x);
             if (lp.kind == KIND_TISSUE) {
                 let stiff = stiff_source(sp, lp, stage.tau, stage.terms);
-                let source = select(vec4<f32>(0.0), source_rate(word, k, stage.terms), stiff);
+                let source = select(vec4<f32>(0.0), source_rate(word, col.k, stage.terms), stiff);
                 let c0 = dst[fi];
                 let r = react(c0, stage.tau, sp, lp, cp, source, stage.terms);
                 dst[fi] = r.c;
@@ -61,5 +54,5 @@ fn react_half_step(inv: Invocation) {
             }
         }
     }
-    reduce_into_ledger(inv, ledger_slot(wg, chunk), k, secreted, degraded, uptake, capillary, zero);
+    reduce_into_ledger(inv, ledger_slot(inv.wg, col.chunk), col.k, secreted, degraded, uptake, capillary, zero);
 }

@@ -1,4 +1,5 @@
 //! #import common
+//! #import column
 // regions.wgsl — the regional readouts of MODEL.md §5, reduced on the GPU: for every label and
 // every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50, the number of
 // voxels above EC50, Σ receptor occupancy c/(c + K_d) and Σ its time integral (the host divides
@@ -112,28 +113,22 @@ fn take(run: ptr<function, Run>, v: Sample) {
 
 @compute @workgroup_size(8, 8, 1)
 fn region_stats(
-    @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let k = wg.z / slab.chunks;
-    let chunk = wg.z % slab.chunks;
+    let col = column(wg, li);
     for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
         atomicStore(&acc[i], 0u);
     }
     workgroupBarrier();
-    let x = gid.x;
-    let y = gid.y;
-    if (x < slab.nx && y < slab.ny) {
-        let e = species[k].ec50;
-        let kd = species[k].kd;
+    if (col.inside) {
+        let e = species[col.k].ec50;
+        let kd = species[col.k].kd;
         var by_label = empty_run(NO_REGION);
         var by_segment = empty_run(NO_REGION);
-        let p_begin = chunk * slab.z_chunk + 1u;
-        let p_end = min(p_begin + slab.z_chunk, slab.nz + 1u);
-        for (var p = p_begin; p < p_end; p = p + 1u) {
-            let vi = voxel_index(p, y, x);
-            let fi = field_index(p, k, y, x);
+        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
+            let vi = voxel_index(p, col.y, col.x);
+            let fi = field_index(p, col.k, col.y, col.x);
             let label = voxels[vi] & LABEL_MASK;
             var seg = 0u;
             if (vi / 4u < arrayLength(&segments)) {
@@ -171,13 +166,13 @@ fn region_stats(
         flush(by_segment);
     }
     workgroupBarrier();
-    let bucket = (ledger_slot(wg, chunk) / slab.sub_slots) % BUCKETS;
+    let bucket = (ledger_slot(wg, col.chunk) / slab.sub_slots) % BUCKETS;
     for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
         let v = atomicLoad(&acc[i]);
         if (v == 0u) {
             continue;
         }
-        let g = (bucket * slab.n_packs + k) * REGIONS * ENTRY + i;
+        let g = (bucket * slab.n_packs + col.k) * REGIONS * ENTRY + i;
         let stat = (i % ENTRY) / 4u;
         if (stat == 1u) {
             atomicMax(&buckets[g], v);

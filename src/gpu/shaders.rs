@@ -57,9 +57,10 @@ const MODULES: [Source<'static>; 10] = [
 ];
 
 /// The files that are only imported, by import name (the variants of `ledger_reduce` apart).
-const LIBRARY: [Source<'static>; 2] = [
+const LIBRARY: [Source<'static>; 3] = [
     wgsl!("ledger", "ledger.wgsl"),
     wgsl!("common", "common.wgsl"),
+    wgsl!("column", "column.wgsl"),
 ];
 
 /// `ledger_reduce` with subgroup operations.

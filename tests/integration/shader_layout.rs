@@ -232,6 +232,7 @@ fn rust_twins_match_wgsl_structs() {
     // Every WGSL struct used as a buffer has a twin (the kernels' private structs, their
     // entry-point builtins and naga's built-in result of atomicCompareExchangeWeak excepted).
     let private = [
+        "Column",
         "Invocation",
         "Neighbour",
         "Reacted",
@@ -332,12 +333,17 @@ fn constants_match() {
             .unwrap()
             .text
     };
+    let column = file("column.wgsl");
+    assert!(column.contains("c.x = wg.x * 8u + (li & 7u);"));
+    assert!(column.contains("c.y = wg.y * 8u + (li >> 3u);"));
     for name in ["diffuse.wgsl", "react.wgsl"] {
         assert!(file(name).contains("@workgroup_size(64, 1, 1)"), "{name}");
-        assert!(file(name).contains("let x = wg.x * 8u + (li & 7u);"), "{name}");
-        assert!(file(name).contains("let y = wg.y * 8u + (li >> 3u);"), "{name}");
+        assert!(file(name).contains("column(inv.wg, inv.li)"), "{name}");
     }
-    assert!(file("mass.wgsl").contains("@workgroup_size(8, 8, 1)"));
+    for name in ["mass.wgsl", "regions.wgsl"] {
+        assert!(file(name).contains("@workgroup_size(8, 8, 1)"), "{name}");
+        assert!(file(name).contains("column(wg, li)"), "{name}");
+    }
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.

@@ -86,6 +86,7 @@ fn the_modules_list_their_imports_before_them_once() {
         [
             "ledger.wgsl",
             "common.wgsl",
+            "column.wgsl",
             "ledger_reduce_tree.wgsl",
             "diffuse.wgsl"
         ]
@@ -95,6 +96,7 @@ fn the_modules_list_their_imports_before_them_once() {
         [
             "ledger.wgsl",
             "common.wgsl",
+            "column.wgsl",
             "ledger_reduce_subgroup.wgsl",
             "diffuse.wgsl"
         ]
