@@ -1,3 +1,4 @@
+//! #import workgroup_sum
 // depot_sample.wgsl — the autocrine axis on the GPU (MODEL.md §3): each step, every depot reads the
 // concentrations at its own voxels and its cells survive accordingly, with no round trip to
 // the host.
@@ -31,7 +32,9 @@ struct DepotSlabInfo {
 @group(0) @binding(4) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> sinfo: DepotSlabInfo;
 
-var<workgroup> acc: array<vec4<f32>, 64>;
+// workgroup_sum.wgsl's shape: one vec4 from each of the 64 invocations.
+const SUM_LANES: u32 = 64u;
+const SUM_ROWS: u32 = 1u;
 
 @compute @workgroup_size(64, 1, 1)
 fn depot_sample(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -46,16 +49,10 @@ fn depot_sample(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
         let fi = (p * sinfo.n_packs + k) * plane + lv % plane;
         sum += depot_weights[e] * fields[fi];
     }
-    acc[li] = sum;
-    workgroupBarrier();
-    for (var off = 32u; off > 0u; off = off >> 1u) {
-        if (li < off) {
-            acc[li] += acc[li + off];
-        }
-        workgroupBarrier();
-    }
+    sums[li] = sum;
+    workgroup_sum(li);
     if (li == 0u) {
-        partial[(sinfo.slab * sinfo.n_depots + d) * sinfo.n_packs + k] = acc[0];
+        partial[(sinfo.slab * sinfo.n_depots + d) * sinfo.n_packs + k] = sums[0];
     }
 }
 

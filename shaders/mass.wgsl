@@ -1,9 +1,12 @@
 //! #import common
 //! #import column
+//! #import workgroup_sum
 // mass.wgsl — amount of each species present in tissue voxels (ng = Σ ε c · voxel volume),
 // reduced per workgroup into the ledger's L_AMOUNT entry (overwritten, not accumulated).
 
-var<workgroup> partial: array<vec4<f32>, 64>;
+// workgroup_sum.wgsl's shape: one vec4 from each of the 8 × 8 invocations.
+const SUM_LANES: u32 = 64u;
+const SUM_ROWS: u32 = 1u;
 
 @compute @workgroup_size(8, 8, 1)
 fn tissue_amount(
@@ -21,17 +24,11 @@ fn tissue_amount(
             }
         }
     }
-    partial[li] = sum;
-    workgroupBarrier();
-    for (var off = 32u; off > 0u; off = off >> 1u) {
-        if (li < off) {
-            partial[li] += partial[li + off];
-        }
-        workgroupBarrier();
-    }
+    sums[li] = sum;
+    workgroup_sum(li);
     if (li == 0u) {
         let i = ((ledger_slot(wg, col.chunk) * slab.n_packs + col.k) * LEDGER_TERMS + L_AMOUNT) * 2u;
-        ledger[i] = partial[0] * slab.voxel_ml;
+        ledger[i] = sums[0] * slab.voxel_ml;
         ledger[i + 1u] = vec4<f32>(0.0);
     }
 }

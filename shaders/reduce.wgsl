@@ -1,3 +1,4 @@
+//! #import workgroup_sum
 // reduce.wgsl — sums the per-workgroup ledger slots into one entry per (pack, term).
 //
 // The ledger holds, for every slot, pack of four species and term, a Kahan pair
@@ -16,8 +17,9 @@ struct ReduceInfo {
 @group(0) @binding(1) var<storage, read_write> totals: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> info: ReduceInfo;
 
-var<workgroup> part_sum: array<vec4<f32>, 256>;
-var<workgroup> part_comp: array<vec4<f32>, 256>;
+// workgroup_sum.wgsl's shape: row 0 the slot sums, row 1 their compensations.
+const SUM_LANES: u32 = 256u;
+const SUM_ROWS: u32 = 2u;
 
 @compute @workgroup_size(256, 1, 1)
 fn reduce_ledger(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -38,18 +40,11 @@ fn reduce_ledger(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
         comp_c = (t2 - comp) - y2;
         comp = t2;
     }
-    part_sum[li] = sum - sum_c;
-    part_comp[li] = comp - comp_c;
-    workgroupBarrier();
-    for (var off = 128u; off > 0u; off = off >> 1u) {
-        if (li < off) {
-            part_sum[li] += part_sum[li + off];
-            part_comp[li] += part_comp[li + off];
-        }
-        workgroupBarrier();
-    }
+    sums[li] = sum - sum_c;
+    sums[SUM_LANES + li] = comp - comp_c;
+    workgroup_sum(li);
     if (li == 0u) {
-        totals[entry * 2u] = part_sum[0];
-        totals[entry * 2u + 1u] = part_comp[0];
+        totals[entry * 2u] = sums[0];
+        totals[entry * 2u + 1u] = sums[SUM_LANES];
     }
 }

@@ -57,10 +57,11 @@ const MODULES: [Source<'static>; 10] = [
 ];
 
 /// The files that are only imported, by import name (the variants of `ledger_reduce` apart).
-const LIBRARY: [Source<'static>; 3] = [
+const LIBRARY: [Source<'static>; 4] = [
     wgsl!("ledger", "ledger.wgsl"),
     wgsl!("common", "common.wgsl"),
     wgsl!("column", "column.wgsl"),
+    wgsl!("workgroup_sum", "workgroup_sum.wgsl"),
 ];
 
 /// `ledger_reduce` with subgroup operations.

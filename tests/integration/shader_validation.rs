@@ -87,6 +87,7 @@ fn the_modules_list_their_imports_before_them_once() {
             "ledger.wgsl",
             "common.wgsl",
             "column.wgsl",
+            "workgroup_sum.wgsl",
             "ledger_reduce_tree.wgsl",
             "diffuse.wgsl"
         ]
