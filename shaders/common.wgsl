@@ -305,3 +305,15 @@ fn ledger_add(slot: u32, k: u32, term: u32, v: vec4<f32>) {
     ledger[i + 1u] = (t - sum) - y;
     ledger[i] = t;
 }
+
+// Adds a stage's five terms, summed over the invocations of a workgroup (or of a subgroup), to
+// ledger slot `slot`: they come as amounts per mL of voxel (ε c, ng/mL) and go in as ng.
+fn ledger_add_terms(slot: u32, k: u32, secreted: vec4<f32>, degraded: vec4<f32>, uptake: vec4<f32>,
+                    capillary: vec4<f32>, blood: vec4<f32>) {
+    let vol = slab.voxel_ml;
+    ledger_add(slot, k, L_SECRETED, secreted * vol);
+    ledger_add(slot, k, L_DEGRADED, degraded * vol);
+    ledger_add(slot, k, L_UPTAKE, uptake * vol);
+    ledger_add(slot, k, L_CAPILLARY, capillary * vol);
+    ledger_add(slot, k, L_BLOOD, blood * vol);
+}

@@ -24,12 +24,6 @@ fn reduce_into_ledger(inv: Invocation, slot: u32, k: u32, secreted: vec4<f32>, d
     let c = subgroupAdd(capillary);
     let b = subgroupAdd(blood);
     if (inv.lane == 0u) {
-        let own = slot + inv.sub;
-        let vol = slab.voxel_ml;
-        ledger_add(own, k, L_SECRETED, s * vol);
-        ledger_add(own, k, L_DEGRADED, d * vol);
-        ledger_add(own, k, L_UPTAKE, u * vol);
-        ledger_add(own, k, L_CAPILLARY, c * vol);
-        ledger_add(own, k, L_BLOOD, b * vol);
+        ledger_add_terms(slot + inv.sub, k, s, d, u, c, b);
     }
 }

@@ -25,11 +25,7 @@ fn reduce_into_ledger(inv: Invocation, slot: u32, k: u32, secreted: vec4<f32>, d
     sums[4u * SUM_LANES + li] = blood;
     workgroup_sum(li);
     if (li == 0u) {
-        let vol = slab.voxel_ml;
-        ledger_add(slot, k, L_SECRETED, sums[0] * vol);
-        ledger_add(slot, k, L_DEGRADED, sums[SUM_LANES] * vol);
-        ledger_add(slot, k, L_UPTAKE, sums[2u * SUM_LANES] * vol);
-        ledger_add(slot, k, L_CAPILLARY, sums[3u * SUM_LANES] * vol);
-        ledger_add(slot, k, L_BLOOD, sums[4u * SUM_LANES] * vol);
+        ledger_add_terms(slot, k, sums[0], sums[SUM_LANES], sums[2u * SUM_LANES],
+                         sums[3u * SUM_LANES], sums[4u * SUM_LANES]);
     }
 }
