@@ -15,8 +15,20 @@
 //! depth first, each library file once and before every file that imports it, then the file
 //! itself; an unknown import, an import cycle or a directive below the file's first declaration
 //! is an error that names the file.
+//!
+//! Setting `SECRETOME_DUMP_SHADERS=DIR` ([`DUMP_ENV`]) writes the composed source of each
+//! module to `DIR/<module name>` whenever the program composes it ([`modules`] writes every
+//! module, [`module`] the one asked for), for reading what the driver was given; a failure to
+//! write there is logged as a warning and changes nothing else. [`dump`] does the same for a
+//! directory given as an argument.
+
+use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SimError};
+
+/// The environment variable naming a directory to write every composed module to (see the
+/// module documentation).
+pub const DUMP_ENV: &str = "SECRETOME_DUMP_SHADERS";
 
 /// A directive line is this comment marker, then `#` and the directive (`//! #import NAME`;
 /// blanks between the parts are allowed).
@@ -197,9 +209,8 @@ fn include<'a>(
     Ok(())
 }
 
-/// Every shader module as compiled: (name, full source). `subgroups` picks the ledger
-/// reduction (see [`library`]).
-pub fn modules(subgroups: bool) -> Result<Vec<(&'static str, String)>> {
+/// Every module, composed: (name, source).
+fn compose_all(subgroups: bool) -> Result<Vec<(&'static str, String)>> {
     let library = library(subgroups);
     MODULES
         .iter()
@@ -207,11 +218,54 @@ pub fn modules(subgroups: bool) -> Result<Vec<(&'static str, String)>> {
         .collect()
 }
 
-/// One module (`view_render.wgsl`), composed as [`modules`] would.
+/// Every shader module as compiled: (name, full source). `subgroups` picks the ledger
+/// reduction (see [`library`]). Writes them to `$SECRETOME_DUMP_SHADERS` where that is set.
+pub fn modules(subgroups: bool) -> Result<Vec<(&'static str, String)>> {
+    let modules = compose_all(subgroups)?;
+    dump_to_env(&modules);
+    Ok(modules)
+}
+
+/// One module (`view_render.wgsl`), composed as [`modules`] would. Writes it to
+/// `$SECRETOME_DUMP_SHADERS` where that is set.
 pub fn module(name: &str, subgroups: bool) -> Result<String> {
     let root = MODULES
         .iter()
         .find(|m| m.name == name)
         .ok_or_else(|| error(name, "no such shader module"))?;
-    compose(root, &library(subgroups))
+    let source = compose(root, &library(subgroups))?;
+    dump_to_env(&[(root.name, source.clone())]);
+    Ok(source)
+}
+
+/// Writes every module, composed for `subgroups`, to `dir` (created if missing), one file per
+/// module named as the module; returns the files written. What `SECRETOME_DUMP_SHADERS` does.
+pub fn dump(dir: &Path, subgroups: bool) -> Result<Vec<PathBuf>> {
+    write_modules(dir, &compose_all(subgroups)?)
+}
+
+fn write_modules(dir: &Path, modules: &[(&str, String)]) -> Result<Vec<PathBuf>> {
+    let io = |path: &Path, e: std::io::Error| SimError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    modules
+        .iter()
+        .map(|(name, source)| {
+            let path = dir.join(name);
+            std::fs::write(&path, source).map_err(|e| io(&path, e))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Writes `modules` to `$SECRETOME_DUMP_SHADERS` where that is set; a failure is a warning.
+fn dump_to_env(modules: &[(&str, String)]) {
+    let Some(dir) = std::env::var_os(DUMP_ENV).filter(|d| !d.is_empty()) else {
+        return;
+    };
+    if let Err(e) = write_modules(Path::new(&dir), modules) {
+        log::warn!("{DUMP_ENV}: could not write the composed shaders: {e}");
+    }
 }

@@ -222,3 +222,26 @@ fn directives_are_checked() {
     );
     assert!(shaders::imports(&root).unwrap().is_empty());
 }
+
+#[test]
+fn dump_writes_one_file_per_module() {
+    let dir = std::env::temp_dir().join(format!("secretome-shader-dump-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for subgroups in [true, false] {
+        let written = shaders::dump(&dir.join("modules"), subgroups).unwrap();
+        let modules = shaders::modules(subgroups).unwrap();
+        assert_eq!(written.len(), modules.len());
+        assert_eq!(
+            std::fs::read_dir(dir.join("modules")).unwrap().count(),
+            modules.len()
+        );
+        for (name, source) in modules {
+            let text = std::fs::read_to_string(dir.join("modules").join(name)).unwrap();
+            assert_eq!(text, source, "{name}");
+        }
+    }
+    // A directory that cannot be made is an error, not a panic.
+    std::fs::write(dir.join("file"), "").unwrap();
+    assert!(shaders::dump(&dir.join("file"), true).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
