@@ -57,10 +57,7 @@ fn save_png(path: &Path, rgb: Vec<u8>, (w, h): (u32, u32)) -> Result<()> {
         .ok_or_else(|| draw_err(path, "buffer size does not match the picture"))?;
     let mut png = Vec::new();
     image::DynamicImage::ImageRgb8(img)
-        .write_to(
-            &mut std::io::Cursor::new(&mut png),
-            image::ImageFormat::Png,
-        )
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| draw_err(path, e))?;
     write_atomic(path, |w| std::io::Write::write_all(w, &png))
 }
