@@ -1,5 +1,9 @@
 //! Benchmark problems and their measurement (`secretome bench`).
 //!
+//! **Heart**: the intramyocardial preset (the default heart with its LAD infarct, the
+//! border-zone depot, four species, every term on) at a given voxel size; its rate is counted
+//! over tissue voxels, the voxels a sparse grid would store.
+//!
 //! **P1**: an n³ box of tissue, h = 100 µm, four species with D (µm²/min) 6000, 4000, 8000,
 //! 5000 and first-order decay (1/min) 0.01, 0.05, 0.03, 0.005, zero-flux walls, no other term,
 //! starting from `1 + ½ cos(πx/L) cos(πy/L) cos(πz/L)` ng/mL. That start field is an exact
@@ -13,8 +17,10 @@ use crate::base::Grid;
 use crate::base::{Species, SpeciesTable, TissueLabel};
 use crate::error::Result;
 use crate::gpu::GpuContext;
+use crate::problem::build::{build, Built};
 use crate::problem::{Problem, Terms};
-use crate::sim::{CpuReference, LayoutOptions, Simulation};
+use crate::scenario::Scenario;
+use crate::sim::{grid_bytes_per_voxel, CpuReference, LayoutOptions, Schedule, Simulation};
 
 /// P1's species: (id, D in µm²/min, decay in 1/min).
 pub const P1_SPECIES: [(&str, f64, f64); 4] = [
@@ -236,4 +242,125 @@ mod tests {
         assert_eq!(median(&[7.0]), 7.0);
         assert!(median(&[]).is_nan());
     }
+}
+
+/// The heart benchmark's scenario: the intramyocardial preset (the default heart with its LAD
+/// infarct, the border-zone depot, four species, every term on).
+pub const HEART_SCENARIO: &str = include_str!("../assets/scenarios/intramyocardial.toml");
+
+/// The heart benchmark's problem at `spacing_mm`.
+pub fn heart_problem(spacing_mm: f64) -> Result<Built> {
+    let mut sc = Scenario::parse(
+        HEART_SCENARIO,
+        "intramyocardial.toml",
+        std::path::Path::new("assets/scenarios"),
+        &SpeciesTable::default_table()?,
+    )?;
+    sc.grid_spacing_mm = spacing_mm;
+    build(&sc)
+}
+
+/// What the heart's grid is and what it needs, without a GPU.
+#[derive(Clone, Debug)]
+pub struct HeartGrid {
+    pub spacing_mm: f64,
+    pub dims: [usize; 3],
+    pub box_voxels: usize,
+    /// Voxels of myocardium, border zone and infarct.
+    pub tissue_voxels: usize,
+    /// GPU memory the grid needs (`grid_bytes_per_voxel` × box voxels), bytes.
+    pub grid_bytes: u64,
+}
+
+impl HeartGrid {
+    pub fn of(spacing_mm: f64, problem: &Problem) -> HeartGrid {
+        let g = &problem.grid;
+        HeartGrid {
+            spacing_mm,
+            dims: g.dims,
+            box_voxels: g.voxel_count(),
+            tissue_voxels: g.labels.iter().filter(|l| l.is_tissue()).count(),
+            grid_bytes: g.voxel_count() as u64 * grid_bytes_per_voxel(problem),
+        }
+    }
+}
+
+/// The heart benchmark's figures at one spacing.
+#[derive(Clone, Debug)]
+pub struct HeartFigures {
+    pub grid: HeartGrid,
+    pub species: usize,
+    /// RKL1 stages per step at the preset's time step.
+    pub stages: usize,
+    /// The preset's time step, s.
+    pub dt: f64,
+    /// Steps per second (median of the rounds).
+    pub steps_per_s: f64,
+    /// Species-voxel updates per second counted over tissue voxels (every stage updates every
+    /// species of every tissue voxel once); the median of the rounds, and each round's.
+    pub tissue_updates_per_s: f64,
+    pub round_rates: Vec<f64>,
+    /// Wall time of one simulated hour at the preset's time step, s.
+    pub hour_wall_s: f64,
+    /// GPU memory the simulation holds, bytes, and per tissue voxel.
+    pub gpu_bytes: u64,
+    pub bytes_per_tissue_voxel: f64,
+    /// Building the geometry and the problem, s.
+    pub build_s: f64,
+}
+
+/// Measures the GPU solver on the heart benchmark at `spacing_mm`: the rate in `rounds`
+/// rounds of at least `min_seconds`, then one simulated hour.
+pub fn bench_heart(
+    ctx: &GpuContext,
+    spacing_mm: f64,
+    min_seconds: f64,
+    rounds: usize,
+) -> Result<HeartFigures> {
+    let t0 = Instant::now();
+    let built = heart_problem(spacing_mm)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let grid = HeartGrid::of(spacing_mm, &built.problem);
+    let mut sim = Simulation::new(ctx, &built.problem)?;
+    let mut schedule = Schedule::new(built.events.clone());
+    for e in schedule.take_due(0) {
+        e.apply(&mut sim)?;
+    }
+    sim.step(2);
+    sim.finish()?;
+    let stages = sim.plan().stages();
+    let ns = sim.n_species();
+    let per_step = (stages * ns * grid.tissue_voxels) as f64;
+    let mut step_rates = Vec::with_capacity(rounds.max(1));
+    for _ in 0..rounds.max(1) {
+        let mut steps = 0usize;
+        let t = Instant::now();
+        while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
+            sim.step(4);
+            sim.finish()?;
+            steps += 4;
+        }
+        step_rates.push(steps as f64 / t.elapsed().as_secs_f64());
+    }
+    let steps_per_s = median(&step_rates);
+    let dt = sim.plan().dt;
+    let hour_steps = (3600.0 / dt).ceil() as usize;
+    let t = Instant::now();
+    sim.step(hour_steps);
+    sim.finish()?;
+    let hour_wall_s = t.elapsed().as_secs_f64();
+    let gpu_bytes = sim.gpu_bytes();
+    Ok(HeartFigures {
+        species: ns,
+        stages,
+        dt,
+        steps_per_s,
+        tissue_updates_per_s: steps_per_s * per_step,
+        round_rates: step_rates.iter().map(|r| r * per_step).collect(),
+        hour_wall_s,
+        gpu_bytes,
+        bytes_per_tissue_voxel: gpu_bytes as f64 / grid.tissue_voxels.max(1) as f64,
+        build_s,
+        grid,
+    })
 }

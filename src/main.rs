@@ -65,13 +65,10 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
-            // clap's own message spans several lines (usage); keep its first.
+            // clap's message spans several lines (the arguments it names, tips, usage); keep
+            // its first paragraph on one line.
             let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
+            let first = clap_first_paragraph(&text);
             eprintln!("error: {first} (see `secretome --help`)");
             return ExitCode::from(2);
         }
@@ -86,6 +83,23 @@ fn main() -> ExitCode {
             eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The first paragraph of a clap error on one line, without its `error: ` prefix: the message
+/// and what it names (`the following required arguments were not provided: --heart <MM>`).
+fn clap_first_paragraph(text: &str) -> String {
+    let words: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = words.join(" ");
+    let line = joined.trim_start_matches("error: ");
+    if line.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        line.to_string()
     }
 }
 
@@ -144,7 +158,7 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{clap_first_paragraph, one_line};
     use anyhow::Context;
 
     #[test]
@@ -158,5 +172,20 @@ mod tests {
         let e: anyhow::Result<()> = Err(anyhow::anyhow!("no adapter")).context("opening the GPU");
         let e = e.err().map(|e| one_line(&e));
         assert_eq!(e.as_deref(), Some("opening the GPU: no adapter"));
+    }
+
+    #[test]
+    fn a_clap_error_keeps_what_it_names() {
+        let text = "error: the following required arguments were not provided:\n  --heart <MM>\n\nUsage: secretome bench --heart <MM>\n";
+        assert_eq!(
+            clap_first_paragraph(text),
+            "the following required arguments were not provided: --heart <MM>"
+        );
+        let text = "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n";
+        assert_eq!(
+            clap_first_paragraph(text),
+            "unexpected argument '--bogus' found"
+        );
+        assert_eq!(clap_first_paragraph(""), "invalid arguments");
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 
-use secretome::bench::{bench_cpu, bench_gpu};
+use secretome::bench::{bench_cpu, bench_gpu, bench_heart, heart_problem, HeartGrid};
 use secretome::sim::LayoutOptions;
 use secretome::GpuContext;
 
@@ -34,10 +34,21 @@ pub struct BenchArgs {
     /// driver): fewer puts more invocations in flight, each with a shorter sliding window.
     #[arg(long, value_name = "PLANES")]
     pub z_chunk: Option<u32>,
+    /// Measure the heart instead of P1: the intramyocardial preset (default heart, LAD
+    /// infarct, its depot, every term) at these voxel sizes in mm, e.g. `--heart 1,0.5`.
+    #[arg(long, value_delimiter = ',', value_name = "MM")]
+    pub heart: Vec<f64>,
+    /// With --heart: build the hearts and print the grid and the GPU memory it needs, without
+    /// running anything on the GPU.
+    #[arg(long, requires = "heart")]
+    pub dry: bool,
 }
 
 /// Runs `secretome bench`: prints the adapter and one row per grid size.
 pub fn bench(args: BenchArgs) -> Result<()> {
+    if !args.heart.is_empty() {
+        return bench_hearts(&args);
+    }
     let BenchArgs {
         large,
         seconds,
@@ -46,6 +57,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         peak_gbs,
         no_cpu,
         z_chunk,
+        ..
     } = args;
     if !(seconds > 0.0 && seconds.is_finite()) {
         anyhow::bail!("--seconds {seconds}: expected a positive number of seconds");
@@ -132,5 +144,93 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             rate / 1e6
         );
     }
+    Ok(())
+}
+
+/// `bench --heart MM,…`: the heart benchmark at each voxel size (`--dry`: its grid and memory
+/// only).
+fn bench_hearts(args: &BenchArgs) -> Result<()> {
+    if let Some(h) = args.heart.iter().find(|&&h| !(0.1..=10.0).contains(&h)) {
+        anyhow::bail!("--heart {h}: expected voxel sizes from 0.1 to 10 mm");
+    }
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        anyhow::bail!(
+            "--seconds {}: expected a positive number of seconds",
+            args.seconds
+        );
+    }
+    if !(1..=1000).contains(&args.rounds) {
+        anyhow::bail!("--rounds {}: expected 1 to 1000 rounds", args.rounds);
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let grid_line = |g: &HeartGrid| {
+        format!(
+            "{:>5} mm {:>4}×{:>3}×{:>3} {:>11} {:>11} ({:>4.1} %)",
+            g.spacing_mm,
+            g.dims[0],
+            g.dims[1],
+            g.dims[2],
+            g.box_voxels,
+            g.tissue_voxels,
+            100.0 * g.tissue_voxels as f64 / g.box_voxels.max(1) as f64
+        )
+    };
+    println!("problem: the intramyocardial preset (default heart, LAD infarct, its depot, 4 species, every term on)");
+    if args.dry {
+        println!(
+            "{:>8} {:>12} {:>11} {:>20} {:>14} {:>16}",
+            "voxel", "grid", "box voxels", "tissue voxels", "grid memory", "per tissue voxel"
+        );
+        for &h in &args.heart {
+            let built = heart_problem(h).with_context(|| format!("the heart at {h} mm"))?;
+            let g = HeartGrid::of(h, &built.problem);
+            println!(
+                "{} {:>10.2} GiB {:>14.1} B",
+                grid_line(&g),
+                gib(g.grid_bytes),
+                g.grid_bytes as f64 / g.tissue_voxels.max(1) as f64
+            );
+        }
+        println!("grid memory: the fields, exposure and segments of every box voxel (the solver stores the whole box), without ghost planes, ledger and compartments");
+        return Ok(());
+    }
+    let ctx = GpuContext::new().context("opening the GPU")?;
+    println!("adapter: {}", ctx.report);
+    println!(
+        "{:>8} {:>12} {:>11} {:>20} {:>7} {:>20} {:>9} {:>14} {:>10}",
+        "voxel",
+        "grid",
+        "box voxels",
+        "tissue voxels",
+        "stages",
+        "tissue updates/s",
+        "steps/s",
+        "1 h (wall)",
+        "B/tissue voxel"
+    );
+    for &h in &args.heart {
+        let f = bench_heart(&ctx, h, args.seconds, args.rounds)
+            .with_context(|| format!("the heart at {h} mm"))?;
+        let range = if f.round_rates.len() > 1 {
+            let lo = f.round_rates.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = f.round_rates.iter().copied().fold(0.0, f64::max);
+            format!(" (rounds {:.1}–{:.1} M)", lo / 1e6, hi / 1e6)
+        } else {
+            String::new()
+        };
+        println!(
+            "{} {:>7} {:>18.1} M {:>9.2} {:>9.1} s ({:.0} s) {:>10.1}{range}",
+            grid_line(&f.grid),
+            f.stages,
+            f.tissue_updates_per_s / 1e6,
+            f.steps_per_s,
+            f.hour_wall_s,
+            f.dt,
+            f.bytes_per_tissue_voxel
+        );
+    }
+    println!("tissue updates/s: species-voxel updates per second over tissue voxels only (each stage updates every species of every tissue voxel once); the median of the rounds");
+    println!("1 h (wall): one simulated hour at the preset's time step (in brackets)");
+    println!("B/tissue voxel: all the GPU memory the simulation holds, per tissue voxel");
     Ok(())
 }

@@ -117,6 +117,8 @@ fn bad_arguments_get_one_line() {
         (vec!["bench", "--seconds", "-1"], "--seconds"),
         (vec!["bench", "--z-chunk", "0"], "--z-chunk 0"),
         (vec!["bench", "--rounds", "0"], "--rounds 0"),
+        (vec!["bench", "--heart", "0"], "--heart 0"),
+        (vec!["bench", "--dry"], "--heart"),
         (vec!["run", "--dt", "fast"], "--dt"),
         (vec!["view", "--size", "big"], "--size"),
         (vec!["view", "--frames", "0"], "--frames"),
@@ -298,4 +300,26 @@ fn a_build_without_the_viewer_says_so_in_one_line() {
         err.trim_end(),
         "error: this secretome was built without the viewer: build it with the default features (the `viewer` feature)"
     );
+}
+
+#[test]
+fn the_heart_benchmark_dry_run_prints_the_grid_and_its_memory() {
+    let (code, out, err) = secretome(&["bench", "--heart", "4", "--dry"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("4 mm"))
+        .unwrap_or_else(|| panic!("no 4 mm row: {out}"));
+    // The same grid as the preset's problem built here.
+    let built = secretome::bench::heart_problem(4.0).unwrap();
+    let g = secretome::bench::HeartGrid::of(4.0, &built.problem);
+    assert!(g.tissue_voxels > 0 && g.tissue_voxels < g.box_voxels);
+    assert_eq!(
+        g.grid_bytes,
+        g.box_voxels as u64 * secretome::sim::grid_bytes_per_voxel(&built.problem)
+    );
+    for n in [g.box_voxels, g.tissue_voxels] {
+        assert!(row.contains(&format!(" {n} ")), "{n} not in {row}");
+    }
 }

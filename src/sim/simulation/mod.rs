@@ -21,7 +21,7 @@ mod upload;
 use bind::*;
 use pipelines::Pipelines;
 use plan::*;
-pub use plan::{bytes_per_voxel, LayoutOptions};
+pub use plan::{bytes_per_voxel, grid_bytes_per_voxel, LayoutOptions};
 pub use readback::{FieldSlab, PendingSnapshot, Snapshot};
 use regions::*;
 pub use state::SimState;

@@ -9,6 +9,20 @@ pub fn bytes_per_voxel(n_species: usize) -> usize {
     32 * packs(n_species) + 4
 }
 
+/// Bytes of GPU memory per voxel of `problem`'s grid: the fields (`bytes_per_voxel`), the
+/// exposure readouts when on (EXPOSURE_ENTRIES vec4 per pack), the AHA segment (one byte) when
+/// the problem has segments; ghost planes, the ledger and the compartments not counted.
+pub fn grid_bytes_per_voxel(problem: &Problem) -> u64 {
+    let np = packs(problem.n_species());
+    bytes_per_voxel(problem.n_species()) as u64
+        + if problem.exposure {
+            (EXPOSURE_ENTRIES * 16 * np) as u64
+        } else {
+            0
+        }
+        + u64::from(!problem.segments.is_empty())
+}
+
 /// Options that change how the grid is laid out on the GPU (for tests of large-grid paths).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LayoutOptions {
@@ -119,16 +133,8 @@ pub(super) fn plan_slabs(
         .max_slab_bytes
         .unwrap_or(u64::MAX)
         .min(limits.max_binding);
-    // Exposure adds EXPOSURE_ENTRIES vec4 per pack, segments one byte per voxel.
     let exposure_on = problem.exposure;
-    let with_segments = !problem.segments.is_empty();
-    let per_voxel = bytes_per_voxel(ns) as u64
-        + if exposure_on {
-            (EXPOSURE_ENTRIES * 16 * np) as u64
-        } else {
-            0
-        }
-        + u64::from(with_segments);
+    let per_voxel = grid_bytes_per_voxel(problem);
 
     // Memory budget first: a clear error instead of an allocation failure half-way.
     let need = problem.grid.voxel_count() as u64 * per_voxel;
