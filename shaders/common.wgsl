@@ -2,7 +2,7 @@
 // common.wgsl — structs and functions shared by every Secretome grid kernel.
 //
 // Every struct here has exactly one Rust twin in `src/gpu/layout.rs`, with the same name,
-// field order and padding; `tests/shader_layout.rs` checks their offsets with naga.
+// field order and padding; `tests/integration/shader_layout.rs` checks their offsets with naga.
 //
 // Units: length mm, time s, concentration ng per mL of interstitial fluid, amounts ng.
 //

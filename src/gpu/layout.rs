@@ -1,6 +1,6 @@
 //! Rust twins of the structs in `shaders/common.wgsl` and `shaders/reduce.wgsl`.
 //!
-//! Same names, field order and padding as the WGSL; `tests/shader_layout.rs` compares the
+//! Same names, field order and padding as the WGSL; `tests/integration/shader_layout.rs` compares the
 //! offsets naga computes for the WGSL with `std::mem::offset_of!` here.
 
 use bytemuck::{Pod, Zeroable};
@@ -298,7 +298,7 @@ pub struct PlasmaInfo {
     pub _pad3: f32,
 }
 
-/// Constants mirrored from `common.wgsl` (checked by `tests/shader_layout.rs`).
+/// Constants mirrored from `common.wgsl` (checked by `tests/integration/shader_layout.rs`).
 pub mod consts {
     pub const TERM_DIFFUSION: u32 = 1;
     pub const TERM_DECAY: u32 = 2;
