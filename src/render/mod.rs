@@ -171,7 +171,7 @@ impl HeartRenderer {
             &shaders::module("view_render.wgsl", ctx.subgroups())?,
         )?;
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("view::render"),
+            label: Some("render::HeartRenderer"),
             entries: &[
                 wgpu::BindGroupLayoutEntry {
                     binding: 0,
@@ -204,7 +204,7 @@ impl HeartRenderer {
             mapped_at_creation: false,
         });
         let lut = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("view::colour_table"),
+            label: Some("render::colour_table"),
             size: 256 * 16,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
@@ -227,7 +227,7 @@ impl HeartRenderer {
             },
         ];
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("view::render"),
+            label: Some("render::HeartRenderer"),
             layout: &layout,
             entries: &[
                 grid_entries[0].clone(),
@@ -240,7 +240,7 @@ impl HeartRenderer {
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("view::render"),
+            label: Some("render::HeartRenderer"),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
@@ -573,12 +573,12 @@ impl HeartRenderer {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("view::render"),
+                label: Some("render::HeartRenderer"),
             });
         {
             let [r, g, b] = style.background;
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("view::render"),
+                label: Some("render::HeartRenderer"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                     view: &target.color_view,
                     depth_slice: None,
