@@ -150,7 +150,7 @@ impl HeartRenderer {
             &shaders::module("view_extract.wgsl", ctx.subgroups())?,
         )?;
         let extract = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("view::extract"),
+            label: Some("render::extract"),
             layout: None,
             module: &extract_module,
             entry_point: Some("extract"),
@@ -160,7 +160,7 @@ impl HeartRenderer {
         let align = device.limits().min_uniform_buffer_offset_alignment as u64;
         let extract_stride = (std::mem::size_of::<ExtractInfo>() as u64).next_multiple_of(align);
         let extract_info = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("view::extract_info"),
+            label: Some("render::extract_info"),
             size: extract_stride * 4,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
@@ -198,7 +198,7 @@ impl HeartRenderer {
             ],
         });
         let uniform = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("view::uniform"),
+            label: Some("render::uniform"),
             size: std::mem::size_of::<ViewUniform>() as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
@@ -338,7 +338,7 @@ impl HeartRenderer {
             wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
         );
         let values_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("view::surface_field"),
+            label: Some("render::surface_field"),
             layout: None,
             module: &module,
             entry_point: Some("surface_field"),
@@ -347,12 +347,12 @@ impl HeartRenderer {
         });
         let values_groups = [
             device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("view::surface_field"),
+                label: Some("render::surface_field"),
                 layout: &values_pipeline.get_bind_group_layout(0),
                 entries: &grid_entries,
             }),
             device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("view::surface_field"),
+                label: Some("render::surface_field"),
                 layout: &values_pipeline.get_bind_group_layout(1),
                 entries: &[
                     wgpu::BindGroupEntry {
@@ -425,7 +425,7 @@ impl HeartRenderer {
         let needed = self.extract_stride * slabs.len() as u64;
         if needed > self.extract_info.size() {
             self.extract_info = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("view::extract_info"),
+                label: Some("render::extract_info"),
                 size: needed,
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
@@ -454,7 +454,7 @@ impl HeartRenderer {
             .enumerate()
             .map(|(i, slab)| {
                 self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("view::extract"),
+                    label: Some("render::extract"),
                     layout: &layout,
                     entries: &[
                         wgpu::BindGroupEntry {
@@ -482,11 +482,11 @@ impl HeartRenderer {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("view::extract"),
+                label: Some("render::extract"),
             });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("view::extract"),
+                label: Some("render::extract"),
                 timestamp_writes: None,
             });
             pass.set_pipeline(&self.extract);
@@ -502,7 +502,7 @@ impl HeartRenderer {
         {
             // Then the field at the surface's vertices, from the texture just written.
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("view::surface_field"),
+                label: Some("render::surface_field"),
                 timestamp_writes: None,
             });
             pass.set_pipeline(&self.values_pipeline);
@@ -664,7 +664,7 @@ fn make_target(device: &wgpu::Device, size: [u32; 2]) -> Target {
         depth_or_array_layers: 1,
     };
     let color = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("view::color"),
+        label: Some("render::color"),
         size: extent,
         mip_level_count: 1,
         sample_count: 1,
@@ -676,7 +676,7 @@ fn make_target(device: &wgpu::Device, size: [u32; 2]) -> Target {
         view_formats: &[],
     });
     let depth = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("view::depth"),
+        label: Some("render::depth"),
         size: extent,
         mip_level_count: 1,
         sample_count: 1,
