@@ -122,12 +122,12 @@ impl HeartRenderer {
             })
         };
         let field = texture(
-            "view::field",
+            "render::field",
             wgpu::TextureFormat::R32Float,
             wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
         );
         let labels = texture(
-            "view::labels",
+            "render::labels",
             wgpu::TextureFormat::R8Uint,
             wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
         );
@@ -328,12 +328,12 @@ impl HeartRenderer {
             b
         };
         let mesh_vertices = buffer(
-            "view::mesh_vertices",
+            "render::mesh_vertices",
             bytemuck::cast_slice(&verts),
             wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
         );
         let mesh_values = buffer(
-            "view::mesh_values",
+            "render::mesh_values",
             &vec![0u8; verts.len() * 4],
             wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
         );
@@ -380,12 +380,12 @@ impl HeartRenderer {
         };
         queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&u));
         let mesh_indices = buffer(
-            "view::mesh_indices",
+            "render::mesh_indices",
             bytemuck::cast_slice(&indices),
             wgpu::BufferUsages::INDEX,
         );
         let slice_vertices = buffer(
-            "view::slice",
+            "render::slice",
             &[0u8; 6 * std::mem::size_of::<Vertex>()],
             wgpu::BufferUsages::VERTEX,
         );
