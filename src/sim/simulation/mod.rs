@@ -183,26 +183,7 @@ impl Simulation {
             ..
         } = plan;
 
-        let Pipelines {
-            slab_layout,
-            globals_layout,
-            stage_layout,
-            reduce_layout,
-            region_layout,
-            region_species_layout,
-            plasma_layout,
-            diffuse,
-            diffuse_react,
-            react,
-            mass,
-            reduce,
-            region_stats,
-            region_totals,
-            depot_sample,
-            depot_update,
-            plasma_update,
-            plasma_predict,
-        } = Pipelines::new(ctx, subgroups, exposure_on)?;
+        let p = Pipelines::new(ctx, subgroups, exposure_on)?;
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
@@ -299,7 +280,7 @@ impl Simulation {
             let group = |from: usize, to: usize| {
                 device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("Simulation::slab"),
-                    layout: &slab_layout,
+                    layout: &p.slab_layout,
                     entries: &[
                         entry(0, &fields[from]),
                         entry(1, &fields[to]),
@@ -337,7 +318,7 @@ impl Simulation {
 
         let globals = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::globals"),
-            layout: &globals_layout,
+            layout: &p.globals_layout,
             entries: &[
                 entry(0, &species_buf),
                 entry(1, &labels_buf),
@@ -347,7 +328,7 @@ impl Simulation {
         });
         let stage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::stage"),
-            layout: &stage_layout,
+            layout: &p.stage_layout,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -359,7 +340,7 @@ impl Simulation {
         });
         let reduce_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Simulation::reduce"),
-            layout: &reduce_layout,
+            layout: &p.reduce_layout,
             entries: &[
                 entry(0, &ledger_buf),
                 entry(1, &totals_buf),
@@ -376,7 +357,7 @@ impl Simulation {
             }),
         );
 
-        let region_species_group = device_group(&device, &region_species_layout, &species_buf);
+        let region_species_group = device_group(&device, &p.region_species_layout, &species_buf);
         let mut sim = Simulation {
             z_chunk,
             device,
@@ -396,7 +377,7 @@ impl Simulation {
             globals,
             plasma_buf,
             sources_buf,
-            globals_layout,
+            globals_layout: p.globals_layout,
             species_buf,
             labels_buf,
             stage_buf,
@@ -407,19 +388,19 @@ impl Simulation {
             slots,
             totals_buf,
             reduce_group,
-            diffuse,
-            diffuse_react,
-            react,
-            mass,
-            reduce,
+            diffuse: p.diffuse,
+            diffuse_react: p.diffuse_react,
+            react: p.react,
+            mass: p.mass,
+            reduce: p.reduce,
             initial_amount: Vec::new(),
             time: 0.0,
             steps: 0,
             gpu_bytes,
             source_voxels: Vec::new(),
             depot_kernels: DepotKernels {
-                sample: depot_sample,
-                update: depot_update,
+                sample: p.depot_sample,
+                update: p.depot_update,
                 sample_groups: Vec::new(),
                 update_group: None,
                 info_buf: None,
@@ -428,9 +409,9 @@ impl Simulation {
                 weights_buf: None,
             },
             plasma_kernel: PlasmaKernel {
-                pipeline: plasma_update,
-                predict: plasma_predict,
-                layout: plasma_layout,
+                pipeline: p.plasma_update,
+                predict: p.plasma_predict,
+                layout: p.plasma_layout,
                 group: None,
                 remote_buf: None,
                 state_buf: None,
@@ -438,9 +419,9 @@ impl Simulation {
                 kin_buf: None,
             },
             region_kernel: RegionKernel {
-                stats: region_stats,
-                totals: region_totals,
-                layout: region_layout,
+                stats: p.region_stats,
+                totals: p.region_totals,
+                layout: p.region_layout,
                 species_group: region_species_group,
                 buckets,
                 totals_buf: region_totals_buf,
