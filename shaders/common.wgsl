@@ -1,4 +1,5 @@
 //! #import ledger
+//! #import bricks
 // common.wgsl — structs and functions shared by every Secretome grid kernel.
 //
 // Every struct here has exactly one Rust twin in `src/gpu/layout.rs`, with the same name,
@@ -10,21 +11,27 @@
 // (a table of 5 species has 2 packs, the last padded with inert zeros). Each voxel's label
 // work is then shared by four species, and every load moves four values.
 //
-// Storage layout of a slab (the grid is cut into z-slabs so that no binding exceeds the
-// adapter's limit): planes p = 0 ..= nz+1, where p = 0 and p = nz+1 are ghost copies of the
-// neighbouring slabs' edge planes and p = 1..nz are this slab's own planes (global
-// z = z0 + p - 1). Fields: vec4 index ((p * n_packs + k) * ny + y) * nx + x. Voxel words:
-// index (p * ny + y) * nx + x; bits 0-2 = tissue label; bits 3-8 = closed faces (x-, x+, y-,
-// y+, z-, z+ facing `outside` or the grid edge); bit 9 = FLAG_SIMPLE (every other face opens
-// onto tissue with this voxel's m_D, so the stencil needs no neighbour labels); bit 10 =
-// FLAG_UNIT (FLAG_SIMPLE and m_D = 1: no label lookup at all); bits 11-31 = source slot
-// (0 = none).
+// Storage: the brick grid. The grid is cut into bricks of 4 × 4 × 4 voxels, and only bricks
+// holding tissue are stored, in slabs of whole brick layers along z (so that no binding
+// exceeds the adapter's limit); each slab's buffers also hold the bricks of the layer below
+// and above it (ghosts, refreshed by copies after every stage). Within a slab only tissue
+// voxels are stored, brick after brick, each brick's in local order l = x + 4 y + 16 z: voxel
+// l of brick b is at index bricks[b].base + (tissue voxels of the brick's mask below l). Fields:
+// vec4 index i * n_packs + k. Voxel words: index i; bits 0-2 = tissue label; bits 3-14 = six
+// two-bit face codes (x-, x+, y-, y+, z-, z+): FACE_TISSUE, FACE_CLOSED (`outside` or the
+// grid edge), or 1 + the label of the blood voxel there; bit 15 = FLAG_SIMPLE (every open
+// face opens onto tissue with this voxel's ε·m_D, so the stencil needs no neighbour labels);
+// bit 16 = FLAG_UNIT (FLAG_SIMPLE and m_D = 1: no label lookup at all); bits 17-31 = source
+// slot, counted from the brick's source_base (0 = none). Blood and outside voxels are not
+// stored: a blood face reads the plasma, a closed face carries no flux.
 
 const LABEL_MASK: u32 = 7u;
 const FACE_SHIFT: u32 = 3u;
-const FLAG_SIMPLE: u32 = 512u;
-const FLAG_UNIT: u32 = 1024u;
-const SLOT_SHIFT: u32 = 11u;
+const FACE_TISSUE: u32 = 0u;
+const FACE_CLOSED: u32 = 1u;
+const FLAG_SIMPLE: u32 = 32768u;
+const FLAG_UNIT: u32 = 65536u;
+const SLOT_SHIFT: u32 = 17u;
 
 const KIND_OUTSIDE: u32 = 0u;
 const KIND_BLOOD: u32 = 1u;
@@ -73,22 +80,18 @@ struct LabelTable {
 }
 
 struct SlabInfo {
-    nx: u32,
+    nx: u32,             // the grid's voxels along x, y, z
     ny: u32,
-    nz_total: u32,       // planes in the whole grid
-    z0: u32,             // global z of this slab's first own plane
-    nz: u32,             // own planes in this slab
-    chunks: u32,         // ceil(nz / z_chunk)
+    nz: u32,
     n_packs: u32,        // ceil(n_species / 4)
-    slot_offset: u32,    // first ledger slot of this slab
-    groups_x: u32,
-    groups_y: u32,
-    z_chunk: u32,        // z-planes one invocation walks (LayoutOptions::z_chunk)
+    first_brick: u32,    // slab-local slot of the first own brick (ghosts below come first)
+    n_bricks: u32,       // own bricks
+    groups: u32,         // workgroups per pack: workgroup g walks own bricks g, g + groups, ...
+    slot_offset: u32,    // first ledger slot of this slab, in workgroups
     sub_slots: u32,      // ledger slots per workgroup (one per subgroup, or 1: see below)
     inv_h2: f32,         // 1/h², 1/mm²
     voxel_ml: f32,       // voxel volume, mL
-    _pad2: f32,
-    _pad3: f32,
+    _pad0: u32,
 }
 
 struct StageParams {
@@ -111,6 +114,7 @@ struct StageParams {
 // per entry: [3 i] = AUC ∫c dt (ng·s/mL), [3 i + 1] = time above EC50 (s), [3 i + 2] = receptor
 // occupancy's integral ∫ c/(c + K_d) dt (s). Tissue voxels only.
 @group(0) @binding(5) var<storage, read_write> exposure: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> bricks: array<Brick>;
 @group(1) @binding(0) var<storage, read> species: array<SpeciesPack>;
 @group(1) @binding(1) var<uniform> labels: LabelTable;
 // Compartments: per pack, the plasma of the step (a `PlasmaCourse`, plasma_update.wgsl: its
@@ -119,14 +123,6 @@ struct StageParams {
 @group(1) @binding(2) var<storage, read> compartments: array<vec4<f32>>;
 @group(1) @binding(3) var<storage, read> sources: array<vec4<f32>>;
 @group(2) @binding(0) var<uniform> stage: StageParams;
-
-fn voxel_index(p: u32, y: u32, x: u32) -> u32 {
-    return (p * slab.ny + y) * slab.nx + x;
-}
-
-fn field_index(p: u32, k: u32, y: u32, x: u32) -> u32 {
-    return ((p * slab.n_packs + k) * slab.ny + y) * slab.nx + x;
-}
 
 fn harmonic(a: f32, b: f32) -> f32 {
     if (a + b > 0.0) {
@@ -268,17 +264,18 @@ fn depot_scale(d: u32) -> f32 {
     return compartments[PLASMA_ENTRIES * slab.n_packs + d / 4u][d % 4u];
 }
 
-// Secretion rate (ng/mL/s) of pack k at a voxel word, zero when sources are switched off.
-// The voxel's slot points at its first source entry; an entry is a header vec4 (x = source
-// group, y = the voxel's entry count, both small integers held exactly as f32) followed by
-// one rate vec4 per pack (ng/mL/s per unit of the group's scale).
-fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
+// Secretion rate (ng/mL/s) of pack k at a voxel word of brick b, zero when sources are
+// switched off. The voxel's slot (from the brick's source_base) points at its first source
+// entry; an entry is a header vec4 (x = source group, y = the voxel's entry count, both small
+// integers held exactly as f32) followed by one rate vec4 per pack (ng/mL/s per unit of the
+// group's scale).
+fn source_rate(b: u32, word: u32, k: u32, terms: u32) -> vec4<f32> {
     let slot = word >> SLOT_SHIFT;
     if (slot == 0u || (terms & TERM_SOURCES) == 0u) {
         return vec4<f32>(0.0);
     }
     let stride = slab.n_packs + 1u;
-    let first = slot - 1u;
+    let first = bricks[b].source_base + slot - 1u;
     let count = u32(sources[first * stride].y);
     var rate = vec4<f32>(0.0);
     for (var e = first; e < first + count; e = e + 1u) {
@@ -288,12 +285,12 @@ fn source_rate(word: u32, k: u32, terms: u32) -> vec4<f32> {
     return rate;
 }
 
-// The first ledger slot of a workgroup. With subgroup operations each subgroup of the 64
-// invocations owns one of the workgroup's slab.sub_slots slots (64 / the adapter's smallest
-// subgroup), so `reduce_into_ledger` (ledger_reduce_*.wgsl) needs no workgroup barrier; the
-// workgroup tree reduction uses one slot.
-fn ledger_slot(wg: vec3<u32>, chunk: u32) -> u32 {
-    return (slab.slot_offset + (chunk * slab.groups_y + wg.y) * slab.groups_x + wg.x) * slab.sub_slots;
+// The first ledger slot of a workgroup (wg.x: which of the slab's `groups`; wg.y: the pack).
+// With subgroup operations each subgroup of the 64 invocations owns one of the workgroup's
+// slab.sub_slots slots (64 / the adapter's smallest subgroup), so `reduce_into_ledger`
+// (ledger_reduce_*.wgsl) needs no workgroup barrier; the workgroup tree reduction uses one slot.
+fn ledger_slot(wg: vec3<u32>) -> u32 {
+    return (slab.slot_offset + wg.x) * slab.sub_slots;
 }
 
 // Compensated (Kahan) accumulation of v into ledger entry (slot, pack, term).

@@ -13,20 +13,16 @@
 // compartments buffer, where the diffusion kernel reads it as the depot's source scale.
 
 struct DepotSlabInfo {
-    nx: u32,
-    ny: u32,
     n_packs: u32,
     slab: u32,        // index of this slab
     n_depots: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> fields: array<vec4<f32>>;
 // Per (slab, depot): first entry and count in `depot_voxels` / `depot_weights`.
 @group(0) @binding(1) var<storage, read> ranges: array<vec2<u32>>;
-// Slab-local voxel index (p * ny + y) * nx + x, ghost plane p = 0 included.
+// Slab-local stored index of each (tissue) voxel of the depot.
 @group(0) @binding(2) var<storage, read> depot_voxels: array<u32>;
 @group(0) @binding(3) var<storage, read> depot_weights: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<vec4<f32>>;
@@ -41,13 +37,9 @@ fn depot_sample(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     let d = wg.x;
     let k = wg.y;
     let r = ranges[sinfo.slab * sinfo.n_depots + d];
-    let plane = sinfo.nx * sinfo.ny;
     var sum = vec4<f32>(0.0);
     for (var e = r.x + li; e < r.x + r.y; e = e + 64u) {
-        let lv = depot_voxels[e];
-        let p = lv / plane;
-        let fi = (p * sinfo.n_packs + k) * plane + lv % plane;
-        sum += depot_weights[e] * fields[fi];
+        sum += depot_weights[e] * fields[depot_voxels[e] * sinfo.n_packs + k];
     }
     sums[li] = sum;
     workgroup_sum(li);

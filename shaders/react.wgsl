@@ -1,5 +1,4 @@
 //! #import common
-//! #import column
 //! #import ledger_reduce
 // react.wgsl — the leading reaction half-step of a time step (Strang splitting:
 // react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
@@ -14,45 +13,44 @@
 
 @compute @workgroup_size(64, 1, 1)
 fn react_half_step(inv: Invocation) {
-    let col = column(inv.wg, inv.li);
+    let k = inv.wg.y;
+    let l = inv.li;
     let zero = vec4<f32>(0.0);
     var secreted = zero;
     var degraded = zero;
     var uptake = zero;
     var capillary = zero;
-    if (col.inside) {
-        let sp = species[col.k];
-        // The plasma's mean over this half-step, and its value now for blood voxels.
-        let cp = plasma(col.k, PC_LEAD);
-        let cp_now = plasma(col.k, PC_NOW);
-        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
-            let word = voxels[voxel_index(p, col.y, col.x)];
-            let lp = labels.entries[word & LABEL_MASK];
-            let fi = field_index(p, col.k, col.y, col.x);
-            if (lp.kind == KIND_TISSUE) {
-                let stiff = stiff_source(sp, lp, stage.tau, stage.terms);
-                let source = select(vec4<f32>(0.0), source_rate(word, col.k, stage.terms), stiff);
-                let c0 = dst[fi];
-                let r = react(c0, stage.tau, sp, lp, cp, source, stage.terms);
-                dst[fi] = r.c;
-                if (EXPOSURE) {
-                    expose(
-                        fi,
-                        r.integral,
-                        time_above(c0, r.c, sp.ec50, stage.tau),
-                        occupancy_integral(r.integral, stage.tau, sp.kd),
-                    );
-                }
-                // Amounts per voxel volume: ε times the change of c.
-                let eps = lp.volume_fraction;
-                secreted += eps * r.secreted;
-                degraded += eps * r.degraded;
-                uptake += eps * r.uptake;
-                capillary += eps * r.capillary;
-            } else if (lp.kind == KIND_BLOOD) {
-                dst[fi] = cp_now;
-            }
+    let sp = species[k];
+    // The plasma's mean over this half-step.
+    let cp = plasma(k, PC_LEAD);
+    let end = slab.first_brick + slab.n_bricks;
+    for (var b = slab.first_brick + inv.wg.x; b < end; b = b + slab.groups) {
+        if (!in_mask(bricks[b].mask_lo, bricks[b].mask_hi, l)) {
+            continue;
         }
+        let i = stored_index(b, l);
+        let word = voxels[i];
+        let lp = labels.entries[word & LABEL_MASK];
+        let fi = i * slab.n_packs + k;
+        let stiff = stiff_source(sp, lp, stage.tau, stage.terms);
+        let source = select(vec4<f32>(0.0), source_rate(b, word, k, stage.terms), stiff);
+        let c0 = dst[fi];
+        let r = react(c0, stage.tau, sp, lp, cp, source, stage.terms);
+        dst[fi] = r.c;
+        if (EXPOSURE) {
+            expose(
+                fi,
+                r.integral,
+                time_above(c0, r.c, sp.ec50, stage.tau),
+                occupancy_integral(r.integral, stage.tau, sp.kd),
+            );
+        }
+        // Amounts per voxel volume: ε times the change of c.
+        let eps = lp.volume_fraction;
+        secreted += eps * r.secreted;
+        degraded += eps * r.degraded;
+        uptake += eps * r.uptake;
+        capillary += eps * r.capillary;
     }
-    reduce_into_ledger(inv, ledger_slot(inv.wg, col.chunk), col.k, secreted, degraded, uptake, capillary, zero);
+    reduce_into_ledger(inv, ledger_slot(inv.wg), k, secreted, degraded, uptake, capillary, zero);
 }

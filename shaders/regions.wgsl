@@ -1,14 +1,14 @@
 //! #import common
-//! #import column
 // regions.wgsl — the regional readouts of MODEL.md §5, reduced on the GPU: for every label and
 // every AHA segment, and every species, Σc, max c, Σ AUC, Σ time above EC50, the number of
 // voxels above EC50, Σ receptor occupancy c/(c + K_d) and Σ its time integral (the host divides
 // by the region's voxel count).
 //
 // Regions: r = label (0..7), then r = 8 + s for AHA segment s = 1..17 (segment 0 = none).
-// `region_stats` runs on the grid kernels' dispatch (8×8 columns of z_chunk planes, one pack per
-// workgroup z). Each invocation walks its column keeping a running total for the region it is
-// in (label and segment separately) and flushes it only when the region changes, into
+// Only tissue voxels are stored: the host adds the blood voxels, which all hold the plasma.
+// `region_stats` runs on the grid kernels' dispatch (workgroups walking the bricks, one pack per
+// workgroup y). Each invocation walks its voxel of every brick keeping a running total for the
+// region it is in (label and segment separately) and flushes it only when the region changes, into
 // workgroup atomics; the workgroup then adds its totals into one of BUCKETS global copies
 // (spreading the contention), and `region_totals` sums the buckets. f32 sums are atomic
 // compare-and-swap loops on the bit pattern; max c is atomicMax on the bit pattern, which orders
@@ -23,7 +23,7 @@ const NO_REGION: u32 = 0xffffffffu;
 
 // AHA segment per voxel, four voxels per word (byte i % 4 of word i / 4), slab-local index as
 // the voxel words; a 16-byte stub (all none) when the problem has no segments.
-@group(0) @binding(6) var<storage, read> segments: array<u32>;
+@group(0) @binding(9) var<storage, read> segments: array<u32>;
 // BUCKETS × n_packs × REGIONS × ENTRY partial totals.
 @group(0) @binding(7) var<storage, read_write> buckets: array<atomic<u32>>;
 // n_packs × REGIONS × ENTRY totals (f32 bits, count as u32).
@@ -111,68 +111,70 @@ fn take(run: ptr<function, Run>, v: Sample) {
     (*run).occupied += v.occupied;
 }
 
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(64, 1, 1)
 fn region_stats(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let col = column(wg, li);
+    let k = wg.y;
     for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
         atomicStore(&acc[i], 0u);
     }
     workgroupBarrier();
-    if (col.inside) {
-        let e = species[col.k].ec50;
-        let kd = species[col.k].kd;
-        var by_label = empty_run(NO_REGION);
-        var by_segment = empty_run(NO_REGION);
-        for (var p = col.p_begin; p < col.p_end; p = p + 1u) {
-            let vi = voxel_index(p, col.y, col.x);
-            let fi = field_index(p, col.k, col.y, col.x);
-            let label = voxels[vi] & LABEL_MASK;
-            var seg = 0u;
-            if (vi / 4u < arrayLength(&segments)) {
-                seg = (segments[vi / 4u] >> (8u * (vi % 4u))) & 255u;
-            }
-            var v: Sample;
-            v.c = src[fi];
-            v.auc = vec4<f32>(0.0);
-            v.above = vec4<f32>(0.0);
-            v.occupied = vec4<f32>(0.0);
-            if (EXPOSURE) {
-                let x = EXPOSURE_ENTRIES * fi;
-                v.auc = exposure[x];
-                v.above = exposure[x + 1u];
-                v.occupied = exposure[x + 2u];
-            }
-            v.over = select(vec4<f32>(0.0), vec4<f32>(1.0), v.c > e);
-            let cc = max(v.c, vec4<f32>(0.0));
-            v.occupancy = cc / (cc + kd);
-            if (label != by_label.region) {
-                flush(by_label);
-                by_label = empty_run(label);
-            }
-            take(&by_label, v);
-            let region = select(NO_REGION, 8u + seg, seg > 0u && seg < 18u);
-            if (region != by_segment.region) {
-                flush(by_segment);
-                by_segment = empty_run(region);
-            }
-            if (region != NO_REGION) {
-                take(&by_segment, v);
-            }
+    let e = species[k].ec50;
+    let kd = species[k].kd;
+    var by_label = empty_run(NO_REGION);
+    var by_segment = empty_run(NO_REGION);
+    let end = slab.first_brick + slab.n_bricks;
+    for (var b = slab.first_brick + wg.x; b < end; b = b + slab.groups) {
+        if (!in_mask(bricks[b].mask_lo, bricks[b].mask_hi, li)) {
+            continue;
         }
-        flush(by_label);
-        flush(by_segment);
+        let vi = stored_index(b, li);
+        let fi = vi * slab.n_packs + k;
+        let label = voxels[vi] & LABEL_MASK;
+        var seg = 0u;
+        if (vi / 4u < arrayLength(&segments)) {
+            seg = (segments[vi / 4u] >> (8u * (vi % 4u))) & 255u;
+        }
+        var v: Sample;
+        v.c = src[fi];
+        v.auc = vec4<f32>(0.0);
+        v.above = vec4<f32>(0.0);
+        v.occupied = vec4<f32>(0.0);
+        if (EXPOSURE) {
+            let x = EXPOSURE_ENTRIES * fi;
+            v.auc = exposure[x];
+            v.above = exposure[x + 1u];
+            v.occupied = exposure[x + 2u];
+        }
+        v.over = select(vec4<f32>(0.0), vec4<f32>(1.0), v.c > e);
+        let cc = max(v.c, vec4<f32>(0.0));
+        v.occupancy = cc / (cc + kd);
+        if (label != by_label.region) {
+            flush(by_label);
+            by_label = empty_run(label);
+        }
+        take(&by_label, v);
+        let region = select(NO_REGION, 8u + seg, seg > 0u && seg < 18u);
+        if (region != by_segment.region) {
+            flush(by_segment);
+            by_segment = empty_run(region);
+        }
+        if (region != NO_REGION) {
+            take(&by_segment, v);
+        }
     }
+    flush(by_label);
+    flush(by_segment);
     workgroupBarrier();
-    let bucket = (ledger_slot(wg, col.chunk) / slab.sub_slots) % BUCKETS;
+    let bucket = (ledger_slot(wg) / slab.sub_slots) % BUCKETS;
     for (var i = li; i < REGIONS * ENTRY; i = i + 64u) {
         let v = atomicLoad(&acc[i]);
         if (v == 0u) {
             continue;
         }
-        let g = (bucket * slab.n_packs + col.k) * REGIONS * ENTRY + i;
+        let g = (bucket * slab.n_packs + k) * REGIONS * ENTRY + i;
         let stat = (i % ENTRY) / 4u;
         if (stat == 1u) {
             atomicMax(&buckets[g], v);

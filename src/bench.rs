@@ -2,7 +2,7 @@
 //!
 //! **Heart**: the intramyocardial preset (the default heart with its LAD infarct, the
 //! border-zone depot, four species, every term on) at a given voxel size; its rate is counted
-//! over tissue voxels, the voxels a sparse grid would store.
+//! over tissue voxels, the voxels the brick grid stores.
 //!
 //! **P1**: an n³ box of tissue, h = 100 µm, four species with D (µm²/min) 6000, 4000, 8000,
 //! 5000 and first-order decay (1/min) 0.01, 0.05, 0.03, 0.005, zero-flux walls, no other term,
@@ -20,7 +20,7 @@ use crate::gpu::GpuContext;
 use crate::problem::build::{build, Built};
 use crate::problem::{Problem, Terms};
 use crate::scenario::Scenario;
-use crate::sim::{grid_bytes_per_voxel, CpuReference, LayoutOptions, Schedule, Simulation};
+use crate::sim::{bytes_per_voxel, grid_bytes, CpuReference, LayoutOptions, Schedule, Simulation};
 
 /// P1's species: (id, D in µm²/min, decay in 1/min).
 pub const P1_SPECIES: [(&str, f64, f64); 4] = [
@@ -123,8 +123,6 @@ pub struct BenchFigures {
     pub hour_steps: usize,
     pub hour_error: f64,
     pub setup_s: f64,
-    /// z-planes each invocation walked.
-    pub z_chunk: u32,
 }
 
 /// Time step used for the hour of P1, s.
@@ -160,7 +158,6 @@ pub fn bench_gpu(
     sim.step(2);
     sim.finish()?;
     let stages = sim.plan().stages();
-    let z_chunk = sim.z_chunk();
     let voxels = (n * n * n) as f64;
     // Steps per second of each round.
     let mut step_rates = Vec::with_capacity(rounds.max(1));
@@ -217,7 +214,6 @@ pub fn bench_gpu(
         hour_steps,
         hour_error,
         setup_s,
-        z_chunk,
     })
 }
 
@@ -266,21 +262,38 @@ pub struct HeartGrid {
     pub spacing_mm: f64,
     pub dims: [usize; 3],
     pub box_voxels: usize,
-    /// Voxels of myocardium, border zone and infarct.
+    /// Voxels of myocardium, border zone and infarct (the voxels stored).
     pub tissue_voxels: usize,
-    /// GPU memory the grid needs (`grid_bytes_per_voxel` × box voxels), bytes.
+    /// Bricks of 4³ voxels that hold tissue (the bricks stored).
+    pub bricks: usize,
+    /// GPU memory the grid needs (`sim::grid_bytes`: its tissue voxels and brick table), bytes.
     pub grid_bytes: u64,
+    /// The part of it that is the solver's state (fields, voxel words, brick table; not the
+    /// exposure readouts and segments), bytes.
+    pub state_bytes: u64,
 }
 
 impl HeartGrid {
     pub fn of(spacing_mm: f64, problem: &Problem) -> HeartGrid {
         let g = &problem.grid;
+        let tissue_voxels = g.labels.iter().filter(|l| l.is_tissue()).count();
+        let grid = grid_bytes(problem);
+        let state = Problem {
+            exposure: false,
+            segments: Vec::new(),
+            initial: Vec::new(),
+            ..problem.clone()
+        };
+        let state_bytes = grid_bytes(&state);
+        let brick_table = state_bytes - tissue_voxels as u64 * bytes_per_voxel(problem.n_species()) as u64;
         HeartGrid {
             spacing_mm,
             dims: g.dims,
             box_voxels: g.voxel_count(),
-            tissue_voxels: g.labels.iter().filter(|l| l.is_tissue()).count(),
-            grid_bytes: g.voxel_count() as u64 * grid_bytes_per_voxel(problem),
+            tissue_voxels,
+            bricks: (brick_table / crate::sim::BRICK_BYTES) as usize,
+            grid_bytes: grid,
+            state_bytes,
         }
     }
 }
@@ -305,6 +318,9 @@ pub struct HeartFigures {
     /// GPU memory the simulation holds, bytes, and per tissue voxel.
     pub gpu_bytes: u64,
     pub bytes_per_tissue_voxel: f64,
+    /// The part of it that is not the exposure readouts and AHA segments (the solver's
+    /// state: fields, voxel words, brick table, ghosts, ledger, compartments), per tissue voxel.
+    pub state_bytes_per_tissue_voxel: f64,
     /// Building the geometry and the problem, s.
     pub build_s: f64,
 }
@@ -360,6 +376,8 @@ pub fn bench_heart(
         hour_wall_s,
         gpu_bytes,
         bytes_per_tissue_voxel: gpu_bytes as f64 / grid.tissue_voxels.max(1) as f64,
+        state_bytes_per_tissue_voxel: (gpu_bytes - sim.readout_bytes()) as f64
+            / grid.tissue_voxels.max(1) as f64,
         build_s,
         grid,
     })

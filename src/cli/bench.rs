@@ -10,7 +10,7 @@ use secretome::GpuContext;
 /// The arguments of `secretome bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Also measure a 256³ grid (≥ 256 MiB of fields; exercises the z-slab split).
+    /// Also measure a 256³ grid (≥ 256 MiB of fields; exercises the slab split).
     #[arg(long)]
     pub large: bool,
     /// Seconds spent measuring the update rate at each size (in each round).
@@ -30,10 +30,11 @@ pub struct BenchArgs {
     /// Skip the CPU twin's rate.
     #[arg(long)]
     pub no_cpu: bool,
-    /// z-planes each GPU invocation walks (default: 32 on a GPU, up to 128 through a CPU
-    /// driver): fewer puts more invocations in flight, each with a shorter sliding window.
-    #[arg(long, value_name = "PLANES")]
-    pub z_chunk: Option<u32>,
+    /// Workgroups per species pack of each slab's dispatch (default: as many as the bricks,
+    /// at most 4096 on a GPU or 16 per thread through a CPU driver); each walks every
+    /// GROUPS-th brick.
+    #[arg(long)]
+    pub groups: Option<u32>,
     /// Measure the heart instead of P1: the intramyocardial preset (default heart, LAD
     /// infarct, its depot, every term) at these voxel sizes in mm, e.g. `--heart 1,0.5`.
     #[arg(long, value_delimiter = ',', value_name = "MM")]
@@ -56,7 +57,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         sizes,
         peak_gbs,
         no_cpu,
-        z_chunk,
+        groups,
         ..
     } = args;
     if !(seconds > 0.0 && seconds.is_finite()) {
@@ -70,13 +71,13 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             anyhow::bail!("--peak-gbs {p}: expected the GPU's peak bandwidth in GB/s (> 0)");
         }
     }
-    if let Some(z) = z_chunk {
-        if !(1..=4096).contains(&z) {
-            anyhow::bail!("--z-chunk {z}: expected 1 to 4096 planes per invocation");
+    if let Some(g) = groups {
+        if !(1..=65535).contains(&g) {
+            anyhow::bail!("--groups {g}: expected 1 to 65535 workgroups");
         }
     }
     let layout = LayoutOptions {
-        z_chunk,
+        groups,
         ..Default::default()
     };
     let mut sizes = if sizes.is_empty() {
@@ -94,10 +95,9 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     println!("adapter: {}", ctx.report);
     println!("problem P1: n³ voxels, h = 100 µm, 4 species, decay only, zero-flux walls");
     println!(
-        "{:>5} {:>6} {:>4} {:>7} {:>16} {:>9} {:>10} {:>10} {:>22} {:>10}",
+        "{:>5} {:>6} {:>7} {:>16} {:>9} {:>10} {:>10} {:>22} {:>10}",
         "grid",
         "slabs",
-        "z",
         "stages",
         "updates/s",
         "steps/s",
@@ -120,10 +120,9 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             String::new()
         };
         println!(
-            "{:>4}³ {:>6} {:>4} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}{range}",
+            "{:>4}³ {:>6} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}{range}",
             f.n,
             f.slabs,
-            f.z_chunk,
             f.stages,
             f.updates_per_s / 1e6,
             f.steps_per_s,
@@ -135,7 +134,6 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         );
     }
     println!("updates/s: species-voxel updates per second of the diffusion stages at dt = 60 s (each stage updates every species-voxel once){}", if rounds > 1 { format!("; the median of {rounds} rounds of {seconds} s, and their range") } else { String::new() });
-    println!("z: z-planes each invocation walks (--z-chunk)");
     println!("GB/s: least memory traffic of those stages (fields read once, Y_(j-2) read, Y_j written, voxel words read) per second");
     if !no_cpu {
         let rate = bench_cpu(64, 2).context("CPU twin benchmark")?;
@@ -178,26 +176,37 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     println!("problem: the intramyocardial preset (default heart, LAD infarct, its depot, 4 species, every term on)");
     if args.dry {
         println!(
-            "{:>8} {:>12} {:>11} {:>20} {:>14} {:>16}",
-            "voxel", "grid", "box voxels", "tissue voxels", "grid memory", "per tissue voxel"
+            "{:>8} {:>12} {:>11} {:>20} {:>8} {:>14} {:>16} {:>14}",
+            "voxel",
+            "grid",
+            "box voxels",
+            "tissue voxels",
+            "bricks",
+            "grid memory",
+            "per tissue voxel",
+            "state only"
         );
         for &h in &args.heart {
             let built = heart_problem(h).with_context(|| format!("the heart at {h} mm"))?;
             let g = HeartGrid::of(h, &built.problem);
+            let per = |b: u64| b as f64 / g.tissue_voxels.max(1) as f64;
             println!(
-                "{} {:>10.2} GiB {:>14.1} B",
+                "{} {:>8} {:>10.2} GiB {:>14.1} B {:>12.1} B",
                 grid_line(&g),
+                g.bricks,
                 gib(g.grid_bytes),
-                g.grid_bytes as f64 / g.tissue_voxels.max(1) as f64
+                per(g.grid_bytes),
+                per(g.state_bytes)
             );
         }
-        println!("grid memory: the fields, exposure and segments of every box voxel (the solver stores the whole box), without ghost planes, ledger and compartments");
+        println!("grid memory: what the brick grid stores (the tissue voxels' fields, voxel words, exposure and segments, and the table of the bricks of 4³ voxels that hold tissue), without ghost layers, ledger and compartments");
+        println!("state only: the same without the exposure readouts and segments (two copies of the fields, voxel words, brick table)");
         return Ok(());
     }
     let ctx = GpuContext::new().context("opening the GPU")?;
     println!("adapter: {}", ctx.report);
     println!(
-        "{:>8} {:>12} {:>11} {:>20} {:>7} {:>20} {:>9} {:>14} {:>10}",
+        "{:>8} {:>12} {:>11} {:>20} {:>7} {:>20} {:>9} {:>14} {:>10} {:>8}",
         "voxel",
         "grid",
         "box voxels",
@@ -206,7 +215,8 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
         "tissue updates/s",
         "steps/s",
         "1 h (wall)",
-        "B/tissue voxel"
+        "B/tissue voxel",
+        "(state)"
     );
     for &h in &args.heart {
         let f = bench_heart(&ctx, h, args.seconds, args.rounds)
@@ -219,18 +229,19 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
             String::new()
         };
         println!(
-            "{} {:>7} {:>18.1} M {:>9.2} {:>9.1} s ({:.0} s) {:>10.1}{range}",
+            "{} {:>7} {:>18.1} M {:>9.2} {:>9.2} s ({:.0} s) {:>10.1} {:>8.1}{range}",
             grid_line(&f.grid),
             f.stages,
             f.tissue_updates_per_s / 1e6,
             f.steps_per_s,
             f.hour_wall_s,
             f.dt,
-            f.bytes_per_tissue_voxel
+            f.bytes_per_tissue_voxel,
+            f.state_bytes_per_tissue_voxel
         );
     }
     println!("tissue updates/s: species-voxel updates per second over tissue voxels only (each stage updates every species of every tissue voxel once); the median of the rounds");
     println!("1 h (wall): one simulated hour at the preset's time step (in brackets)");
-    println!("B/tissue voxel: all the GPU memory the simulation holds, per tissue voxel");
+    println!("B/tissue voxel: all the GPU memory the simulation holds, per tissue voxel; (state): without the exposure readouts and segments");
     Ok(())
 }

@@ -61,30 +61,52 @@ pub struct LabelTableGpu {
     pub entries: [LabelParams; 8],
 }
 
-/// One z-slab's extent (twin of WGSL `SlabInfo`).
+/// One slab of the brick grid (twin of WGSL `SlabInfo`): a range of brick layers whose
+/// bricks one set of buffers holds, with one ghost layer on either side.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
 pub struct SlabInfo {
+    /// The grid's voxels along x, y, z.
     pub nx: u32,
     pub ny: u32,
-    pub nz_total: u32,
-    pub z0: u32,
     pub nz: u32,
-    pub chunks: u32,
     pub n_packs: u32,
+    /// Slab-local slot of the first own brick (the ghost bricks below come first).
+    pub first_brick: u32,
+    /// Own bricks (stepped by this slab's dispatches).
+    pub n_bricks: u32,
+    /// Workgroups per pack: workgroup g walks own bricks g, g + groups, g + 2 groups, ...
+    pub groups: u32,
+    /// First ledger slot of this slab, in workgroups.
     pub slot_offset: u32,
-    pub groups_x: u32,
-    pub groups_y: u32,
-    /// z-planes one invocation walks.
-    pub z_chunk: u32,
     /// Ledger slots per workgroup: one per subgroup, 1 with the workgroup tree reduction.
     pub sub_slots: u32,
     /// 1/h², 1/mm².
     pub inv_h2: f32,
     /// Voxel volume, mL.
     pub voxel_ml: f32,
-    pub _pad2: f32,
-    pub _pad3: f32,
+    pub _pad0: u32,
+}
+
+/// One stored brick of 4 × 4 × 4 voxels (twin of WGSL `Brick`): where its tissue voxels lie in
+/// the slab's buffers and which bricks touch its faces.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct Brick {
+    /// Slab-local index of the brick's first tissue voxel; the others follow in local order
+    /// (x fastest), so voxel l is at `base` + the tissue voxels of the mask below l.
+    pub base: u32,
+    /// Which of the 64 voxels (l = x + 4 y + 16 z within the brick) are tissue: bits 0-31, 32-63.
+    pub mask_lo: u32,
+    pub mask_hi: u32,
+    /// First source entry of the brick's voxels (their words hold the offset from it).
+    pub source_base: u32,
+    /// Brick coordinates: bits 0-10 x, 11-21 y, 22-31 z.
+    pub origin: u32,
+    /// Slab-local slots of the bricks across the faces x−, x+, y−, y+, z−, z+
+    /// (`NO_BRICK` where that brick holds no tissue or lies beyond the slab's ghosts).
+    pub neighbours: [u32; 6],
+    pub _pad0: u32,
 }
 
 /// Coefficients of one dispatch (twin of WGSL `StageParams`).
@@ -120,14 +142,10 @@ pub struct ReduceInfo {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
 pub struct DepotSlabInfo {
-    pub nx: u32,
-    pub ny: u32,
     pub n_packs: u32,
     pub slab: u32,
     pub n_depots: u32,
     pub _pad0: u32,
-    pub _pad1: u32,
-    pub _pad2: u32,
 }
 
 /// Autocrine survival parameters (twin of WGSL `DepotInfo`, depot_update.wgsl).
@@ -310,9 +328,16 @@ pub mod consts {
     pub const LEDGER_TERMS: u32 = 6;
     pub const LABEL_MASK: u32 = 7;
     pub const FACE_SHIFT: u32 = 3;
-    pub const FLAG_SIMPLE: u32 = 512;
-    pub const FLAG_UNIT: u32 = 1024;
-    pub const SLOT_SHIFT: u32 = 11;
+    /// Face codes, two bits per face from FACE_SHIFT: tissue, closed, or the blood label + 1.
+    pub const FACE_TISSUE: u32 = 0;
+    pub const FACE_CLOSED: u32 = 1;
+    pub const FLAG_SIMPLE: u32 = 1 << 15;
+    pub const FLAG_UNIT: u32 = 1 << 16;
+    pub const SLOT_SHIFT: u32 = 17;
+    /// Voxels along each edge of a brick.
+    pub const BRICK: usize = 4;
+    /// A brick slot that holds nothing.
+    pub const NO_BRICK: u32 = u32::MAX;
     pub const FLAG_REACT_TWICE: u32 = 4;
     pub const L_SECRETED: usize = 0;
     pub const L_DEGRADED: usize = 1;
@@ -320,10 +345,6 @@ pub mod consts {
     pub const L_CAPILLARY: usize = 3;
     pub const L_BLOOD: usize = 4;
     pub const L_AMOUNT: usize = 5;
-    /// z-planes one invocation walks unless `LayoutOptions::z_chunk` says otherwise.
-    pub const Z_CHUNK: u32 = 32;
-    /// Workgroup size in x and y of the grid kernels.
-    pub const GROUP_XY: u32 = 8;
     /// Packs of four species the plasma kernel holds (32 species; `MAX_PACKS` in
     /// plasma_update.wgsl).
     pub const MAX_PACKS: usize = 8;
@@ -354,14 +375,11 @@ pub fn term_bits(terms: Terms) -> u32 {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
 pub struct ExtractInfo {
-    pub nx: u32,
-    pub ny: u32,
-    pub z0: u32,
-    pub nz: u32,
+    /// Slab-local slot of the slab's first own brick and its own bricks.
+    pub first_brick: u32,
+    pub n_bricks: u32,
     pub n_packs: u32,
     pub species: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
 }
 
 /// The viewer's camera, clipping plane, grid and colour scale (twin of WGSL `ViewUniform`,
@@ -390,6 +408,7 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("LabelParams", std::mem::size_of::<LabelParams>()),
         ("LabelTable", std::mem::size_of::<LabelTableGpu>()),
         ("SlabInfo", std::mem::size_of::<SlabInfo>()),
+        ("Brick", std::mem::size_of::<Brick>()),
         ("StageParams", std::mem::size_of::<StageParams>()),
         ("ReduceInfo", std::mem::size_of::<ReduceInfo>()),
         ("DepotSlabInfo", std::mem::size_of::<DepotSlabInfo>()),

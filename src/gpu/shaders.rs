@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! //! #import common
-//! //! #import column
+//! //! #import ledger_reduce
 //! ```
 //!
 //! (a WGSL line comment, so naga, editors and other tools read the rest of the file as it is).
@@ -71,8 +71,8 @@ const MODULES: [Source<'static>; 10] = [
 /// The files that are only imported, by import name (the variants of `ledger_reduce` apart).
 const LIBRARY: [Source<'static>; 4] = [
     wgsl!("ledger", "ledger.wgsl"),
+    wgsl!("bricks", "bricks.wgsl"),
     wgsl!("common", "common.wgsl"),
-    wgsl!("column", "column.wgsl"),
     wgsl!("workgroup_sum", "workgroup_sum.wgsl"),
 ];
 

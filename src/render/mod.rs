@@ -421,7 +421,6 @@ impl HeartRenderer {
     /// texture (on the GPU, after the steps already submitted; nothing is read back).
     pub fn update_field(&mut self, sim: &Simulation, s: usize) {
         let slabs = sim.field_slabs();
-        let [nx, ny, _] = self.dims;
         let needed = self.extract_stride * slabs.len() as u64;
         if needed > self.extract_info.size() {
             self.extract_info = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -435,13 +434,10 @@ impl HeartRenderer {
         let mut bytes = vec![0u8; needed as usize];
         for (i, slab) in slabs.iter().enumerate() {
             let info = ExtractInfo {
-                nx: nx as u32,
-                ny: ny as u32,
-                z0: slab.z0 as u32,
-                nz: slab.nz as u32,
+                first_brick: slab.first_brick,
+                n_bricks: slab.n_bricks,
                 n_packs: packs,
                 species: s as u32,
-                ..Default::default()
             };
             let o = i * self.extract_stride as usize;
             bytes[o..o + std::mem::size_of::<ExtractInfo>()]
@@ -475,6 +471,10 @@ impl HeartRenderer {
                             binding: 2,
                             resource: wgpu::BindingResource::TextureView(&self.field_view),
                         },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: slab.bricks.as_entire_binding(),
+                        },
                     ],
                 })
             })
@@ -490,12 +490,16 @@ impl HeartRenderer {
                 timestamp_writes: None,
             });
             pass.set_pipeline(&self.extract);
+            // One workgroup per own brick, in rows of at most 65535.
             for (slab, g) in slabs.iter().zip(&groups) {
+                if slab.n_bricks == 0 {
+                    continue;
+                }
                 pass.set_bind_group(0, g, &[]);
                 pass.dispatch_workgroups(
-                    (nx as u32).div_ceil(8),
-                    (ny as u32).div_ceil(8),
-                    slab.nz as u32,
+                    slab.n_bricks.min(65535),
+                    slab.n_bricks.div_ceil(65535),
+                    1,
                 );
             }
         }

@@ -241,7 +241,7 @@ impl CpuReference {
         Ok(me)
     }
 
-    /// Blood voxels hold the plasma value, outside voxels zero (as on the GPU).
+    /// Blood voxels hold the plasma now, outside voxels zero (what the GPU reports for them).
     fn enforce_blood(&mut self) {
         let n = self.problem.grid.voxel_count();
         for s in 0..self.problem.n_species() {
@@ -375,8 +375,9 @@ impl CpuReference {
         let tau = 0.5 * self.plan.dt;
         for s in 0..self.problem.n_species() {
             let k = self.kinetics[s];
-            // Blood faces see the plasma's mean over the step, blood voxels its end value;
-            // the trailing half-step its second half, the fused next one the next step's first.
+            // Blood faces see the plasma's mean over the step; the trailing half-step its second
+            // half, the fused next one the next step's first. (Blood voxels take the plasma
+            // once the step has advanced it.)
             let pc = self.course[s];
             let cp = pc.step_mean;
             let d = if self.problem.terms.diffusion {
@@ -391,7 +392,7 @@ impl CpuReference {
                 let i = s * n + v;
                 let out = match l.kind() {
                     LabelKind::Outside => 0.0,
-                    LabelKind::Blood => pc.step_end,
+                    LabelKind::Blood => self.cur[i],
                     LabelKind::Tissue => {
                         let c = self.cur[i];
                         let mut flux = 0.0;
@@ -466,6 +467,9 @@ impl CpuReference {
             }
             self.update_depots();
             self.update_plasma();
+            // Blood voxels hold the plasma now (the GPU does not store them: it reports the
+            // plasma there).
+            self.enforce_blood();
             self.time += self.plan.dt;
         }
     }

@@ -34,7 +34,7 @@ fn bench_reports_the_median_of_its_rounds_within_their_range() {
         .expect("a 16³ row");
     // "... <median> M <steps/s> ... <max error> (rounds <lo>–<hi> M)"
     let cols: Vec<&str> = row.split_whitespace().collect();
-    let median: f64 = cols[4].parse().unwrap();
+    let median: f64 = cols[3].parse().unwrap();
     let (lo, hi) = row
         .split("(rounds ")
         .nth(1)
@@ -115,7 +115,7 @@ fn bad_arguments_get_one_line() {
             "/nonexistent/scenario.toml",
         ),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
-        (vec!["bench", "--z-chunk", "0"], "--z-chunk 0"),
+        (vec!["bench", "--groups", "0"], "--groups 0"),
         (vec!["bench", "--rounds", "0"], "--rounds 0"),
         (vec!["bench", "--heart", "0"], "--heart 0"),
         (vec!["bench", "--dry"], "--heart"),
@@ -315,10 +315,13 @@ fn the_heart_benchmark_dry_run_prints_the_grid_and_its_memory() {
     let built = secretome::bench::heart_problem(4.0).unwrap();
     let g = secretome::bench::HeartGrid::of(4.0, &built.problem);
     assert!(g.tissue_voxels > 0 && g.tissue_voxels < g.box_voxels);
+    // The brick grid stores the tissue voxels and a table of the bricks holding them.
     assert_eq!(
         g.grid_bytes,
-        g.box_voxels as u64 * secretome::sim::grid_bytes_per_voxel(&built.problem)
+        g.tissue_voxels as u64 * secretome::sim::grid_bytes_per_voxel(&built.problem)
+            + g.bricks as u64 * secretome::sim::BRICK_BYTES
     );
+    assert!(g.bricks > 0 && g.bricks * 64 >= g.tissue_voxels);
     for n in [g.box_voxels, g.tissue_voxels] {
         assert!(row.contains(&format!(" {n} ")), "{n} not in {row}");
     }

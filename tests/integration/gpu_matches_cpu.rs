@@ -302,8 +302,9 @@ fn gpu_matches_cpu_on_one_slab() {
 
 #[test]
 fn gpu_matches_cpu_across_slabs() {
-    // Cap a slab at 12 planes' worth so the grid is cut into several slabs with ghost planes.
-    let plane = 26 * 22 * 4 * 4;
+    // Cap a slab's largest binding (the exposure, three times the fields) at 14 planes' worth
+    // so the grid is cut into slabs of one brick layer (4 planes) with a ghost layer each side.
+    let plane = 26 * 22 * 4 * 4 * 3;
     compare(
         LayoutOptions {
             max_slab_bytes: Some(plane * 14),
@@ -314,14 +315,14 @@ fn gpu_matches_cpu_across_slabs() {
 }
 
 #[test]
-fn gpu_matches_cpu_with_short_z_walks_across_slabs() {
-    // Each invocation walks 5 planes instead of 32 (`bench --z-chunk`): the chunks do not
-    // divide the slabs' planes evenly, and the ledger has one slot per chunk.
-    let plane = 26 * 22 * 4 * 4;
+fn gpu_matches_cpu_with_few_workgroups_across_slabs() {
+    // Three workgroups per slab and pack (`bench --groups 3`): each walks every third brick,
+    // so one workgroup's ledger slot sums many bricks.
+    let plane = 26 * 22 * 4 * 4 * 3;
     compare(
         LayoutOptions {
             max_slab_bytes: Some(plane * 14),
-            z_chunk: Some(5),
+            groups: Some(3),
             ..Default::default()
         },
         3,
@@ -410,17 +411,22 @@ fn voxel_words_mark_closed_faces_and_simple_voxels() {
     let outside = g.index(1, 0, 1);
     g.labels[outside] = TissueLabel::Outside;
     let w = voxel_words(&g, &table);
-    let faces = |v: usize| (w[v] >> consts::FACE_SHIFT) & 63;
+    // Face f's two-bit code: tissue, closed, or 1 + the blood label.
+    let face = |v: usize, f: u32| (w[v] >> (consts::FACE_SHIFT + 2 * f)) & 3;
+    let faces = |v: usize| (0..6).map(|f| face(v, f)).collect::<Vec<_>>();
+    let (t, c) = (consts::FACE_TISSUE, consts::FACE_CLOSED);
     // Corner (0,0,0): x−, y−, z− at the grid edge.
-    assert_eq!(faces(0), 1 | 4 | 16);
+    assert_eq!(faces(0), [c, t, c, t, c, t]);
     assert!(w[0] & consts::FLAG_SIMPLE != 0 && w[0] & consts::FLAG_UNIT != 0);
     // (1,1,1): y− faces `outside` (closed), x+ is tissue (2,1,1): simple.
     let v = g.index(1, 1, 1);
-    assert_eq!(faces(v), 4);
+    assert_eq!(faces(v), [t, t, c, t, t, t]);
     assert!(w[v] & consts::FLAG_SIMPLE != 0);
-    // (2,1,1) touches the blood pool at x+: not simple (its face sees the plasma value).
+    // (2,1,1) touches the blood pool at x+: not simple (its face sees the plasma value), and
+    // the face names the pool's label.
     let v = g.index(2, 1, 1);
     assert_eq!(w[v] & consts::FLAG_SIMPLE, 0);
+    assert_eq!(face(v, 1), TissueLabel::BloodLv as u32 + 1);
     // Non-tissue voxels carry only their label.
     assert_eq!(w[blood], TissueLabel::BloodLv as u32);
     assert_eq!(w[outside], TissueLabel::Outside as u32);

@@ -54,12 +54,12 @@ fn too_large_a_grid_names_the_largest_that_fits() {
     let msg = err.to_string();
     assert!(matches!(err, SimError::TooLarge(_)), "{msg}");
     // 100 KiB / 36 bytes per voxel = 2844 voxels: 14³ fits, 15³ does not.
-    assert!(msg.contains("largest cubic grid that fits is 14³"), "{msg}");
+    assert!(msg.contains("largest cubic grid of tissue that fits is 14³"), "{msg}");
     assert!(msg.contains("16×16×16") && !msg.contains('\n'), "{msg}");
 }
 
 #[test]
-fn a_plane_wider_than_a_binding_is_refused_clearly() {
+fn a_brick_layer_wider_than_a_binding_is_refused_clearly() {
     let p = p1_problem(64, 60.0);
     let err = Simulation::with_layout(
         gpu(),
@@ -70,7 +70,10 @@ fn a_plane_wider_than_a_binding_is_refused_clearly() {
         },
     )
     .err()
-    .expect("a slab smaller than three planes must be refused");
+    .expect("a slab smaller than three brick layers must be refused");
     let msg = err.to_string();
-    assert!(msg.contains("z-plane") && msg.contains("64×64"), "{msg}");
+    assert!(
+        msg.contains("one layer of bricks (64×64×4 voxels") && !msg.contains('\n'),
+        "{msg}"
+    );
 }

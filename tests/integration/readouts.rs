@@ -111,7 +111,8 @@ fn region_statistics_of_a_ramp_are_counted_exactly() {
     for opts in [
         LayoutOptions::default(),
         LayoutOptions {
-            max_slab_bytes: Some(10 * 10 * 16 * 3 * 5),
+            // One brick layer (4 planes) and its ghosts per slab.
+            max_slab_bytes: Some(10 * 10 * 16 * 3 * 12),
             ..Default::default()
         },
     ] {

@@ -6,7 +6,7 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, DepotCells, DepotInfo, DepotSlabInfo, KahanSum, LabelParams, LabelTableGpu,
+    self, consts, Brick, DepotCells, DepotInfo, DepotSlabInfo, KahanSum, LabelParams, LabelTableGpu,
     PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
     SpeciesPack, StageParams,
 };
@@ -30,14 +30,10 @@ fn rust_layouts() -> Vec<Layout> {
             "DepotSlabInfo",
             fields!(
                 DepotSlabInfo,
-                nx,
-                ny,
                 n_packs,
                 slab,
                 n_depots,
-                _pad0,
-                _pad1,
-                _pad2
+                _pad0
             ),
         ),
         (
@@ -135,7 +131,7 @@ fn rust_layouts() -> Vec<Layout> {
         ("LabelTable", fields!(LabelTableGpu, entries)),
         (
             "ExtractInfo",
-            fields!(ExtractInfo, nx, ny, z0, nz, n_packs, species, _pad0, _pad1),
+            fields!(ExtractInfo, first_brick, n_bricks, n_packs, species),
         ),
         (
             "ViewUniform",
@@ -147,20 +143,29 @@ fn rust_layouts() -> Vec<Layout> {
                 SlabInfo,
                 nx,
                 ny,
-                nz_total,
-                z0,
                 nz,
-                chunks,
                 n_packs,
+                first_brick,
+                n_bricks,
+                groups,
                 slot_offset,
-                groups_x,
-                groups_y,
-                z_chunk,
                 sub_slots,
                 inv_h2,
                 voxel_ml,
-                _pad2,
-                _pad3
+                _pad0
+            ),
+        ),
+        (
+            "Brick",
+            fields!(
+                Brick,
+                base,
+                mask_lo,
+                mask_hi,
+                source_base,
+                origin,
+                neighbours,
+                _pad0
             ),
         ),
         (
@@ -285,6 +290,8 @@ fn constants_match() {
         ("LEDGER_TERMS", consts::LEDGER_TERMS),
         ("LABEL_MASK", consts::LABEL_MASK),
         ("FACE_SHIFT", consts::FACE_SHIFT),
+        ("FACE_TISSUE", consts::FACE_TISSUE),
+        ("FACE_CLOSED", consts::FACE_CLOSED),
         ("FLAG_SIMPLE", consts::FLAG_SIMPLE),
         ("FLAG_UNIT", consts::FLAG_UNIT),
         ("SLOT_SHIFT", consts::SLOT_SHIFT),
@@ -318,14 +325,21 @@ fn constants_match() {
     ] {
         assert_eq!(get(name) as usize * 16, offset, "{name}");
     }
-    // The labels fit the mask; the workgroups cover 8×8 columns as the dispatch assumes (the
-    // stages as 64 invocations, x = 8 wg.x + li % 8, y = 8 wg.y + li / 8).
+    // The labels fit the mask; a brick is the 64 invocations of a workgroup.
     assert!(secretome::TissueLabel::COUNT as u32 <= consts::LABEL_MASK + 1);
-    // Label, six face bits and the two flags sit below the source slot.
+    assert_eq!(get("BRICK_VOXELS"), 64);
+    assert_eq!(get("NO_BRICK"), consts::NO_BRICK);
     assert_eq!(consts::LABEL_MASK + 1, 1 << consts::FACE_SHIFT);
-    assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 6));
+    // Six two-bit face codes, then the flags, then the source slot.
+    assert_eq!(consts::FLAG_SIMPLE, 1 << (consts::FACE_SHIFT + 12));
     assert_eq!(consts::FLAG_UNIT << 1, 1 << consts::SLOT_SHIFT);
-    assert_eq!(consts::GROUP_XY, 8);
+    // A blood face's code is its label + 1: both blood labels fit the two bits.
+    for l in secretome::TissueLabel::ALL {
+        if l.kind() == secretome::base::LabelKind::Blood {
+            assert!((l as u32 + 1) > consts::FACE_CLOSED && (l as u32 + 1) < 4, "{l:?}");
+        }
+    }
+    assert_eq!(consts::BRICK, 4);
     let file = |name: &str| {
         shaders::files()
             .into_iter()
@@ -333,16 +347,11 @@ fn constants_match() {
             .unwrap()
             .text
     };
-    let column = file("column.wgsl");
-    assert!(column.contains("c.x = wg.x * 8u + (li & 7u);"));
-    assert!(column.contains("c.y = wg.y * 8u + (li >> 3u);"));
-    for name in ["diffuse.wgsl", "react.wgsl"] {
-        assert!(file(name).contains("@workgroup_size(64, 1, 1)"), "{name}");
-        assert!(file(name).contains("column(inv.wg, inv.li)"), "{name}");
-    }
-    for name in ["mass.wgsl", "regions.wgsl"] {
-        assert!(file(name).contains("@workgroup_size(8, 8, 1)"), "{name}");
-        assert!(file(name).contains("column(wg, li)"), "{name}");
+    // Every grid kernel walks whole bricks: 64 invocations, invocation li on local voxel li.
+    for name in ["diffuse.wgsl", "react.wgsl", "mass.wgsl", "regions.wgsl"] {
+        let text = file(name);
+        assert!(text.contains("@workgroup_size(64, 1, 1)"), "{name}");
+        assert!(text.contains("b = b + slab.groups"), "{name}");
     }
 }
 

@@ -85,8 +85,8 @@ fn the_modules_list_their_imports_before_them_once() {
         composed_files(&diffuse(false)),
         [
             "ledger.wgsl",
+            "bricks.wgsl",
             "common.wgsl",
-            "column.wgsl",
             "workgroup_sum.wgsl",
             "ledger_reduce_tree.wgsl",
             "diffuse.wgsl"
@@ -96,8 +96,8 @@ fn the_modules_list_their_imports_before_them_once() {
         composed_files(&diffuse(true)),
         [
             "ledger.wgsl",
+            "bricks.wgsl",
             "common.wgsl",
-            "column.wgsl",
             "ledger_reduce_subgroup.wgsl",
             "diffuse.wgsl"
         ]

@@ -52,27 +52,28 @@ impl Simulation {
             return;
         }
         let np = packs(self.n_species);
-        let [nx, ny, _] = self.dims;
-        let plane = nx * ny;
         let st = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
         let make = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
             buffer_with(&self.device, &self.queue, label, data, usage)
         };
-        // Per (slab, depot): the depot's voxels in that slab, as slab-local indices.
+        // Per (slab, depot): the depot's (tissue) voxels that slab owns, as slab-local
+        // storage indices.
         let mut ranges: Vec<[u32; 2]> = Vec::new();
         let mut voxels: Vec<u32> = Vec::new();
         let mut weights: Vec<f32> = Vec::new();
         for slab in &self.slabs {
+            let span = &slab.span;
             for d in &self.problem.depots {
                 let start = voxels.len() as u32;
                 for &(v, w) in &d.voxels {
-                    let z = v / plane;
-                    if z >= slab.z0 && z < slab.z0 + slab.nz {
-                        let p = z - slab.z0 + 1;
-                        voxels.push((p * plane + v % plane) as u32);
-                        weights.push(w as f32);
+                    match self.bricks.stored(self.dims, v) {
+                        Some(i) if span.own_voxels.contains(&i) => {
+                            voxels.push((i - span.voxels.start) as u32);
+                            weights.push(w as f32);
+                        }
+                        _ => {}
                     }
                 }
                 ranges.push([start, voxels.len() as u32 - start]);
@@ -118,8 +119,6 @@ impl Simulation {
         let sample_layout = k.sample.get_bind_group_layout(0);
         for (si, slab) in self.slabs.iter().enumerate() {
             let sinfo = DepotSlabInfo {
-                nx: nx as u32,
-                ny: ny as u32,
                 n_packs: np as u32,
                 slab: si as u32,
                 n_depots: nd as u32,

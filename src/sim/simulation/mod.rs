@@ -1,11 +1,15 @@
 //! `Simulation`: the GPU solver. Owns the fields, the pipelines of every kernel in `shaders/`
 //! and the ledger; `step` advances the fields without reading anything back.
 //!
-//! The grid is cut into z-slabs so that no storage binding exceeds the adapter's limit
-//! (lavapipe: 128 MiB); each slab buffer carries one ghost plane on either side, refreshed by
-//! buffer copies after every stage. Memory: two f32 copies of every field (species packed four
-//! to a vec4) plus one u32 voxel word (label, closed faces, flags, source slot) per voxel —
-//! 36 bytes per voxel for four species.
+//! The grid is sparse: it is cut into bricks of 4 × 4 × 4 voxels and only the tissue voxels of
+//! bricks that hold tissue are stored (`plan.rs`, the layout in `shaders/common.wgsl`); blood
+//! and outside voxels are known by the face codes of the tissue next to them. A box problem is
+//! a grid whose bricks are all full. The bricks are cut into slabs of brick layers so that no
+//! storage binding exceeds the adapter's limit (lavapipe: 128 MiB); each slab's buffers carry
+//! the layer on either side as ghosts, refreshed by buffer copies after every stage. Memory per
+//! tissue voxel: two f32 copies of every field (species packed four to a vec4) plus one u32
+//! voxel word (label, face codes, flags, source slot) — 36 bytes for four species — and the
+//! brick table, 48 bytes per brick.
 
 mod bind;
 mod depots;
@@ -21,7 +25,7 @@ mod upload;
 use bind::*;
 use pipelines::Pipelines;
 use plan::*;
-pub use plan::{bytes_per_voxel, grid_bytes_per_voxel, LayoutOptions};
+pub use plan::{bytes_per_voxel, grid_bytes, grid_bytes_per_voxel, LayoutOptions, BRICK_BYTES};
 pub use readback::{FieldSlab, PendingSnapshot, Snapshot};
 use regions::*;
 pub use state::SimState;
@@ -37,7 +41,7 @@ use bytemuck::Zeroable;
 use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, term_bits, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu,
+    consts, packs, term_bits, Brick, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu,
     PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
     SpeciesPack, StageParams, PACK,
 };
@@ -48,12 +52,12 @@ use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
 use crate::sim::readouts::{regions, Exposure, Region, RegionStat, SpeciesStats};
 
 struct Slab {
-    /// Global z of the first own plane.
-    z0: usize,
-    /// Own planes.
-    nz: usize,
+    /// The brick layers, bricks and voxels it owns and holds.
+    span: SlabSpan,
     fields: [wgpu::Buffer; 2],
     voxels: wgpu::Buffer,
+    /// The brick table of the bricks it holds (`Brick`).
+    bricks: wgpu::Buffer,
     /// AUC and time above EC50, two vec4 per field entry (a 16-byte stub without exposure).
     exposure: wgpu::Buffer,
     /// AHA segment per voxel, four to a u32 (a 16-byte stub without segments).
@@ -70,8 +74,8 @@ pub struct Simulation {
     queue: wgpu::Queue,
     errors: ErrorSlot,
     adapter_name: String,
-    /// z-planes each invocation of the grid kernels walks.
-    z_chunk: u32,
+    /// The grid's bricks and where their voxels are stored.
+    bricks: BrickGrid,
     dims: [usize; 3],
     n_species: usize,
     voxel_ml: f64,
@@ -110,6 +114,8 @@ pub struct Simulation {
     region_kernel: RegionKernel,
     /// The regions reported and their voxel counts.
     regions: Vec<(Region, usize)>,
+    /// The blood voxels of each region (not stored: they hold the plasma).
+    region_blood: Vec<usize>,
 }
 
 /// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
@@ -173,14 +179,7 @@ impl Simulation {
         };
         let plan = plan_slabs(problem, &limits, &opts)?;
         let SlabPlan {
-            field_plane,
-            plane_voxels,
-            per_voxel,
-            groups_x,
-            groups_y,
-            z_chunk,
-            slots,
-            ..
+            per_voxel, slots, ..
         } = plan;
 
         let p = Pipelines::new(ctx, subgroups, exposure_on)?;
@@ -246,17 +245,24 @@ impl Simulation {
         );
 
         let mut slabs = Vec::new();
-        for (z0, snz, info) in plan.slabs {
-            let planes = (snz + 2) as u64;
+        let field_voxel = (np * 16) as u64;
+        for span in plan.slabs {
+            let info = span.info;
+            let held = span.voxels.len() as u64;
             let fields = [
-                buffer("Simulation::fields_a", planes * field_plane, st),
-                buffer("Simulation::fields_b", planes * field_plane, st),
+                buffer("Simulation::fields_a", held * field_voxel, st),
+                buffer("Simulation::fields_b", held * field_voxel, st),
             ];
-            let voxels = buffer("Simulation::voxels", planes * plane_voxels * 4, st);
+            let voxels = buffer("Simulation::voxels", held * 4, st);
+            let bricks = buffer(
+                "Simulation::bricks",
+                span.held.len() as u64 * BRICK_BYTES,
+                st,
+            );
             let exposure = buffer(
                 "Simulation::exposure",
                 if exposure_on {
-                    EXPOSURE_ENTRIES as u64 * planes * field_plane
+                    EXPOSURE_ENTRIES as u64 * held * field_voxel
                 } else {
                     16
                 },
@@ -265,7 +271,7 @@ impl Simulation {
             let segments = buffer(
                 "Simulation::segments",
                 if with_segments {
-                    (planes * plane_voxels).next_multiple_of(16)
+                    held.next_multiple_of(16)
                 } else {
                     16
                 },
@@ -288,16 +294,17 @@ impl Simulation {
                         entry(3, &ledger_buf),
                         entry(4, &info_buf),
                         entry(5, &exposure),
+                        entry(6, &bricks),
                     ],
                 })
             };
             let groups = [group(0, 1), group(1, 0)];
             slabs.push(Slab {
-                z0,
-                nz: snz,
-                dispatch: [groups_x, groups_y, info.chunks * np as u32],
+                dispatch: [info.groups, np as u32, 1],
+                span,
                 fields,
                 voxels,
+                bricks,
                 exposure,
                 segments,
                 info: info_buf,
@@ -359,7 +366,7 @@ impl Simulation {
 
         let region_species_group = device_group(&device, &p.region_species_layout, &species_buf);
         let mut sim = Simulation {
-            z_chunk,
+            bricks: plan.bricks,
             device,
             queue,
             errors: ctx.errors.clone(),
@@ -427,7 +434,9 @@ impl Simulation {
                 totals_buf: region_totals_buf,
             },
             regions: regions(&problem.grid, &problem.segments),
+            region_blood: Vec::new(),
         };
+        sim.region_blood = region_blood(&sim.regions, &problem.grid, &problem.segments);
         sim.upload_parameters();
         sim.upload_voxels()?;
         sim.upload_segments();
@@ -472,14 +481,14 @@ impl Simulation {
         self.voxel_ml
     }
 
-    /// Number of z-slabs the grid is cut into.
+    /// Number of slabs the grid is cut into.
     pub fn slab_count(&self) -> usize {
         self.slabs.len()
     }
 
-    /// z-planes each invocation of the grid kernels walks.
-    pub fn z_chunk(&self) -> u32 {
-        self.z_chunk
+    /// Stored voxels (the tissue voxels) and stored bricks.
+    pub fn stored(&self) -> (usize, usize) {
+        (self.bricks.voxels(), self.bricks.bricks.len())
     }
 
     /// Number of ledger slots (partial sums: one per subgroup of each workgroup, or one per
@@ -491,6 +500,15 @@ impl Simulation {
     /// GPU memory held by the simulation, bytes.
     pub fn gpu_bytes(&self) -> u64 {
         self.gpu_bytes
+    }
+
+    /// The part of [`Simulation::gpu_bytes`] that holds readouts rather than the solver's
+    /// state: the exposure integrals and the AHA segments, bytes.
+    pub fn readout_bytes(&self) -> u64 {
+        self.slabs
+            .iter()
+            .map(|s| s.exposure.size() + s.segments.size())
+            .sum()
     }
 
     pub fn adapter_name(&self) -> &str {

@@ -41,6 +41,7 @@ impl Pipelines {
                 storage(false, 3),
                 uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
                 storage(false, 5),
+                storage(true, 6),
             ],
         });
         let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -154,6 +155,7 @@ impl Pipelines {
                 storage(true, 6),
                 storage(false, 7),
                 storage(false, 8),
+                storage(true, 9),
             ],
         });
         let region_species_layout =

@@ -1,17 +1,21 @@
-//! Slab planning and the memory budget: how a grid is cut into z-slabs so that no storage
-//! binding exceeds the adapter's limit, and whether it fits at all (no GPU needed).
+//! The brick grid and its slabs: which 4 × 4 × 4 bricks of the grid hold tissue (only those
+//! are stored), how their brick layers are cut into slabs so that no storage binding exceeds
+//! the adapter's limit, and whether it fits at all (no GPU needed).
 
 use super::*;
 
-/// Bytes of GPU memory per voxel for `n_species` fields (two copies of each field, species in
-/// packs of four, one voxel word), not counting ghost planes and the ledger.
+use crate::base::Grid;
+
+/// Bytes of GPU memory per stored (tissue) voxel for `n_species` fields: two copies of each
+/// field (species in packs of four) and one voxel word; not counting the exposure, the brick
+/// table, ghost layers and the ledger.
 pub fn bytes_per_voxel(n_species: usize) -> usize {
     32 * packs(n_species) + 4
 }
 
-/// Bytes of GPU memory per voxel of `problem`'s grid: the fields (`bytes_per_voxel`), the
-/// exposure readouts when on (EXPOSURE_ENTRIES vec4 per pack), the AHA segment (one byte) when
-/// the problem has segments; ghost planes, the ledger and the compartments not counted.
+/// Bytes of GPU memory per stored (tissue) voxel of `problem`: the fields
+/// (`bytes_per_voxel`), the exposure readouts when on (EXPOSURE_ENTRIES vec4 per pack), the AHA
+/// segment (one byte) when the problem has segments.
 pub fn grid_bytes_per_voxel(problem: &Problem) -> u64 {
     let np = packs(problem.n_species());
     bytes_per_voxel(problem.n_species()) as u64
@@ -23,6 +27,157 @@ pub fn grid_bytes_per_voxel(problem: &Problem) -> u64 {
         + u64::from(!problem.segments.is_empty())
 }
 
+/// Bytes of one brick's record in the brick table.
+pub const BRICK_BYTES: u64 = std::mem::size_of::<Brick>() as u64;
+
+/// GPU memory the grid of `problem` needs, bytes: its tissue voxels (`grid_bytes_per_voxel`)
+/// and its brick table, without ghosts (a layer per slab boundary) and the ledger.
+pub fn grid_bytes(problem: &Problem) -> u64 {
+    let b = BrickGrid::of(&problem.grid);
+    b.voxels() as u64 * grid_bytes_per_voxel(problem) + b.bricks.len() as u64 * BRICK_BYTES
+}
+
+/// The bricks of a grid that hold tissue, in storage order (z, then y, then x), and where
+/// their tissue voxels lie in it.
+#[derive(Clone, Debug)]
+pub(super) struct BrickGrid {
+    /// Bricks along x, y, z.
+    pub(super) nb: [usize; 3],
+    /// (brick index in the box, z-major; tissue mask, bit l = x + 4 y + 16 z).
+    pub(super) bricks: Vec<(usize, u64)>,
+    /// Index in `bricks` of the first brick of each brick layer z (and one past the last).
+    pub(super) layer_start: Vec<usize>,
+    /// Storage index of each brick's first tissue voxel (and one past the last voxel).
+    pub(super) voxel_start: Vec<usize>,
+    /// Box voxel of each stored voxel, in storage order.
+    pub(super) order: Vec<u32>,
+    /// `bricks` index of each brick of the box, or NO_BRICK.
+    pub(super) slot: Vec<u32>,
+}
+
+impl BrickGrid {
+    pub(super) fn of(grid: &Grid) -> BrickGrid {
+        let b = consts::BRICK;
+        let [nx, ny, nz] = grid.dims;
+        let nb = [nx.div_ceil(b), ny.div_ceil(b), nz.div_ceil(b)];
+        let mut masks = vec![0u64; nb[0] * nb[1] * nb[2]];
+        for z in 0..nz {
+            for y in 0..ny {
+                let row = grid.index(0, y, z);
+                for x in 0..nx {
+                    if grid.labels[row + x].is_tissue() {
+                        let brick = ((z / b) * nb[1] + y / b) * nb[0] + x / b;
+                        masks[brick] |= 1 << (x % b + b * (y % b) + b * b * (z % b));
+                    }
+                }
+            }
+        }
+        let mut bricks = Vec::new();
+        let mut layer_start = Vec::with_capacity(nb[2] + 1);
+        let mut voxel_start = vec![0];
+        let mut order = Vec::new();
+        let mut slot = vec![consts::NO_BRICK; masks.len()];
+        for (i, &m) in masks.iter().enumerate() {
+            if i % (nb[0] * nb[1]) == 0 {
+                layer_start.push(bricks.len());
+            }
+            if m == 0 {
+                continue;
+            }
+            slot[i] = bricks.len() as u32;
+            bricks.push((i, m));
+            let [bx, by, bz] = [i % nb[0], i / nb[0] % nb[1], i / (nb[0] * nb[1])];
+            for l in 0..64 {
+                if m >> l & 1 != 0 {
+                    let (x, y, z) = (b * bx + l % 4, b * by + l / 4 % 4, b * bz + l / 16);
+                    order.push(grid.index(x, y, z) as u32);
+                }
+            }
+            voxel_start.push(order.len());
+        }
+        while layer_start.len() <= nb[2] {
+            layer_start.push(bricks.len());
+        }
+        BrickGrid {
+            nb,
+            bricks,
+            layer_start,
+            voxel_start,
+            order,
+            slot,
+        }
+    }
+
+    /// Stored voxels (the tissue voxels).
+    pub(super) fn voxels(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Storage index of box voxel `v` of a grid `dims`, if it is stored (tissue).
+    pub(super) fn stored(&self, dims: [usize; 3], v: usize) -> Option<usize> {
+        let b = consts::BRICK;
+        let (x, y, z) = (v % dims[0], v / dims[0] % dims[1], v / (dims[0] * dims[1]));
+        let brick = ((z / b) * self.nb[1] + y / b) * self.nb[0] + x / b;
+        let g = *self.slot.get(brick)?;
+        if g == consts::NO_BRICK {
+            return None;
+        }
+        let m = self.bricks[g as usize].1;
+        let l = x % b + b * (y % b) + b * b * (z % b);
+        (m >> l & 1 != 0)
+            .then(|| self.voxel_start[g as usize] + (m & ((1u64 << l) - 1)).count_ones() as usize)
+    }
+
+    /// Storage indices of the voxels of brick layer `l`.
+    pub(super) fn layer_range(&self, l: usize) -> std::ops::Range<usize> {
+        self.voxel_start[self.layer_start[l]]..self.voxel_start[self.layer_start[l + 1]]
+    }
+
+    /// Stored voxels of brick layers `a..b`.
+    fn layer_voxels(&self, a: usize, b: usize) -> usize {
+        self.voxel_start[self.layer_start[b]] - self.voxel_start[self.layer_start[a]]
+    }
+
+    /// The brick records of the bricks `held` (a range of `bricks`), as a slab holding them
+    /// stores them: bases from the range's first voxel, neighbours as slots within the range.
+    pub(super) fn records(&self, held: std::ops::Range<usize>) -> Vec<Brick> {
+        let [nbx, nby, nbz] = self.nb;
+        let v0 = self.voxel_start[held.start];
+        held.clone()
+            .map(|g| {
+                let (i, m) = self.bricks[g];
+                let [bx, by, bz] = [i % nbx, i / nbx % nby, i / (nbx * nby)];
+                let mut neighbours = [consts::NO_BRICK; 6];
+                let steps: [(bool, isize); 6] = [
+                    (bx > 0, -1),
+                    (bx + 1 < nbx, 1),
+                    (by > 0, -(nbx as isize)),
+                    (by + 1 < nby, nbx as isize),
+                    (bz > 0, -((nbx * nby) as isize)),
+                    (bz + 1 < nbz, (nbx * nby) as isize),
+                ];
+                for (f, (ok, step)) in steps.into_iter().enumerate() {
+                    if ok {
+                        let s = self.slot[(i as isize + step) as usize];
+                        if s != consts::NO_BRICK && held.contains(&(s as usize)) {
+                            neighbours[f] = s - held.start as u32;
+                        }
+                    }
+                }
+                Brick {
+                    base: (self.voxel_start[g] - v0) as u32,
+                    mask_lo: m as u32,
+                    mask_hi: (m >> 32) as u32,
+                    source_base: 0,
+                    origin: (bx | by << 11 | bz << 22) as u32,
+                    neighbours,
+                    _pad0: 0,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Options that change how the grid is laid out on the GPU (for tests of large-grid paths).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LayoutOptions {
@@ -31,10 +186,9 @@ pub struct LayoutOptions {
     /// Memory the grid may use, bytes (default: system memory for CPU adapters, otherwise
     /// whatever the device lets us allocate).
     pub memory_budget: Option<u64>,
-    /// z-planes each invocation of the grid kernels walks (default: 32 on a GPU, up to 128
-    /// through a CPU driver). Fewer means more invocations in flight, each with a shorter
-    /// sliding window; `bench --z-chunk` tries it.
-    pub z_chunk: Option<u32>,
+    /// Workgroups per pack of a slab's dispatch (default: the slab's bricks, at most 4096 on a
+    /// GPU or 16 per thread through a CPU driver); each walks every `groups`-th brick.
+    pub groups: Option<u32>,
     /// Reduce the stages' ledger terms with a workgroup tree even where the device has
     /// subgroup operations (the fallback's own tests).
     pub tree_reduction: bool,
@@ -60,27 +214,22 @@ pub(super) fn largest_cube(bytes: u64, per_voxel: u64) -> u64 {
     n
 }
 
-/// z-planes each invocation walks unless the layout says: 32 on a GPU. Through a CPU driver
-/// longer walks are faster (llvmpipe, 128³: 128 planes 10–15 % faster than 32, 16 planes
-/// 10 % slower), as long as every CPU thread still gets several workgroups.
-pub(super) fn default_z_chunk(cpu: bool, columns: u32, nz: usize) -> u32 {
-    if !cpu {
-        return consts::Z_CHUNK;
-    }
-    let threads = std::env::var("LP_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok())
-        .or_else(|| {
-            std::thread::available_parallelism()
-                .ok()
-                .map(|n| n.get() as u32)
-        })
-        .unwrap_or(1)
-        .max(1);
-    [128, 64]
-        .into_iter()
-        .find(|&z| columns as u64 * nz.div_ceil(z as usize) as u64 >= 8 * threads as u64)
-        .unwrap_or(consts::Z_CHUNK)
+/// Workgroups per pack of a dispatch over `bricks` bricks unless the layout says: enough to
+/// keep every core busy, few enough that the ledger (a slot per workgroup) stays small. A CPU
+/// driver runs one workgroup per thread at a time.
+pub(super) fn default_groups(cpu: bool, bricks: usize) -> u32 {
+    let cap = if cpu {
+        let threads = std::env::var("LP_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+            .unwrap_or(1)
+            .max(1);
+        16 * threads
+    } else {
+        4096
+    };
+    bricks.clamp(1, cap) as u32
 }
 
 /// What the adapter offers that the layout depends on.
@@ -98,27 +247,34 @@ pub(super) struct DeviceLimits {
     pub(super) sub_slots: u32,
 }
 
-/// How a grid lies on the GPU: its z-slabs (first plane, planes, their `SlabInfo`), the
-/// dispatch, and the sizes the buffers are made from.
+/// One slab as planned: the brick layers it owns, the bricks and voxels it holds (its own and
+/// the ghost layers on either side), and its uniforms.
+#[derive(Clone, Debug)]
+pub(super) struct SlabSpan {
+    /// Own brick layers.
+    pub(super) layers: std::ops::Range<usize>,
+    /// Bricks held (indices into `BrickGrid::bricks`), ghosts included.
+    pub(super) held: std::ops::Range<usize>,
+    /// Storage indices (over the whole grid) of the voxels held, ghosts included, and own.
+    pub(super) voxels: std::ops::Range<usize>,
+    pub(super) own_voxels: std::ops::Range<usize>,
+    pub(super) info: SlabInfo,
+}
+
+/// How a grid lies on the GPU: its bricks, its slabs and the ledger slots.
 #[derive(Clone, Debug)]
 pub(super) struct SlabPlan {
-    /// Bytes of one z-plane of fields (every pack).
-    pub(super) field_plane: u64,
-    /// Voxels in one z-plane.
-    pub(super) plane_voxels: u64,
-    /// Bytes per voxel of everything the grid holds.
+    pub(super) bricks: BrickGrid,
+    /// Bytes per stored voxel of everything the grid holds.
     pub(super) per_voxel: u64,
-    pub(super) groups_x: u32,
-    pub(super) groups_y: u32,
-    pub(super) z_chunk: u32,
-    /// (first plane, own planes, slab uniforms) per slab.
-    pub(super) slabs: Vec<(usize, usize, SlabInfo)>,
+    pub(super) slabs: Vec<SlabSpan>,
     /// Ledger slots in all (every workgroup's `sub_slots`).
     pub(super) slots: u32,
 }
 
 /// Plans the slabs of `problem`'s grid for a device with `limits`, or says in one line why the
-/// grid does not fit (memory, one plane larger than a third of a binding, too many workgroups).
+/// grid does not fit (memory, one brick layer larger than a third of a binding, too many
+/// workgroups).
 pub(super) fn plan_slabs(
     problem: &Problem,
     limits: &DeviceLimits,
@@ -127,17 +283,20 @@ pub(super) fn plan_slabs(
     let [nx, ny, nz] = problem.grid.dims;
     let ns = problem.n_species();
     let np = packs(ns);
-    let plane_voxels = (nx * ny) as u64;
-    let field_plane = plane_voxels * np as u64 * 16;
     let max_slab = opts
         .max_slab_bytes
         .unwrap_or(u64::MAX)
         .min(limits.max_binding);
-    let exposure_on = problem.exposure;
     let per_voxel = grid_bytes_per_voxel(problem);
+    let bricks = BrickGrid::of(&problem.grid);
+    if bricks.nb[0] > 2048 || bricks.nb[1] > 2048 || bricks.nb[2] > 1024 {
+        return Err(SimError::TooLarge(format!(
+            "a {nx}×{ny}×{nz} grid has more bricks along one axis than the brick table holds (2048 along x and y, 1024 along z: at most 8192 × 8192 × 4096 voxels)"
+        )));
+    }
 
     // Memory budget first: a clear error instead of an allocation failure half-way.
-    let need = problem.grid.voxel_count() as u64 * per_voxel;
+    let need = bricks.voxels() as u64 * per_voxel + bricks.bricks.len() as u64 * BRICK_BYTES;
     let budget = opts.memory_budget.or_else(|| {
         if limits.cpu {
             system_memory_available().map(|m| m / 10 * 8)
@@ -149,87 +308,93 @@ pub(super) fn plan_slabs(
         if need > budget {
             let side = largest_cube(budget, per_voxel);
             return Err(SimError::TooLarge(format!(
-                "a {nx}×{ny}×{nz} grid with {ns} species needs {:.1} GiB of GPU memory, but '{}' has about {:.1} GiB for it: the largest cubic grid that fits is {side}³",
+                "a {nx}×{ny}×{nz} grid with {} tissue voxels and {ns} species needs {:.1} GiB of GPU memory, but '{}' has about {:.1} GiB for it: the largest cubic grid of tissue that fits is {side}³",
+                bricks.voxels(),
                 need as f64 / (1u64 << 30) as f64,
                 limits.name,
                 budget as f64 / (1u64 << 30) as f64
             )));
         }
     }
-    // One z-plane (with its ghosts) must fit in one binding; the exposure buffer,
-    // EXPOSURE_ENTRIES times a field buffer, is the largest.
-    let binding_plane = if exposure_on {
-        EXPOSURE_ENTRIES as u64 * field_plane
-    } else {
-        field_plane
+    // The largest binding: per stored voxel the exposure (EXPOSURE_ENTRIES times the fields)
+    // when on, else the fields; or the brick table where tissue is very sparse.
+    let binding_voxel = 16 * np as u64 * if problem.exposure { EXPOSURE_ENTRIES as u64 } else { 1 };
+    let binding = |a: usize, b: usize| {
+        let table = (bricks.layer_start[b] - bricks.layer_start[a]) as u64 * BRICK_BYTES;
+        (bricks.layer_voxels(a, b) as u64 * binding_voxel).max(table)
     };
-    if 3 * binding_plane > max_slab {
-        return Err(SimError::TooLarge(format!(
-            "one z-plane of {nx}×{ny} voxels × {ns} species is {} MiB, more than a third of the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
-            binding_plane >> 20,
-            limits.name,
-            max_slab >> 20
-        )));
+    let nbz = bricks.nb[2];
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut l0 = 0;
+    while l0 < nbz {
+        // One own layer and its ghosts must fit; then as many more as fit.
+        let held = |l1: usize| binding(l0.saturating_sub(1), (l1 + 1).min(nbz));
+        if held(l0 + 1) > max_slab {
+            return Err(SimError::TooLarge(format!(
+                "one layer of bricks ({nx}×{ny}×4 voxels, {ns} species) with its neighbours needs {} MiB, more than the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
+                held(l0 + 1) >> 20,
+                limits.name,
+                max_slab >> 20
+            )));
+        }
+        let mut l1 = l0 + 1;
+        while l1 < nbz && held(l1 + 1) <= max_slab {
+            l1 += 1;
+        }
+        spans.push(l0..l1);
+        l0 = l1;
     }
-    let planes_per_slab = (max_slab / binding_plane - 2) as usize;
-    let n_slabs = nz.div_ceil(planes_per_slab);
-    let slab_nz = nz.div_ceil(n_slabs);
-
-    let groups_x = nx.div_ceil(consts::GROUP_XY as usize) as u32;
-    let groups_y = ny.div_ceil(consts::GROUP_XY as usize) as u32;
-    let max_groups = limits.max_workgroups;
-    let z_chunk = opts
-        .z_chunk
-        .unwrap_or_else(|| default_z_chunk(limits.cpu, groups_x * groups_y * np as u32, slab_nz))
-        .max(1);
-    let chunks_max = slab_nz.div_ceil(z_chunk as usize) as u32;
-    if groups_x > max_groups
-        || groups_y > max_groups
-        || chunks_max as u64 * np as u64 > max_groups as u64
-    {
-        return Err(SimError::TooLarge(format!(
-            "a {nx}×{ny}×{nz} grid with {ns} species needs more than {max_groups} workgroups along one dimension on '{}'",
-            limits.name
-        )));
+    if spans.is_empty() {
+        spans.push(0..0);
     }
 
     // Slabs and ledger slots: with subgroup operations one slot per subgroup of a
     // workgroup's 64 invocations, else one per workgroup.
     let sub_slots = limits.sub_slots.max(1);
+    let max_groups = limits.max_workgroups.max(1);
+    if np as u64 > max_groups as u64 {
+        return Err(SimError::TooLarge(format!(
+            "{ns} species need more than {max_groups} workgroups along one dimension on '{}'",
+            limits.name
+        )));
+    }
     let mut slabs = Vec::new();
     let mut slots = 0u32;
-    let mut z0 = 0;
-    while z0 < nz {
-        let snz = slab_nz.min(nz - z0);
-        let chunks = snz.div_ceil(z_chunk as usize) as u32;
+    let layer = |l: usize| bricks.layer_start[l.min(nbz)];
+    for layers in spans {
+        let held = layer(layers.start.saturating_sub(1))..layer(layers.end + 1);
+        let own = layer(layers.start)..layer(layers.end);
+        let groups = opts
+            .groups
+            .unwrap_or_else(|| default_groups(limits.cpu, own.len()))
+            .clamp(1, max_groups);
+        let vs = &bricks.voxel_start;
         let info = SlabInfo {
             nx: nx as u32,
             ny: ny as u32,
-            nz_total: nz as u32,
-            z0: z0 as u32,
-            nz: snz as u32,
-            chunks,
+            nz: nz as u32,
             n_packs: np as u32,
+            first_brick: (own.start - held.start) as u32,
+            n_bricks: own.len() as u32,
+            groups,
             slot_offset: slots,
-            groups_x,
-            groups_y,
-            z_chunk,
             sub_slots,
             inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
             voxel_ml: problem.grid.voxel_ml() as f32,
             ..SlabInfo::zeroed()
         };
-        slots += groups_x * groups_y * chunks;
-        slabs.push((z0, snz, info));
-        z0 += snz;
+        slots += groups;
+        slabs.push(SlabSpan {
+            voxels: vs[held.start]..vs[held.end],
+            own_voxels: vs[own.start]..vs[own.end],
+            layers,
+            held,
+            info,
+        });
     }
     Ok(SlabPlan {
-        field_plane,
-        plane_voxels,
+        bricks,
         per_voxel,
-        groups_x,
-        groups_y,
-        z_chunk,
         slabs,
         // Each workgroup owns sub_slots slots, one per subgroup (slot_offset counts workgroups).
         slots: slots * sub_slots,
@@ -272,20 +437,67 @@ mod tests {
         let max = 3 << 20;
         let plan = plan_slabs(&p, &gpu(max), &LayoutOptions::default()).unwrap();
         assert!(plan.slabs.len() > 1, "{} slabs", plan.slabs.len());
-        let mut z = 0;
+        let bg = &plan.bricks;
+        // A full box: every brick is stored, all of its voxels.
+        assert_eq!(bg.bricks.len(), 10 * 6 * 75);
+        assert_eq!(bg.voxels(), 40 * 24 * 300);
+        let mut layer = 0;
         let mut slot = 0;
-        for (z0, nz, info) in &plan.slabs {
-            assert_eq!((*z0, info.z0 as usize, info.nz as usize), (z, z, *nz));
-            // The largest binding: the exposure, with a ghost plane on either side.
-            let binding = (*nz as u64 + 2) * plan.field_plane * EXPOSURE_ENTRIES as u64;
-            assert!(binding <= max, "slab at {z0}: {binding} bytes");
-            assert_eq!(info.slot_offset, slot);
-            slot += plan.groups_x * plan.groups_y * info.chunks;
-            z += nz;
+        for s in &plan.slabs {
+            assert_eq!(s.layers.start, layer);
+            // The largest binding: the exposure of the voxels held, ghost layers included.
+            let binding = s.voxels.len() as u64 * 16 * EXPOSURE_ENTRIES as u64;
+            assert!(binding <= max, "slab at layer {layer}: {binding} bytes");
+            // It holds the layer below and above its own.
+            let lo = s.layers.start.saturating_sub(1);
+            let hi = (s.layers.end + 1).min(75);
+            assert_eq!(s.voxels, bg.layer_range(lo).start..bg.layer_range(hi - 1).end);
+            assert_eq!(
+                s.own_voxels,
+                bg.layer_range(s.layers.start).start..bg.layer_range(s.layers.end - 1).end
+            );
+            assert_eq!(s.info.n_bricks as usize, (s.layers.end - s.layers.start) * 60);
+            assert_eq!(s.info.slot_offset, slot);
+            slot += s.info.groups;
+            layer = s.layers.end;
         }
-        assert_eq!(z, 300);
+        assert_eq!(layer, 75);
         assert_eq!(plan.slots, slot * 2);
         assert_eq!(plan.per_voxel, 36 + 48);
+    }
+
+    #[test]
+    fn only_bricks_holding_tissue_are_stored_and_found() {
+        use crate::base::TissueLabel;
+        let mut p = problem([9, 5, 6], false);
+        // Tissue only at three voxels; blood around one.
+        p.grid.labels.fill(TissueLabel::Outside);
+        let dims = p.grid.dims;
+        let tissue = [p.grid.index(0, 0, 0), p.grid.index(8, 4, 5), p.grid.index(5, 1, 4)];
+        for &v in &tissue {
+            p.grid.labels[v] = TissueLabel::Myocardium;
+        }
+        let blood = p.grid.index(6, 1, 4);
+        p.grid.labels[blood] = TissueLabel::BloodLv;
+        let bg = BrickGrid::of(&p.grid);
+        assert_eq!(bg.nb, [3, 2, 2]);
+        assert_eq!(bg.bricks.len(), 3);
+        assert_eq!(bg.voxels(), 3);
+        // Storage order: z, y, x of the bricks.
+        assert_eq!(bg.order, [tissue[0] as u32, tissue[2] as u32, tissue[1] as u32]);
+        for (i, &v) in bg.order.iter().enumerate() {
+            assert_eq!(bg.stored(dims, v as usize), Some(i));
+        }
+        assert_eq!(bg.stored(dims, p.grid.index(6, 1, 4)), None);
+        assert_eq!(bg.stored(dims, p.grid.index(1, 0, 0)), None);
+        // Bricks (1,0,1) and (2,1,1) are not face neighbours; none has a stored neighbour.
+        for r in bg.records(0..3) {
+            assert_eq!(r.neighbours, [consts::NO_BRICK; 6]);
+        }
+        let r = bg.records(0..3);
+        assert_eq!((r[1].origin & 2047, r[1].origin >> 11 & 2047, r[1].origin >> 22), (1, 0, 1));
+        assert_eq!((r[1].mask_lo, r[1].mask_hi), (1 << (1 + 4), 0));
+        assert_eq!((r[2].mask_lo, r[2].mask_hi), (1 << 16, 0));
     }
 
     #[test]
@@ -299,19 +511,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("64×64×64 grid with 4 species needs") && e.contains("is 30³"),
+            e.contains("64×64×64 grid with 262144 tissue voxels and 4 species needs")
+                && e.contains("is 30³"),
             "{e}"
         );
         let e = plan_slabs(&p, &gpu(100_000), &LayoutOptions::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("one z-plane of 64×64 voxels"), "{e}");
-        let mut few = gpu(128 << 20);
-        few.max_workgroups = 4;
-        let e = plan_slabs(&p, &few, &LayoutOptions::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("more than 4 workgroups"), "{e}");
+        assert!(e.contains("one layer of bricks (64×64×4 voxels"), "{e}");
         assert!(!e.contains('\n'));
     }
 

@@ -175,6 +175,18 @@ impl Simulation {
         }
     }
 
+    /// The plasma concentration of every species now, ng/mL (what blood voxels hold).
+    pub(super) fn plasma_now(&self) -> Result<Vec<f64>> {
+        let bytes = read_buffer(
+            &self.device,
+            &self.queue,
+            &self.plasma_buf,
+            0,
+            (packs(self.n_species) * std::mem::size_of::<PlasmaCourse>()) as u64,
+        )?;
+        Ok(plasma_now(&bytes, self.n_species))
+    }
+
     /// Plasma and remote sites per species, and the remote depots' cells (reads the GPU).
     pub fn plasma_state(&self) -> Result<(Vec<PlasmaLedger>, Vec<f64>)> {
         let np = packs(self.n_species);

@@ -3,13 +3,14 @@
 
 use super::*;
 
-/// One slab's current fields, as [`Simulation::field_slabs`] lends them: planes `z0..z0 + nz`
-/// of the grid, stored with one ghost plane on each side, species in packs of four
-/// (`vec4` index `((p * packs + s / 4) * ny + y) * nx + x`, plane `p = z − z0 + 1`).
+/// One slab's current fields, as [`Simulation::field_slabs`] lend them: its tissue voxels
+/// (`vec4` index `i * packs + s / 4`) and its brick table (`Brick`, `shaders/bricks.wgsl`),
+/// whose own bricks are `first_brick .. first_brick + n_bricks`.
 pub struct FieldSlab<'a> {
     pub fields: &'a wgpu::Buffer,
-    pub z0: usize,
-    pub nz: usize,
+    pub bricks: &'a wgpu::Buffer,
+    pub first_brick: u32,
+    pub n_bricks: u32,
 }
 
 /// What a live view shows, read without waiting ([`Simulation::request_snapshot`]).
@@ -38,31 +39,37 @@ pub struct PendingSnapshot {
 }
 
 impl Simulation {
-    /// Reads the current fields back (ng/mL, species-major `[s * n_voxels + voxel]`).
+    /// Reads the current fields back (ng/mL, species-major `[s * n_voxels + voxel]`): the
+    /// tissue voxels as stored, blood voxels at the plasma now, outside voxels 0.
     pub fn read_fields(&self) -> Result<Vec<f32>> {
         let [nx, ny, nz] = self.dims;
         let n = nx * ny * nz;
         let ns = self.n_species;
-        let plane = nx * ny;
+        let np = packs(ns);
         self.errors.check()?;
         let mut out = vec![0f32; n * ns];
+        let plasma = self.plasma_now()?;
+        for (v, l) in self.problem.grid.labels.iter().enumerate() {
+            if l.kind() == crate::base::LabelKind::Blood {
+                for (s, &c) in plasma.iter().enumerate() {
+                    out[s * n + v] = c as f32;
+                }
+            }
+        }
         for slab in &self.slabs {
+            let span = &slab.span;
+            let own = span.own_voxels.start - span.voxels.start;
             let bytes = read_buffer(
                 &self.device,
                 &self.queue,
                 &slab.fields[self.cur],
-                0,
-                slab.fields[self.cur].size(),
+                (own * np * 16) as u64,
+                (span.own_voxels.len() * np * 16) as u64,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for p in 1..=slab.nz {
-                let gz = slab.z0 + p - 1;
+            for (i, &v) in self.bricks.order[span.own_voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
-                    let g = s * n + gz * plane;
-                    let o = (p * packs(ns) + s / PACK) * plane;
-                    for (i, v) in out[g..g + plane].iter_mut().enumerate() {
-                        *v = data[(o + i) * PACK + s % PACK];
-                    }
+                    out[s * n + v as usize] = data[(i * np + s / PACK) * PACK + s % PACK];
                 }
             }
         }
@@ -119,7 +126,7 @@ impl Simulation {
                     .map_or(0.0, |&v| v as f64)
             })
             .collect();
-        let regions = self.decode_region_stats(&parts[1]);
+        let regions = self.decode_region_stats(&parts[1], &plasma);
         let remote_cells = match parts.get(2) {
             Some(bytes) => {
                 let sites: Vec<RemoteSite> = bytemuck::pod_collect_to_vec(bytes);
@@ -192,8 +199,9 @@ impl Simulation {
             .iter()
             .map(|s| FieldSlab {
                 fields: &s.fields[self.cur],
-                z0: s.z0,
-                nz: s.nz,
+                bricks: &s.bricks,
+                first_brick: s.span.info.first_brick,
+                n_bricks: s.span.info.n_bricks,
             })
             .collect()
     }

@@ -24,6 +24,27 @@ pub(super) const EXPOSURE_ENTRIES: usize = 3;
 
 pub(super) const REGION_BUCKETS: usize = 128;
 
+/// The blood voxels in each of `regions` (labels and AHA segments).
+pub(super) fn region_blood(
+    regions: &[(Region, usize)],
+    grid: &crate::base::Grid,
+    segments: &[u8],
+) -> Vec<usize> {
+    let blood = |v: usize| grid.labels[v].kind() == crate::base::LabelKind::Blood;
+    regions
+        .iter()
+        .map(|(r, count)| match *r {
+            Region::Label(l) if l.kind() == crate::base::LabelKind::Blood => *count,
+            Region::Label(_) => 0,
+            Region::Segment(s) => segments
+                .iter()
+                .enumerate()
+                .filter(|&(v, &seg)| seg == s && blood(v))
+                .count(),
+        })
+        .collect()
+}
+
 impl Simulation {
     /// Whether the exposure readouts are being accumulated ([`Problem::exposure`]).
     pub fn has_exposure(&self) -> bool {
@@ -40,47 +61,47 @@ impl Simulation {
         }
     }
 
-    /// Reads the exposure per voxel: AUC (ng·s/mL) and time above EC50 (s), species-major.
+    /// Reads the exposure per voxel: AUC (ng·s/mL) and time above EC50 (s), species-major
+    /// (zero outside tissue).
     pub fn exposure(&self) -> Result<Exposure> {
         self.require_exposure()?;
         let [nx, ny, nz] = self.dims;
         let n = nx * ny * nz;
         let ns = self.n_species;
         let np = packs(ns);
-        let plane = nx * ny;
         self.errors.check()?;
         let mut out = Exposure {
             auc: vec![0.0; n * ns],
             above: vec![0.0; n * ns],
             occupancy: vec![0.0; n * ns],
         };
+        let entry = (EXPOSURE_ENTRIES * PACK * 4) as u64;
         for slab in &self.slabs {
+            let span = &slab.span;
+            let own = span.own_voxels.start - span.voxels.start;
             let bytes = read_buffer(
                 &self.device,
                 &self.queue,
                 &slab.exposure,
-                0,
-                slab.exposure.size(),
+                (own * np) as u64 * entry,
+                (span.own_voxels.len() * np) as u64 * entry,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for p in 1..=slab.nz {
-                let gz = slab.z0 + p - 1;
+            for (i, &v) in self.bricks.order[span.own_voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
-                    let g = s * n + gz * plane;
-                    let o = (p * np + s / PACK) * plane;
-                    for i in 0..plane {
-                        let e = (o + i) * EXPOSURE_ENTRIES * PACK + s % PACK;
-                        out.auc[g + i] = data[e];
-                        out.above[g + i] = data[e + PACK];
-                        out.occupancy[g + i] = data[e + 2 * PACK];
-                    }
+                    let g = s * n + v as usize;
+                    let e = (i * np + s / PACK) * EXPOSURE_ENTRIES * PACK + s % PACK;
+                    out.auc[g] = data[e];
+                    out.above[g] = data[e + PACK];
+                    out.occupancy[g] = data[e + 2 * PACK];
                 }
             }
         }
         Ok(out)
     }
 
-    /// Replaces the exposure accumulated so far (to resume a run from a checkpoint).
+    /// Replaces the exposure accumulated so far (to resume a run from a checkpoint); only
+    /// tissue voxels keep it.
     pub fn set_exposure(&mut self, exposure: &Exposure) -> Result<()> {
         self.require_exposure()?;
         let [nx, ny, nz] = self.dims;
@@ -98,20 +119,16 @@ impl Simulation {
                 exposure.occupancy.len()
             )));
         }
-        let plane = nx * ny;
         for slab in &self.slabs {
-            let mut data = vec![0f32; (slab.nz + 2) * plane * np * EXPOSURE_ENTRIES * PACK];
-            for p in 1..=slab.nz {
-                let gz = slab.z0 + p - 1;
+            let span = &slab.span;
+            let mut data = vec![0f32; span.voxels.len() * np * EXPOSURE_ENTRIES * PACK];
+            for (i, &v) in self.bricks.order[span.voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
-                    let g = s * n + gz * plane;
-                    let o = (p * np + s / PACK) * plane;
-                    for i in 0..plane {
-                        let e = (o + i) * EXPOSURE_ENTRIES * PACK + s % PACK;
-                        data[e] = exposure.auc[g + i];
-                        data[e + PACK] = exposure.above[g + i];
-                        data[e + 2 * PACK] = exposure.occupancy[g + i];
-                    }
+                    let g = s * n + v as usize;
+                    let e = (i * np + s / PACK) * EXPOSURE_ENTRIES * PACK + s % PACK;
+                    data[e] = exposure.auc[g];
+                    data[e + PACK] = exposure.above[g];
+                    data[e + 2 * PACK] = exposure.occupancy[g];
                 }
             }
             self.queue
@@ -161,7 +178,7 @@ impl Simulation {
             0,
             self.region_bytes(),
         )?;
-        Ok(self.decode_region_stats(bytes.as_slice()))
+        Ok(self.decode_region_stats(bytes.as_slice(), &self.plasma_now()?))
     }
 
     pub(super) fn region_bytes(&self) -> u64 {
@@ -185,9 +202,10 @@ impl Simulation {
                         entry(2, &slab.voxels),
                         entry(4, &slab.info),
                         entry(5, &slab.exposure),
-                        entry(6, &slab.segments),
+                        entry(6, &slab.bricks),
                         entry(7, &k.buckets),
                         entry(8, &k.totals_buf),
+                        entry(9, &slab.segments),
                     ],
                 })
             })
@@ -208,26 +226,40 @@ impl Simulation {
         pass.dispatch_workgroups(entries.div_ceil(64), 1, 1);
     }
 
-    /// The statistics held in the bytes of the totals buffer.
-    pub(super) fn decode_region_stats(&self, bytes: &[u8]) -> Vec<RegionStat> {
+    /// The statistics held in the bytes of the totals buffer (the tissue voxels'), with the
+    /// region's blood voxels added: they hold `plasma`, and no exposure.
+    pub(super) fn decode_region_stats(&self, bytes: &[u8], plasma: &[f64]) -> Vec<RegionStat> {
         let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
         let exposure = self.problem.exposure;
         self.regions
             .iter()
-            .map(|&(region, voxels)| {
+            .zip(&self.region_blood)
+            .map(|(&(region, voxels), &blood)| {
                 let count = voxels as f64;
+                let nb = blood as f64;
                 let species = (0..self.n_species)
                     .map(|s| {
                         let base =
                             (s / PACK * REGION_SLOTS + region.slot()) * REGION_ENTRY + s % PACK;
                         let f = |stat: usize| f32::from_bits(words[base + 4 * stat]) as f64;
+                        let sp = &self.problem.species.species[s];
+                        // Blood voxels hold the plasma as f32, as stored fields are.
+                        let cp = plasma.get(s).map_or(0.0, |&c| c as f32 as f64);
+                        let (mut max, mut above) = (f(1), words[base + 16] as f64);
+                        if blood > 0 {
+                            max = max.max(cp.max(0.0));
+                            if cp as f32 > sp.ec50.value as f32 {
+                                above += nb;
+                            }
+                        }
+                        let occupancy = cp.max(0.0) / (cp.max(0.0) + sp.kd.value);
                         SpeciesStats {
-                            mean: f(0) / count,
-                            max: f(1),
+                            mean: (f(0) + nb * cp) / count,
+                            max,
                             auc: if exposure { f(2) / count } else { 0.0 },
                             time_above: if exposure { f(3) / count } else { 0.0 },
-                            fraction_above: words[base + 16] as f64 / count,
-                            occupancy: f(5) / count,
+                            fraction_above: above / count,
+                            occupancy: (f(5) + nb * occupancy) / count,
                             occupancy_auc: if exposure { f(6) / count } else { 0.0 },
                         }
                     })

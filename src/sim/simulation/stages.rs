@@ -78,25 +78,26 @@ impl Simulation {
         Ok(())
     }
 
-    /// Copies the edge planes of the buffer `which` into the neighbouring slabs' ghosts.
+    /// Copies the edge brick layers of the buffer `which` into the neighbouring slabs' ghosts.
     pub(super) fn exchange_ghosts(&self, enc: &mut wgpu::CommandEncoder, which: usize) {
-        let plane = (self.dims[0] * self.dims[1] * packs(self.n_species) * 16) as u64;
+        let voxel = (packs(self.n_species) * 16) as u64;
         for pair in self.slabs.windows(2) {
             let (lo, hi) = (&pair[0], &pair[1]);
-            enc.copy_buffer_to_buffer(
-                &lo.fields[which],
-                lo.nz as u64 * plane,
-                &hi.fields[which],
-                0,
-                plane,
-            );
-            enc.copy_buffer_to_buffer(
-                &hi.fields[which],
-                plane,
-                &lo.fields[which],
-                (lo.nz as u64 + 1) * plane,
-                plane,
-            );
+            let boundary = lo.span.layers.end;
+            // lo's last own layer is hi's lower ghost; hi's first own layer is lo's upper one.
+            for (from, to, layer) in [(lo, hi, boundary - 1), (hi, lo, boundary)] {
+                let r = self.bricks.layer_range(layer);
+                if r.is_empty() {
+                    continue;
+                }
+                enc.copy_buffer_to_buffer(
+                    &from.fields[which],
+                    (r.start - from.span.voxels.start) as u64 * voxel,
+                    &to.fields[which],
+                    (r.start - to.span.voxels.start) as u64 * voxel,
+                    r.len() as u64 * voxel,
+                );
+            }
         }
     }
 

@@ -23,11 +23,12 @@ pub(super) fn padded(values: &[f64]) -> Vec<f32> {
     v
 }
 
-/// The voxel word of every voxel, without source slots: label (bits 0-2), closed faces
-/// (bits 3-8: x−, x+, y−, y+, z−, z+ towards `outside` or the grid edge), FLAG_SIMPLE when every
-/// other face opens onto tissue with the voxel's own conductance ε·m_D (so every face's
-/// multiplier over ε is the voxel's m_D and the stencil needs no neighbour labels), FLAG_UNIT
-/// when that m_D is 1 (no label lookup at all).
+/// The voxel word of every voxel of the box, without source slots (only tissue voxels' words
+/// are stored): label (bits 0-2), six two-bit face codes from FACE_SHIFT (x−, x+, y−, y+, z−,
+/// z+: FACE_TISSUE, FACE_CLOSED towards `outside` or the grid edge, or 1 + the label of the
+/// blood voxel there), FLAG_SIMPLE when every open face opens onto tissue with the voxel's own
+/// conductance ε·m_D (so every face's multiplier over ε is the voxel's m_D and the stencil needs
+/// no neighbour labels), FLAG_UNIT when that m_D is 1 (no label lookup at all).
 pub fn voxel_words(grid: &crate::base::Grid, table: &crate::base::LabelTable) -> Vec<u32> {
     grid.labels
         .iter()
@@ -43,12 +44,16 @@ pub fn voxel_words(grid: &crate::base::Grid, table: &crate::base::LabelTable) ->
             let faces = grid.face_neighbours(i);
             let mut simple = true;
             for (f, n) in faces.into_iter().enumerate() {
+                let shift = consts::FACE_SHIFT + 2 * f as u32;
                 match n.map(|n| grid.labels[n]) {
-                    None => w |= 1 << (consts::FACE_SHIFT + f as u32),
-                    Some(ln) if ln.kind() == crate::base::LabelKind::Outside => {
-                        w |= 1 << (consts::FACE_SHIFT + f as u32)
+                    Some(ln) if ln.is_tissue() => {
+                        simple &= table.get(ln).conductance() as f32 == g;
                     }
-                    Some(ln) => simple &= ln.is_tissue() && table.get(ln).conductance() as f32 == g,
+                    Some(ln) if ln.kind() == crate::base::LabelKind::Blood => {
+                        w |= (ln as u32 + 1) << shift;
+                        simple = false;
+                    }
+                    _ => w |= consts::FACE_CLOSED << shift,
                 }
             }
             if simple {
@@ -152,21 +157,53 @@ impl Simulation {
         });
     }
 
-    /// Writes voxel words (see `common.wgsl`: label, closed faces, flags, source slot) and
-    /// the source entries of the fixed source map and the depots.
+    /// Writes the voxel words of the stored voxels (see `common.wgsl`: label, face codes,
+    /// flags, source slot), the brick tables (with each brick's first source entry) and the
+    /// source entries of the fixed source map and the depots.
     pub(super) fn upload_voxels(&mut self) -> Result<()> {
-        let [nx, ny, nz] = self.dims;
-        let mut words = voxel_words(&self.problem.grid, &self.problem.labels);
+        let all = voxel_words(&self.problem.grid, &self.problem.labels);
+        let bg = &self.bricks;
+        let mut words: Vec<u32> = bg.order.iter().map(|&v| all[v as usize]).collect();
+        drop(all);
         let np = packs(self.n_species);
         let stride = np + 1;
         let entries = self.problem.source_entries();
-        let n_entries: usize = entries.values().map(|e| e.len()).sum();
-        if n_entries >= (1 << 21) - 1 {
+        // Entries brick after brick, each brick's voxels in storage order; a voxel's word holds
+        // its first entry counted from its brick's.
+        let mut table: Vec<f32> = Vec::new();
+        let mut source_base = Vec::with_capacity(bg.bricks.len());
+        let mut source_voxels = Vec::new();
+        let mut next = 0usize;
+        for g in 0..bg.bricks.len() {
+            source_base.push(next as u32);
+            for i in bg.voxel_start[g]..bg.voxel_start[g + 1] {
+                let v = bg.order[i] as usize;
+                let Some(list) = entries.get(&v) else {
+                    continue;
+                };
+                let slot = next - source_base[g] as usize + 1;
+                if slot >= 1 << (32 - consts::SLOT_SHIFT) {
+                    return Err(SimError::Problem(format!(
+                        "{} source entries in one brick of 64 voxels: at most {} fit the voxel word",
+                        slot,
+                        (1 << (32 - consts::SLOT_SHIFT)) - 1
+                    )));
+                }
+                words[i] |= (slot as u32) << consts::SLOT_SHIFT;
+                for e in list {
+                    table.extend([e.depot as f32, list.len() as f32, 0.0, 0.0]);
+                    table.extend(padded(&e.rates));
+                }
+                next += list.len();
+                source_voxels.push(v);
+            }
+        }
+        if next >= u32::MAX as usize / stride {
             return Err(SimError::Problem(format!(
-                "{n_entries} source entries: at most 2 million fit the voxel word"
+                "{next} source entries: more than the source table can index"
             )));
         }
-        let needed = (n_entries.max(1) * stride * 16) as u64;
+        let needed = (next.max(1) * stride * 16) as u64;
         if needed > self.sources_buf.size() {
             self.sources_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("Simulation::sources"),
@@ -176,34 +213,24 @@ impl Simulation {
             });
             self.rebuild_globals();
         }
-        let mut table: Vec<f32> = Vec::with_capacity(n_entries * stride * PACK);
-        let mut next = 0usize;
-        for (&v, list) in &entries {
-            words[v] |= ((next + 1) as u32) << consts::SLOT_SHIFT;
-            for e in list {
-                table.extend([e.depot as f32, list.len() as f32, 0.0, 0.0]);
-                table.extend(padded(&e.rates));
-            }
-            next += list.len();
-        }
         if !table.is_empty() {
             self.queue
                 .write_buffer(&self.sources_buf, 0, bytemuck::cast_slice(&table));
         }
-        self.source_voxels = entries.keys().copied().collect();
-        let plane = nx * ny;
+        self.source_voxels = source_voxels;
         for slab in &self.slabs {
-            let mut data = vec![0u32; (slab.nz + 2) * plane];
-            for p in 0..slab.nz + 2 {
-                let gz = slab.z0 as isize + p as isize - 1;
-                if gz < 0 || gz >= nz as isize {
-                    continue;
-                }
-                let g = gz as usize * plane;
-                data[p * plane..(p + 1) * plane].copy_from_slice(&words[g..g + plane]);
+            let span = &slab.span;
+            let mut records = self.bricks.records(span.held.clone());
+            for (r, g) in records.iter_mut().zip(span.held.clone()) {
+                r.source_base = source_base[g];
             }
             self.queue
-                .write_buffer(&slab.voxels, 0, bytemuck::cast_slice(&data));
+                .write_buffer(&slab.bricks, 0, bytemuck::cast_slice(&records));
+            self.queue.write_buffer(
+                &slab.voxels,
+                0,
+                bytemuck::cast_slice(&words[span.voxels.clone()]),
+            );
         }
         Ok(())
     }
@@ -292,7 +319,8 @@ impl Simulation {
         self.write_stages()
     }
 
-    /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`).
+    /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`). Only tissue voxels are
+    /// stored: the values given for blood and outside voxels are not kept.
     pub fn set_fields(&mut self, fields: &[f32]) -> Result<()> {
         let [nx, ny, nz] = self.dims;
         let n = nx * ny * nz;
@@ -303,21 +331,13 @@ impl Simulation {
                 fields.len()
             )));
         }
-        let plane = nx * ny;
+        let np = packs(ns);
         for slab in &self.slabs {
-            let np = packs(ns);
-            let mut data = vec![0f32; (slab.nz + 2) * plane * np * PACK];
-            for p in 0..slab.nz + 2 {
-                let gz = slab.z0 as isize + p as isize - 1;
-                if gz < 0 || gz >= nz as isize {
-                    continue;
-                }
+            let span = &slab.span;
+            let mut data = vec![0f32; span.voxels.len() * np * PACK];
+            for (i, &v) in self.bricks.order[span.voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
-                    let g = s * n + gz as usize * plane;
-                    let o = (p * np + s / PACK) * plane;
-                    for (i, &v) in fields[g..g + plane].iter().enumerate() {
-                        data[(o + i) * PACK + s % PACK] = v;
-                    }
+                    data[(i * np + s / PACK) * PACK + s % PACK] = fields[s * n + v as usize];
                 }
             }
             self.queue
@@ -326,23 +346,17 @@ impl Simulation {
         Ok(())
     }
 
-    /// Writes the AHA segment of every voxel (four to a u32) into each slab, ghosts included.
+    /// Writes the AHA segment of every stored voxel (four to a u32) into each slab, ghosts
+    /// included.
     pub(super) fn upload_segments(&mut self) {
         if self.problem.segments.is_empty() {
             return;
         }
-        let plane = self.dims[0] * self.dims[1];
-        let nz = self.dims[2];
         for slab in &self.slabs {
-            let mut data = vec![0u8; ((slab.nz + 2) * plane).next_multiple_of(16)];
-            for p in 0..slab.nz + 2 {
-                let gz = slab.z0 as isize + p as isize - 1;
-                if gz < 0 || gz >= nz as isize {
-                    continue;
-                }
-                let g = gz as usize * plane;
-                data[p * plane..(p + 1) * plane]
-                    .copy_from_slice(&self.problem.segments[g..g + plane]);
+            let span = &slab.span;
+            let mut data = vec![0u8; span.voxels.len().next_multiple_of(16)];
+            for (d, &v) in data.iter_mut().zip(&self.bricks.order[span.voxels.clone()]) {
+                *d = self.problem.segments[v as usize];
             }
             self.queue.write_buffer(&slab.segments, 0, &data);
         }
