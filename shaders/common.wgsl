@@ -91,7 +91,11 @@ struct SlabInfo {
     sub_slots: u32,      // ledger slots per workgroup (one per subgroup, or 1: see below)
     inv_h2: f32,         // 1/h², 1/mm²
     voxel_ml: f32,       // voxel volume, mL
+    bricks_x: u32,       // bricks along x, and in a brick layer: the slot strides of a grid
+    bricks_xy: u32,      // whose bricks are all stored (ALL_FULL)
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct StageParams {

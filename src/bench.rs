@@ -285,7 +285,8 @@ impl HeartGrid {
             ..problem.clone()
         };
         let state_bytes = grid_bytes(&state);
-        let brick_table = state_bytes - tissue_voxels as u64 * bytes_per_voxel(problem.n_species()) as u64;
+        let brick_table =
+            state_bytes - tissue_voxels as u64 * bytes_per_voxel(problem.n_species()) as u64;
         HeartGrid {
             spacing_mm,
             dims: g.dims,

@@ -85,7 +85,13 @@ pub struct SlabInfo {
     pub inv_h2: f32,
     /// Voxel volume, mL.
     pub voxel_ml: f32,
+    /// Bricks along x, and in one brick layer (x times y): slot strides of a grid whose bricks
+    /// are all stored.
+    pub bricks_x: u32,
+    pub bricks_xy: u32,
     pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// One stored brick of 4 × 4 × 4 voxels (twin of WGSL `Brick`): where its tissue voxels lie in
@@ -106,7 +112,9 @@ pub struct Brick {
     /// Slab-local slots of the bricks across the faces x−, x+, y−, y+, z−, z+
     /// (`NO_BRICK` where that brick holds no tissue or lies beyond the slab's ghosts).
     pub neighbours: [u32; 6],
-    pub _pad0: u32,
+    /// Byte z: the brick's tissue voxels below its plane z (byte 0 is 0), so that voxel
+    /// l = x + 4 y + 16 z is at `base + byte z + (tissue voxels of plane z before x + 4 y)`.
+    pub planes: u32,
 }
 
 /// Coefficients of one dispatch (twin of WGSL `StageParams`).

@@ -54,7 +54,10 @@ fn too_large_a_grid_names_the_largest_that_fits() {
     let msg = err.to_string();
     assert!(matches!(err, SimError::TooLarge(_)), "{msg}");
     // 100 KiB / 36 bytes per voxel = 2844 voxels: 14³ fits, 15³ does not.
-    assert!(msg.contains("largest cubic grid of tissue that fits is 14³"), "{msg}");
+    assert!(
+        msg.contains("largest cubic grid of tissue that fits is 14³"),
+        "{msg}"
+    );
     assert!(msg.contains("16×16×16") && !msg.contains('\n'), "{msg}");
 }
 

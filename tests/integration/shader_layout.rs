@@ -6,9 +6,9 @@
 use std::mem::{offset_of, size_of};
 
 use secretome::gpu::layout::{
-    self, consts, Brick, DepotCells, DepotInfo, DepotSlabInfo, KahanSum, LabelParams, LabelTableGpu,
-    PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
-    SpeciesPack, StageParams,
+    self, consts, Brick, DepotCells, DepotInfo, DepotSlabInfo, KahanSum, LabelParams,
+    LabelTableGpu, PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite,
+    SlabInfo, SpeciesPack, StageParams,
 };
 use secretome::gpu::layout::{ExtractInfo, ViewUniform};
 use secretome::gpu::shaders;
@@ -28,13 +28,7 @@ fn rust_layouts() -> Vec<Layout> {
     vec![
         (
             "DepotSlabInfo",
-            fields!(
-                DepotSlabInfo,
-                n_packs,
-                slab,
-                n_depots,
-                _pad0
-            ),
+            fields!(DepotSlabInfo, n_packs, slab, n_depots, _pad0),
         ),
         (
             "PlasmaInfo",
@@ -152,7 +146,11 @@ fn rust_layouts() -> Vec<Layout> {
                 sub_slots,
                 inv_h2,
                 voxel_ml,
-                _pad0
+                bricks_x,
+                bricks_xy,
+                _pad0,
+                _pad1,
+                _pad2
             ),
         ),
         (
@@ -165,7 +163,7 @@ fn rust_layouts() -> Vec<Layout> {
                 source_base,
                 origin,
                 neighbours,
-                _pad0
+                planes
             ),
         ),
         (
@@ -237,7 +235,7 @@ fn rust_twins_match_wgsl_structs() {
     // Every WGSL struct used as a buffer has a twin (the kernels' private structs, their
     // entry-point builtins and naga's built-in result of atomicCompareExchangeWeak excepted).
     let private = [
-        "Column",
+        "Head",
         "Invocation",
         "Neighbour",
         "Reacted",
@@ -336,7 +334,10 @@ fn constants_match() {
     // A blood face's code is its label + 1: both blood labels fit the two bits.
     for l in secretome::TissueLabel::ALL {
         if l.kind() == secretome::base::LabelKind::Blood {
-            assert!((l as u32 + 1) > consts::FACE_CLOSED && (l as u32 + 1) < 4, "{l:?}");
+            assert!(
+                (l as u32 + 1) > consts::FACE_CLOSED && (l as u32 + 1) < 4,
+                "{l:?}"
+            );
         }
     }
     assert_eq!(consts::BRICK, 4);
@@ -347,12 +348,18 @@ fn constants_match() {
             .unwrap()
             .text
     };
-    // Every grid kernel walks whole bricks: 64 invocations, invocation li on local voxel li.
-    for name in ["diffuse.wgsl", "react.wgsl", "mass.wgsl", "regions.wgsl"] {
+    // Every grid kernel walks whole bricks: the per-voxel ones one brick at a time (64
+    // invocations, invocation li on local voxel li); the diffusion stages GROUP_BRICKS at a
+    // time, 16 invocations (a column x + 4 y each) per brick.
+    for name in ["react.wgsl", "mass.wgsl", "regions.wgsl"] {
         let text = file(name);
         assert!(text.contains("@workgroup_size(64, 1, 1)"), "{name}");
         assert!(text.contains("b = b + slab.groups"), "{name}");
     }
+    let diffuse = file("diffuse.wgsl");
+    assert!(diffuse.contains("@workgroup_size(GROUP_LANES, 1, 1)"));
+    assert!(diffuse.contains("override GROUP_LANES: u32 = 64u;   // 16 × GROUP_BRICKS"));
+    assert!(diffuse.contains("override GROUP_BRICKS: u32 = 4u;"));
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.

@@ -41,9 +41,9 @@ use bytemuck::Zeroable;
 use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
-    consts, packs, term_bits, Brick, DepotCells, DepotInfo, DepotSlabInfo, LabelParams, LabelTableGpu,
-    PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite, SlabInfo,
-    SpeciesPack, StageParams, PACK,
+    consts, packs, term_bits, Brick, DepotCells, DepotInfo, DepotSlabInfo, LabelParams,
+    LabelTableGpu, PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite,
+    SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::problem::scheme::StagePlan;
@@ -182,7 +182,8 @@ impl Simulation {
             per_voxel, slots, ..
         } = plan;
 
-        let p = Pipelines::new(ctx, subgroups, exposure_on)?;
+        let all_full = plan.bricks.bricks.iter().all(|&(_, m)| m == u64::MAX);
+        let p = Pipelines::new(ctx, subgroups, exposure_on, all_full)?;
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;

@@ -29,7 +29,17 @@ impl Pipelines {
     /// Compiles the kernels for `ctx`: `subgroups` picks the ledger reduction (subgroup
     /// operations or the workgroup tree), `exposure` specialises the stages that accumulate
     /// the exposure readouts.
-    pub(super) fn new(ctx: &GpuContext, subgroups: bool, exposure_on: bool) -> Result<Pipelines> {
+    pub(super) fn new(
+        ctx: &GpuContext,
+        subgroups: bool,
+        exposure_on: bool,
+        all_full: bool,
+    ) -> Result<Pipelines> {
+        let full = ("ALL_FULL", f64::from(u8::from(all_full)));
+        // Bricks per workgroup of the diffusion stages (16 invocations each): one through a CPU
+        // driver with subgroup operations, where a brick the whole workgroup shares is read as
+        // one value; four elsewhere (and with the workgroup tree, which sums 64 invocations).
+        let group_bricks = if ctx.is_cpu() && subgroups { 1.0 } else { 4.0 };
         let device = &ctx.device;
         // Layouts and pipelines.
         let slab_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -104,15 +114,26 @@ impl Pipelines {
             &diffuse_module,
             "diffuse_stage",
             &layout,
-            &[("REACT_STAGE", 0.0)],
+            &[
+                ("REACT_STAGE", 0.0),
+                full,
+                ("GROUP_BRICKS", group_bricks),
+                ("GROUP_LANES", 16.0 * group_bricks),
+            ],
         );
-        let exposure_constant = [("EXPOSURE", f64::from(u8::from(exposure_on)))];
+        let exposure_constant = [("EXPOSURE", f64::from(u8::from(exposure_on))), full];
         let diffuse_react = specialised(
             "Simulation::diffuse_stage_react",
             &diffuse_module,
             "diffuse_stage",
             &layout,
-            &[("REACT_STAGE", 1.0), exposure_constant[0]],
+            &[
+                ("REACT_STAGE", 1.0),
+                exposure_constant[0],
+                full,
+                ("GROUP_BRICKS", group_bricks),
+                ("GROUP_LANES", 16.0 * group_bricks),
+            ],
         );
         let react = specialised(
             "Simulation::react_half_step",
@@ -121,11 +142,12 @@ impl Pipelines {
             &layout,
             &exposure_constant,
         );
-        let mass = pipeline(
+        let mass = specialised(
             "Simulation::tissue_amount",
             &module("mass.wgsl")?,
             "tissue_amount",
             &layout,
+            &[full],
         );
 
         let (reduce_layout, reduce_pl) = one_group_layout(

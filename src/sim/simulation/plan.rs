@@ -171,11 +171,19 @@ impl BrickGrid {
                     source_base: 0,
                     origin: (bx | by << 11 | bz << 22) as u32,
                     neighbours,
-                    _pad0: 0,
+                    planes: plane_ranks(m),
                 }
             })
             .collect()
     }
+}
+
+/// A brick's tissue voxels below each of its four planes of 16, one byte per plane
+/// (`Brick::planes`).
+pub(super) fn plane_ranks(mask: u64) -> u32 {
+    (1..4).fold(0, |acc, z| {
+        acc | ((mask & ((1u64 << (16 * z)) - 1)).count_ones() << (8 * z))
+    })
 }
 
 /// Options that change how the grid is laid out on the GPU (for tests of large-grid paths).
@@ -318,7 +326,13 @@ pub(super) fn plan_slabs(
     }
     // The largest binding: per stored voxel the exposure (EXPOSURE_ENTRIES times the fields)
     // when on, else the fields; or the brick table where tissue is very sparse.
-    let binding_voxel = 16 * np as u64 * if problem.exposure { EXPOSURE_ENTRIES as u64 } else { 1 };
+    let binding_voxel = 16
+        * np as u64
+        * if problem.exposure {
+            EXPOSURE_ENTRIES as u64
+        } else {
+            1
+        };
     let binding = |a: usize, b: usize| {
         let table = (bricks.layer_start[b] - bricks.layer_start[a]) as u64 * BRICK_BYTES;
         (bricks.layer_voxels(a, b) as u64 * binding_voxel).max(table)
@@ -381,6 +395,8 @@ pub(super) fn plan_slabs(
             sub_slots,
             inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
             voxel_ml: problem.grid.voxel_ml() as f32,
+            bricks_x: bricks.nb[0] as u32,
+            bricks_xy: (bricks.nb[0] * bricks.nb[1]) as u32,
             ..SlabInfo::zeroed()
         };
         slots += groups;
@@ -451,12 +467,18 @@ mod tests {
             // It holds the layer below and above its own.
             let lo = s.layers.start.saturating_sub(1);
             let hi = (s.layers.end + 1).min(75);
-            assert_eq!(s.voxels, bg.layer_range(lo).start..bg.layer_range(hi - 1).end);
+            assert_eq!(
+                s.voxels,
+                bg.layer_range(lo).start..bg.layer_range(hi - 1).end
+            );
             assert_eq!(
                 s.own_voxels,
                 bg.layer_range(s.layers.start).start..bg.layer_range(s.layers.end - 1).end
             );
-            assert_eq!(s.info.n_bricks as usize, (s.layers.end - s.layers.start) * 60);
+            assert_eq!(
+                s.info.n_bricks as usize,
+                (s.layers.end - s.layers.start) * 60
+            );
             assert_eq!(s.info.slot_offset, slot);
             slot += s.info.groups;
             layer = s.layers.end;
@@ -473,7 +495,11 @@ mod tests {
         // Tissue only at three voxels; blood around one.
         p.grid.labels.fill(TissueLabel::Outside);
         let dims = p.grid.dims;
-        let tissue = [p.grid.index(0, 0, 0), p.grid.index(8, 4, 5), p.grid.index(5, 1, 4)];
+        let tissue = [
+            p.grid.index(0, 0, 0),
+            p.grid.index(8, 4, 5),
+            p.grid.index(5, 1, 4),
+        ];
         for &v in &tissue {
             p.grid.labels[v] = TissueLabel::Myocardium;
         }
@@ -484,7 +510,10 @@ mod tests {
         assert_eq!(bg.bricks.len(), 3);
         assert_eq!(bg.voxels(), 3);
         // Storage order: z, y, x of the bricks.
-        assert_eq!(bg.order, [tissue[0] as u32, tissue[2] as u32, tissue[1] as u32]);
+        assert_eq!(
+            bg.order,
+            [tissue[0] as u32, tissue[2] as u32, tissue[1] as u32]
+        );
         for (i, &v) in bg.order.iter().enumerate() {
             assert_eq!(bg.stored(dims, v as usize), Some(i));
         }
@@ -495,7 +524,14 @@ mod tests {
             assert_eq!(r.neighbours, [consts::NO_BRICK; 6]);
         }
         let r = bg.records(0..3);
-        assert_eq!((r[1].origin & 2047, r[1].origin >> 11 & 2047, r[1].origin >> 22), (1, 0, 1));
+        assert_eq!(
+            (
+                r[1].origin & 2047,
+                r[1].origin >> 11 & 2047,
+                r[1].origin >> 22
+            ),
+            (1, 0, 1)
+        );
         assert_eq!((r[1].mask_lo, r[1].mask_hi), (1 << (1 + 4), 0));
         assert_eq!((r[2].mask_lo, r[2].mask_hi), (1 << 16, 0));
     }

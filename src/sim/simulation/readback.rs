@@ -67,7 +67,10 @@ impl Simulation {
                 (span.own_voxels.len() * np * 16) as u64,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for (i, &v) in self.bricks.order[span.own_voxels.clone()].iter().enumerate() {
+            for (i, &v) in self.bricks.order[span.own_voxels.clone()]
+                .iter()
+                .enumerate()
+            {
                 for s in 0..ns {
                     out[s * n + v as usize] = data[(i * np + s / PACK) * PACK + s % PACK];
                 }

@@ -87,7 +87,10 @@ impl Simulation {
                 (span.own_voxels.len() * np) as u64 * entry,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for (i, &v) in self.bricks.order[span.own_voxels.clone()].iter().enumerate() {
+            for (i, &v) in self.bricks.order[span.own_voxels.clone()]
+                .iter()
+                .enumerate()
+            {
                 for s in 0..ns {
                     let g = s * n + v as usize;
                     let e = (i * np + s / PACK) * EXPOSURE_ENTRIES * PACK + s % PACK;

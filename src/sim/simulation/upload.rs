@@ -176,8 +176,9 @@ impl Simulation {
         let mut next = 0usize;
         for g in 0..bg.bricks.len() {
             source_base.push(next as u32);
-            for i in bg.voxel_start[g]..bg.voxel_start[g + 1] {
-                let v = bg.order[i] as usize;
+            let range = bg.voxel_start[g]..bg.voxel_start[g + 1];
+            for (word, &v) in words[range.clone()].iter_mut().zip(&bg.order[range]) {
+                let v = v as usize;
                 let Some(list) = entries.get(&v) else {
                     continue;
                 };
@@ -189,7 +190,7 @@ impl Simulation {
                         (1 << (32 - consts::SLOT_SHIFT)) - 1
                     )));
                 }
-                words[i] |= (slot as u32) << consts::SLOT_SHIFT;
+                *word |= (slot as u32) << consts::SLOT_SHIFT;
                 for e in list {
                     table.extend([e.depot as f32, list.len() as f32, 0.0, 0.0]);
                     table.extend(padded(&e.rates));
