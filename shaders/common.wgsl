@@ -86,7 +86,7 @@ struct SlabInfo {
     n_packs: u32,        // ceil(n_species / 4)
     first_brick: u32,    // slab-local slot of the first own brick (ghosts below come first)
     n_bricks: u32,       // own bricks
-    groups: u32,         // workgroups per pack: workgroup g walks own bricks g, g + groups, ...
+    groups: u32,         // workgroups per pack: each walks an equal run of own bricks (brick_run)
     slot_offset: u32,    // first ledger slot of this slab, in workgroups
     sub_slots: u32,      // ledger slots per workgroup (one per subgroup, or 1: see below)
     inv_h2: f32,         // 1/h², 1/mm²
@@ -287,6 +287,14 @@ fn source_rate(b: u32, word: u32, k: u32, terms: u32) -> vec4<f32> {
         rate += depot_scale(group) * sources[e * stride + 1u + k];
     }
     return rate;
+}
+
+// The own bricks workgroup g walks: an equal run of consecutive bricks (neighbours in x are
+// then next to each other in memory), as [first, end).
+fn brick_run(g: u32) -> vec2<u32> {
+    let per = (slab.n_bricks + slab.groups - 1u) / slab.groups;
+    let first = slab.first_brick + min(g * per, slab.n_bricks);
+    return vec2<u32>(first, min(first + per, slab.first_brick + slab.n_bricks));
 }
 
 // The first ledger slot of a workgroup (wg.x: which of the slab's `groups`; wg.y: the pack).

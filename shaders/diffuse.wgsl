@@ -20,8 +20,8 @@
 // only its own voxels there), so the scheme needs two field copies whatever the stage count.
 //
 // Invocation layout: a workgroup takes four bricks at a time (invocation li: brick li / 16,
-// column li % 16 = x + 4 y of it) and walks the slab's own bricks four by four (wg.x, then
-// wg.x + groups, ...); wg.y is the pack. Each invocation walks its column's four voxels up z
+// column li % 16 = x + 4 y of it) and walks its run of the slab's own bricks (`brick_run`)
+// four by four; wg.y is the pack. Each invocation walks its column's four voxels up z
 // with a sliding window, so the voxels above and below come from the previous iteration, and
 // looks up the bricks its column touches (across its x face, its y face, below and above)
 // once per column. Loads whose value a face code then discards may use an index past the
@@ -32,10 +32,8 @@
 // reaction tail, so that the plain stages (most of them) are compiled without its registers.
 override REACT_STAGE: bool = true;
 
-// Bricks a workgroup takes at a time (16 invocations each): 4 on GPUs; 1 through a CPU driver,
-// where a brick that is the same for the whole workgroup is read once, not per invocation.
-override GROUP_BRICKS: u32 = 4u;
-override GROUP_LANES: u32 = 64u;   // 16 × GROUP_BRICKS
+// Bricks a workgroup takes at a time, 16 invocations each.
+const GROUP_BRICKS: u32 = 4u;
 
 // The slot of the brick across face f of brick b: from the table, or (every brick stored) by
 // the slot strides.
@@ -83,7 +81,7 @@ fn face(word: u32, f: u32) -> u32 {
     return (word >> (FACE_SHIFT + 2u * f)) & 3u;
 }
 
-@compute @workgroup_size(GROUP_LANES, 1, 1)
+@compute @workgroup_size(64, 1, 1)
 fn diffuse_stage(inv: Invocation) {
     let k = inv.wg.y;
     let col = inv.li & 15u;
@@ -109,10 +107,10 @@ fn diffuse_stage(inv: Invocation) {
     let d_inv_h2 = select(zero, sp.diffusion * slab.inv_h2, (stage.terms & TERM_DIFFUSION) != 0u);
     let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
     let np = slab.n_packs;
-    let end = slab.first_brick + slab.n_bricks;
-    let q = select(0u, inv.li >> 4u, GROUP_BRICKS > 1u);
-    for (var b4 = slab.first_brick + GROUP_BRICKS * inv.wg.x; b4 < end;
-         b4 = b4 + GROUP_BRICKS * slab.groups) {
+    let q = inv.li >> 4u;
+    let run = brick_run(inv.wg.x);
+    let end = run.y;
+    for (var b4 = run.x; b4 < end; b4 = b4 + GROUP_BRICKS) {
         let b = b4 + q;
         if (b >= end) {
             continue;

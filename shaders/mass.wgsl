@@ -15,8 +15,8 @@ fn tissue_amount(
 ) {
     let k = wg.y;
     var sum = vec4<f32>(0.0);
-    let end = slab.first_brick + slab.n_bricks;
-    for (var b = slab.first_brick + wg.x; b < end; b = b + slab.groups) {
+    let run = brick_run(wg.x);
+    for (var b = run.x; b < run.y; b = b + 1u) {
         if (in_mask(bricks[b].mask_lo, bricks[b].mask_hi, li)) {
             let i = stored_index(b, li);
             let lp = labels.entries[voxels[i] & LABEL_MASK];

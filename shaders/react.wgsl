@@ -23,8 +23,8 @@ fn react_half_step(inv: Invocation) {
     let sp = species[k];
     // The plasma's mean over this half-step.
     let cp = plasma(k, PC_LEAD);
-    let end = slab.first_brick + slab.n_bricks;
-    for (var b = slab.first_brick + inv.wg.x; b < end; b = b + slab.groups) {
+    let run = brick_run(inv.wg.x);
+    for (var b = run.x; b < run.y; b = b + 1u) {
         if (!in_mask(bricks[b].mask_lo, bricks[b].mask_hi, l)) {
             continue;
         }

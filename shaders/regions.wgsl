@@ -125,8 +125,8 @@ fn region_stats(
     let kd = species[k].kd;
     var by_label = empty_run(NO_REGION);
     var by_segment = empty_run(NO_REGION);
-    let end = slab.first_brick + slab.n_bricks;
-    for (var b = slab.first_brick + wg.x; b < end; b = b + slab.groups) {
+    let run = brick_run(wg.x);
+    for (var b = run.x; b < run.y; b = b + 1u) {
         if (!in_mask(bricks[b].mask_lo, bricks[b].mask_hi, li)) {
             continue;
         }

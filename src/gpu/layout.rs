@@ -75,7 +75,7 @@ pub struct SlabInfo {
     pub first_brick: u32,
     /// Own bricks (stepped by this slab's dispatches).
     pub n_bricks: u32,
-    /// Workgroups per pack: workgroup g walks own bricks g, g + groups, g + 2 groups, ...
+    /// Workgroups per pack: each walks an equal run of consecutive own bricks.
     pub groups: u32,
     /// First ledger slot of this slab, in workgroups.
     pub slot_offset: u32,

@@ -36,10 +36,6 @@ impl Pipelines {
         all_full: bool,
     ) -> Result<Pipelines> {
         let full = ("ALL_FULL", f64::from(u8::from(all_full)));
-        // Bricks per workgroup of the diffusion stages (16 invocations each): one through a CPU
-        // driver with subgroup operations, where a brick the whole workgroup shares is read as
-        // one value; four elsewhere (and with the workgroup tree, which sums 64 invocations).
-        let group_bricks = if ctx.is_cpu() && subgroups { 1.0 } else { 4.0 };
         let device = &ctx.device;
         // Layouts and pipelines.
         let slab_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -114,12 +110,7 @@ impl Pipelines {
             &diffuse_module,
             "diffuse_stage",
             &layout,
-            &[
-                ("REACT_STAGE", 0.0),
-                full,
-                ("GROUP_BRICKS", group_bricks),
-                ("GROUP_LANES", 16.0 * group_bricks),
-            ],
+            &[("REACT_STAGE", 0.0), full],
         );
         let exposure_constant = [("EXPOSURE", f64::from(u8::from(exposure_on))), full];
         let diffuse_react = specialised(
@@ -127,13 +118,7 @@ impl Pipelines {
             &diffuse_module,
             "diffuse_stage",
             &layout,
-            &[
-                ("REACT_STAGE", 1.0),
-                exposure_constant[0],
-                full,
-                ("GROUP_BRICKS", group_bricks),
-                ("GROUP_LANES", 16.0 * group_bricks),
-            ],
+            &[("REACT_STAGE", 1.0), exposure_constant[0], full],
         );
         let react = specialised(
             "Simulation::react_half_step",

@@ -195,7 +195,7 @@ pub struct LayoutOptions {
     /// whatever the device lets us allocate).
     pub memory_budget: Option<u64>,
     /// Workgroups per pack of a slab's dispatch (default: the slab's bricks, at most 4096 on a
-    /// GPU or 16 per thread through a CPU driver); each walks every `groups`-th brick.
+    /// GPU or 16 per thread through a CPU driver); each walks an equal run of its bricks.
     pub groups: Option<u32>,
     /// Reduce the stages' ledger terms with a workgroup tree even where the device has
     /// subgroup operations (the fallback's own tests).
