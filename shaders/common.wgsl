@@ -249,7 +249,7 @@ fn expose(fi: u32, auc: vec4<f32>, above: vec4<f32>, occupancy: vec4<f32>) {
 
 // The plasma of this step as the tissue sees it (MODEL.md §4: the same step's plasma, not the
 // last step's), ng/mL: which = PC_STEP_MEAN for the diffusion stages' blood faces,
-// PC_STEP_END for the value blood voxels hold, PC_LEAD / PC_TRAIL for the reaction half-steps,
+// PC_LEAD / PC_TRAIL for the reaction half-steps,
 // PC_NEXT for the next step's leading half-step fused into this step's last stage.
 const PLASMA_ENTRIES: u32 = 6u;
 const PC_NOW: u32 = 0u;

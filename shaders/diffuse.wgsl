@@ -51,15 +51,16 @@ fn pick(f: Head, t: Head, c: bool) -> Head {
                 select(f.planes, t.planes, c));
 }
 
-// What one open face adds: its flux hm · (c_n - c) (per unit tissue volume, not yet over ε),
-// and the part of it that crosses a blood face. `j` is the stored index of the voxel across
-// (used only for a tissue face).
+// What one face adds, for a voxel whose neighbours need their labels: its flux
+// hm(ε m_D, ε' m_D') · (c_n - c) (per unit tissue volume, not yet over ε), and the part of it
+// that crosses a blood face. c_n is the stored value across (read whatever the face's code; a
+// blood face takes the plasma instead, a closed face adds nothing), j its stored index.
 struct Neighbour {
     flux: vec4<f32>,
     blood: vec4<f32>,
 }
 
-fn neighbour(g_self: f32, c: vec4<f32>, code: u32, j: u32, k: u32, cp: vec4<f32>) -> Neighbour {
+fn neighbour(g_self: f32, c: vec4<f32>, code: u32, j: u32, c_n: vec4<f32>, cp: vec4<f32>) -> Neighbour {
     var n: Neighbour;
     n.flux = vec4<f32>(0.0);
     n.blood = vec4<f32>(0.0);
@@ -73,7 +74,7 @@ fn neighbour(g_self: f32, c: vec4<f32>, code: u32, j: u32, k: u32, cp: vec4<f32>
         return n;
     }
     let g = harmonic(g_self, labels.entries[voxels[j] & LABEL_MASK].conductance);
-    n.flux = g * (src[j * slab.n_packs + k] - c);
+    n.flux = g * (c_n - c);
     return n;
 }
 
@@ -161,21 +162,27 @@ fn diffuse_stage(inv: Invocation) {
                 }
                 var flux = zero;
                 var blood = zero;
+                // The six values across (both paths below read them).
+                let c_xm = src[j_xm * np + k];
+                let c_xp = src[j_xp * np + k];
+                let c_ym = src[j_ym * np + k];
+                let c_yp = src[j_yp * np + k];
                 if ((word & FLAG_SIMPLE) != 0u) {
                     // Every face is closed or opens onto tissue with this voxel's ε·m_D
                     // (hm / ε = m): no neighbour labels, no branches.
                     let t = FACE_TISSUE;
-                    flux = lp.m_diffusion * (select(zero, src[j_xm * np + k] - c, face(word, 0u) == t)
-                        + select(zero, src[j_xp * np + k] - c, face(word, 1u) == t)
-                        + select(zero, src[j_ym * np + k] - c, face(word, 2u) == t)
-                        + select(zero, src[j_yp * np + k] - c, face(word, 3u) == t)
+                    flux = lp.m_diffusion * (select(zero, c_xm - c, face(word, 0u) == t)
+                        + select(zero, c_xp - c, face(word, 1u) == t)
+                        + select(zero, c_ym - c, face(word, 2u) == t)
+                        + select(zero, c_yp - c, face(word, 3u) == t)
                         + select(zero, c_below - c, face(word, 4u) == t)
                         + select(zero, c_above - c, face(word, 5u) == t));
                 } else {
                     let g = lp.conductance;
                     let js = array<u32, 6>(j_xm, j_xp, j_ym, j_yp, j_below, j_above);
+                    let cs = array<vec4<f32>, 6>(c_xm, c_xp, c_ym, c_yp, c_below, c_above);
                     for (var f = 0u; f < 6u; f = f + 1u) {
-                        let n = neighbour(g, c, face(word, f), js[f], k, cp);
+                        let n = neighbour(g, c, face(word, f), js[f], cs[f], cp);
                         flux += n.flux;
                         blood += n.blood;
                     }

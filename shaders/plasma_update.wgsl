@@ -25,7 +25,8 @@
 //   next  — the mean over [t + dt, t + 3dt/2] (the next step's leading half-step, which runs
 //           fused into this step's last stage),
 //   step_mean — the mean over the whole step (the blood faces of the diffusion stages),
-//   step_end  — C(t + dt) (what blood voxels hold at the step's end).
+//   step_end  — C(t + dt) as predicted (no kernel reads it: blood voxels are not stored, and
+//               read back they hold the plasma `now` once the step has advanced it).
 // Only the heart's own feedback on plasma is predicted (the prediction is exact for a bolus
 // and for remote depots); the plasma itself always takes the heart's actual exchange, so the
 // ledger closes as before. The means are 5-point Gauss–Legendre sums of the exact course

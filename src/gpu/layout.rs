@@ -208,7 +208,8 @@ pub struct PlasmaCourse {
     pub now: [f32; 4],
     /// Mean over the coming step (the diffusion stages' blood faces).
     pub step_mean: [f32; 4],
-    /// At the coming step's end (blood voxels).
+    /// Predicted at the coming step's end (reported with the course; blood voxels, not
+    /// stored, hold `now`).
     pub step_end: [f32; 4],
     /// Mean over its first half (the leading reaction half-step).
     pub lead: [f32; 4],
