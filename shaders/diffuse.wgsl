@@ -39,7 +39,7 @@ const GROUP_BRICKS: u32 = 4u;
 // the slot strides.
 fn next_brick(b: u32, f: u32) -> u32 {
     if (ALL_FULL) {
-        let stride = array<u32, 3>(1u, slab.bricks_x, slab.bricks_xy)[f >> 1u];
+        let stride = select(select(slab.bricks_xy, slab.bricks_x, f < 4u), 1u, f < 2u);
         return select(b - stride, b + stride, (f & 1u) != 0u);
     }
     return bricks[b].neighbours[f];

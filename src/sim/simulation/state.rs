@@ -16,7 +16,8 @@ pub struct SimState {
 }
 
 impl SimState {
-    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE3";
+    /// Format 4: the brick grid's buffers (tissue voxels only, since issue 16).
+    const MAGIC: &'static [u8; 16] = b"SECRETOME-STATE4";
 
     /// Serialises the state (little-endian; the buffers as they are).
     pub fn to_bytes(&self) -> Vec<u8> {
