@@ -27,7 +27,7 @@ fn grid_256_cubed_with_four_species_runs_across_bindings() {
     sim.step(2);
     let f = sim.read_fields().unwrap();
     // Against the exact solution of P1 (tolerance 1e-4 of the maximum): a seam between
-    // slabs that lost its ghost planes would show as an error of order 1e-2 there.
+    // slabs that lost its ghost layers would show as an error of order 1e-2 there.
     let e = p1_error(n, sim.time(), &f);
     assert!(e < 1e-4, "P1 error {e:e} on {} slabs", sim.slab_count());
     eprintln!(
