@@ -28,7 +28,13 @@ impl Display {
         }
         for n in 90..130 {
             let socket = format!("/tmp/.X11-unix/X{n}");
-            if Path::new(&socket).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            let lock = format!("/tmp/.X{n}-lock");
+            if stale(&lock) {
+                // A server that died without cleaning up (killed) left its lock and socket.
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
+            }
+            if Path::new(&socket).exists() || Path::new(&lock).exists() {
                 continue;
             }
             let child = Command::new("Xvfb")
@@ -60,9 +66,28 @@ impl Display {
     }
 }
 
+/// Whether an X lock file names a process that no longer runs.
+fn stale(lock: &str) -> bool {
+    std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+}
+
 impl Drop for Display {
     fn drop(&mut self) {
         if let Some(c) = &mut self.server {
+            // SIGTERM lets Xvfb remove its lock and socket; SIGKILL only if it does not stop.
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(3) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
