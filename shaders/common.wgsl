@@ -292,9 +292,14 @@ fn source_rate(b: u32, word: u32, k: u32, terms: u32) -> vec4<f32> {
 // The own bricks workgroup g walks: an equal run of consecutive bricks (neighbours in x are
 // then next to each other in memory), as [first, end).
 fn brick_run(g: u32) -> vec2<u32> {
-    let per = (slab.n_bricks + slab.groups - 1u) / slab.groups;
-    let first = slab.first_brick + min(g * per, slab.n_bricks);
-    return vec2<u32>(first, min(first + per, slab.first_brick + slab.n_bricks));
+    return slab.first_brick + unit_run(g, slab.n_bricks);
+}
+
+// Workgroup g's equal run of `units` work units, as [first, end) counted from 0.
+fn unit_run(g: u32, units: u32) -> vec2<u32> {
+    let per = (units + slab.groups - 1u) / slab.groups;
+    let first = min(g * per, units);
+    return vec2<u32>(first, min(first + per, units));
 }
 
 // The first ledger slot of a workgroup (wg.x: which of the slab's `groups`; wg.y: the pack).

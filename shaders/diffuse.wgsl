@@ -109,13 +109,27 @@ fn diffuse_stage(inv: Invocation) {
     let has_old = (stage.flags & FLAG_HAS_OLD) != 0u;
     let np = slab.n_packs;
     let q = inv.li >> 4u;
-    let run = brick_run(inv.wg.x);
-    let end = run.y;
-    for (var b4 = run.x; b4 < end; b4 = b4 + GROUP_BRICKS) {
-        let b = b4 + q;
-        if (b >= end) {
-            continue;
-        }
+    // Work units: single bricks; in a grid of full bricks, whole columns of the slab's own
+    // brick layers, walked up z with the window carried from brick to brick (as long a walk as
+    // the dense box had).
+    var layers = 1u;
+    var units = slab.n_bricks;
+    if (ALL_FULL) {
+        layers = slab.n_bricks / slab.bricks_xy;
+        units = slab.bricks_xy;
+    }
+    let run = unit_run(inv.wg.x, units);
+    for (var u4 = run.x; u4 < run.y; u4 = u4 + GROUP_BRICKS) {
+      let u = u4 + q;
+      if (u >= run.y) {
+          continue;
+      }
+      var j_below = 0u;
+      var c_below = zero;
+      var i = 0u;
+      var c = zero;
+      for (var layer = 0u; layer < layers; layer = layer + 1u) {
+        let b = slab.first_brick + u + layer * slab.bricks_xy;
         let own = head(b);
         // The bricks across the column's x face (x = 0: x-, x = 3: x+) and y face, or its own
         // brick where the column touches no such face; below and above. A voxel's neighbour
@@ -134,10 +148,12 @@ fn diffuse_stage(inv: Invocation) {
         let h_yp = pick(yh, own, ly < 3u);
         let col_yp = select(col - 12u, col + 4u, ly < 3u);
         // Window: the voxel below the first (the top of the brick below), then each in turn.
-        var j_below = at(head(next_brick(b, 4u)), col, 3u);
-        var c_below = src[j_below * np + k];
-        var i = at(own, col, 0u);
-        var c = src[i * np + k];
+        if (layer == 0u) {
+            j_below = at(head(next_brick(b, 4u)), col, 3u);
+            c_below = src[j_below * np + k];
+            i = at(own, col, 0u);
+            c = src[i * np + k];
+        }
         for (var lz = 0u; lz < 4u; lz = lz + 1u) {
             let j_above = at(pick(above, own, lz < 3u), col, select(0u, lz + 1u, lz < 3u));
             let c_above = src[j_above * np + k];
@@ -243,6 +259,7 @@ fn diffuse_stage(inv: Invocation) {
             j_below = i;
             i = j_above;
         }
+      }
     }
     reduce_into_ledger(inv, ledger_slot(inv.wg), k, secreted, degraded, uptake, capillary, blood_out);
 }
