@@ -3,7 +3,8 @@
 //! optional clipping plane, and the slice on that plane showing the field inside the wall.
 //!
 //! The field is the solver's own: `view_extract.wgsl` copies the selected species from the
-//! simulation's slab buffers into a 3D texture on the GPU (no readback), and
+//! simulation's brick grid into a 3D texture on the GPU (each stored tissue voxel to its place;
+//! no readback), and
 //! `view_render.wgsl` samples it. The surface is the boundary of the labelled tissue voxels
 //! (surface nets), so it is the grid the solver runs on, whatever mesh it came from.
 //!
