@@ -348,15 +348,19 @@ fn constants_match() {
             .unwrap()
             .text
     };
-    // Every grid kernel runs 64 invocations and walks whole bricks of its workgroup's run: the
+    // Every grid kernel runs 64 invocations and walks its workgroup's run of work units: the
     // per-voxel ones a brick at a time (invocation li on local voxel li), the diffusion stages
-    // four at a time (invocation li on column li % 16 of brick li / 16).
-    for name in ["diffuse.wgsl", "react.wgsl", "mass.wgsl", "regions.wgsl"] {
+    // four units at a time (invocation li on column li % 16 of unit li / 16: a brick, or in a
+    // grid of full bricks a column of brick layers).
+    for name in ["react.wgsl", "mass.wgsl", "regions.wgsl"] {
         let text = file(name);
         assert!(text.contains("@workgroup_size(64, 1, 1)"), "{name}");
         assert!(text.contains("brick_run("), "{name}");
     }
-    assert!(file("diffuse.wgsl").contains("const GROUP_BRICKS: u32 = 4u;"));
+    let diffuse = file("diffuse.wgsl");
+    assert!(diffuse.contains("@workgroup_size(64, 1, 1)"));
+    assert!(diffuse.contains("unit_run(inv.wg.x, units)"));
+    assert!(diffuse.contains("const GROUP_BRICKS: u32 = 4u;"));
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.
