@@ -30,17 +30,19 @@ pub(super) fn region_blood(
     grid: &crate::base::Grid,
     segments: &[u8],
 ) -> Vec<usize> {
-    let blood = |v: usize| grid.labels[v].kind() == crate::base::LabelKind::Blood;
+    // Blood voxels per AHA segment, in one pass.
+    let mut per_segment = [0usize; 256];
+    for (&seg, l) in segments.iter().zip(&grid.labels) {
+        if l.kind() == crate::base::LabelKind::Blood {
+            per_segment[seg as usize] += 1;
+        }
+    }
     regions
         .iter()
         .map(|(r, count)| match *r {
             Region::Label(l) if l.kind() == crate::base::LabelKind::Blood => *count,
             Region::Label(_) => 0,
-            Region::Segment(s) => segments
-                .iter()
-                .enumerate()
-                .filter(|&(v, &seg)| seg == s && blood(v))
-                .count(),
+            Region::Segment(s) => per_segment[s as usize],
         })
         .collect()
 }
