@@ -20,7 +20,10 @@ use crate::gpu::GpuContext;
 use crate::problem::build::{build, Built};
 use crate::problem::{Problem, Terms};
 use crate::scenario::Scenario;
-use crate::sim::{bytes_per_voxel, grid_bytes, CpuReference, LayoutOptions, Schedule, Simulation};
+use crate::sim::{
+    bytes_per_voxel, grid_bytes_per_voxel, stored_bricks, CpuReference, LayoutOptions, Schedule,
+    Simulation, BRICK_BYTES,
+};
 
 /// P1's species: (id, D in µm²/min, decay in 1/min).
 pub const P1_SPECIES: [(&str, f64, f64); 4] = [
@@ -266,7 +269,7 @@ pub struct HeartGrid {
     pub tissue_voxels: usize,
     /// Bricks of 4³ voxels that hold tissue (the bricks stored).
     pub bricks: usize,
-    /// GPU memory the grid needs (`sim::grid_bytes`: its tissue voxels and brick table), bytes.
+    /// GPU memory the grid needs (as `sim::grid_bytes`: its tissue voxels and brick table), bytes.
     pub grid_bytes: u64,
     /// The part of it that is the solver's state (fields, voxel words, brick table; not the
     /// exposure readouts and segments), bytes.
@@ -277,22 +280,18 @@ impl HeartGrid {
     pub fn of(spacing_mm: f64, problem: &Problem) -> HeartGrid {
         let g = &problem.grid;
         let tissue_voxels = g.labels.iter().filter(|l| l.is_tissue()).count();
-        let grid = grid_bytes(problem);
-        let state = Problem {
-            exposure: false,
-            segments: Vec::new(),
-            initial: Vec::new(),
-            ..problem.clone()
-        };
-        let state_bytes = grid_bytes(&state);
-        let brick_table =
-            state_bytes - tissue_voxels as u64 * bytes_per_voxel(problem.n_species()) as u64;
+        // One pass over the grid for its bricks; the byte counts follow from them.
+        let bricks = stored_bricks(g);
+        let table = bricks as u64 * BRICK_BYTES;
+        let tissue = tissue_voxels as u64;
+        let grid = tissue * grid_bytes_per_voxel(problem) + table;
+        let state_bytes = tissue * bytes_per_voxel(problem.n_species()) as u64 + table;
         HeartGrid {
             spacing_mm,
             dims: g.dims,
             box_voxels: g.voxel_count(),
             tissue_voxels,
-            bricks: (brick_table / crate::sim::BRICK_BYTES) as usize,
+            bricks,
             grid_bytes: grid,
             state_bytes,
         }

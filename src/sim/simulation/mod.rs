@@ -25,7 +25,9 @@ mod upload;
 use bind::*;
 use pipelines::Pipelines;
 use plan::*;
-pub use plan::{bytes_per_voxel, grid_bytes, grid_bytes_per_voxel, LayoutOptions, BRICK_BYTES};
+pub use plan::{
+    bytes_per_voxel, grid_bytes, grid_bytes_per_voxel, stored_bricks, LayoutOptions, BRICK_BYTES,
+};
 pub use readback::{FieldSlab, PendingSnapshot, Snapshot};
 use regions::*;
 pub use state::SimState;

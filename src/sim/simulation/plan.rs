@@ -33,8 +33,13 @@ pub const BRICK_BYTES: u64 = std::mem::size_of::<Brick>() as u64;
 /// GPU memory the grid of `problem` needs, bytes: its tissue voxels (`grid_bytes_per_voxel`)
 /// and its brick table, without ghosts (a layer per slab boundary) and the ledger.
 pub fn grid_bytes(problem: &Problem) -> u64 {
-    let b = BrickGrid::of(&problem.grid);
-    b.voxels() as u64 * grid_bytes_per_voxel(problem) + b.bricks.len() as u64 * BRICK_BYTES
+    let tissue = problem.grid.labels.iter().filter(|l| l.is_tissue()).count() as u64;
+    tissue * grid_bytes_per_voxel(problem) + stored_bricks(&problem.grid) as u64 * BRICK_BYTES
+}
+
+/// The bricks of 4³ voxels of `grid` that hold tissue: the bricks the solver stores.
+pub fn stored_bricks(grid: &Grid) -> usize {
+    BrickGrid::of(grid).bricks.len()
 }
 
 /// The bricks of a grid that hold tissue, in storage order (z, then y, then x), and where
