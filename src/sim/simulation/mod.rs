@@ -221,9 +221,11 @@ impl Simulation {
         );
         let sources_buf = buffer("Simulation::sources", ((np + 1) * 16) as u64, st);
         let region_entries = (np * REGION_SLOTS * REGION_ENTRY) as u64;
-        let buckets = buffer(
-            "Simulation::region_buckets",
-            REGION_BUCKETS as u64 * region_entries * 4,
+        // One slot of regional totals per workgroup (the ledger's workgroups).
+        let workgroups = (slots / limits.sub_slots) as u64;
+        let region_slots = buffer(
+            "Simulation::region_slots",
+            workgroups * region_entries * 4,
             st,
         );
         let region_totals_buf = buffer("Simulation::region_totals", region_entries * 4, st);
@@ -433,7 +435,7 @@ impl Simulation {
                 totals: p.region_totals,
                 layout: p.region_layout,
                 species_group: region_species_group,
-                buckets,
+                slots: region_slots,
                 totals_buf: region_totals_buf,
             },
             regions: regions(&problem.grid, &problem.segments),

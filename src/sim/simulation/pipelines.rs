@@ -151,7 +151,7 @@ impl Pipelines {
             &reduce_pl,
         );
 
-        // Regional readouts: the slab bindings they read, the segments, buckets and totals.
+        // Regional readouts: the slab bindings they read, the segments, the workgroups' slots and the totals.
         let region_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::regions"),
             entries: &[

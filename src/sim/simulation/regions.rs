@@ -3,13 +3,14 @@
 
 use super::*;
 
-/// The regional readouts (`regions.wgsl`): per-slab statistics into buckets, then totals.
+/// The regional readouts (`regions.wgsl`): one slot of totals per workgroup, then their sums in
+/// slot order (reproducible: no floating-point atomics).
 pub(super) struct RegionKernel {
     pub(super) stats: wgpu::ComputePipeline,
     pub(super) totals: wgpu::ComputePipeline,
     pub(super) layout: wgpu::BindGroupLayout,
     pub(super) species_group: wgpu::BindGroup,
-    pub(super) buckets: wgpu::Buffer,
+    pub(super) slots: wgpu::Buffer,
     pub(super) totals_buf: wgpu::Buffer,
 }
 
@@ -21,8 +22,6 @@ pub(super) const REGION_ENTRY: usize = 28;
 /// vec4 entries per field entry in the exposure buffers (`EXPOSURE_ENTRIES` in common.wgsl):
 /// AUC, time above EC50, occupancy integral.
 pub(super) const EXPOSURE_ENTRIES: usize = 3;
-
-pub(super) const REGION_BUCKETS: usize = 128;
 
 /// The blood voxels in each of `regions` (labels and AHA segments).
 pub(super) fn region_blood(
@@ -194,7 +193,6 @@ impl Simulation {
     pub(super) fn encode_region_stats(&self, enc: &mut wgpu::CommandEncoder) {
         let k = &self.region_kernel;
         let np = packs(self.n_species);
-        enc.clear_buffer(&k.buckets, 0, None);
         let groups: Vec<wgpu::BindGroup> = self
             .slabs
             .iter()
@@ -208,7 +206,7 @@ impl Simulation {
                         entry(4, &slab.info),
                         entry(5, &slab.exposure),
                         entry(6, &slab.bricks),
-                        entry(7, &k.buckets),
+                        entry(7, &k.slots),
                         entry(8, &k.totals_buf),
                         entry(9, &slab.segments),
                     ],
