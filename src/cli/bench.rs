@@ -30,9 +30,10 @@ pub struct BenchArgs {
     /// Skip the CPU twin's rate.
     #[arg(long)]
     pub no_cpu: bool,
-    /// Workgroups per species pack of each slab's dispatch (default: as many as the bricks,
-    /// at most 4096 on a GPU or 16 per thread through a CPU driver); each walks an equal run
-    /// of consecutive bricks.
+    /// Workgroups per species pack of each slab's dispatch (default: a quarter of the
+    /// diffusion's work units, bricks or brick columns, so each pass of 64 invocations has
+    /// four; at most 4096 on a GPU or 16 per thread through a CPU driver); each walks an
+    /// equal run of consecutive bricks.
     #[arg(long)]
     pub groups: Option<u32>,
     /// Measure the heart instead of P1: the intramyocardial preset (default heart, LAD

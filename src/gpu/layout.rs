@@ -345,6 +345,10 @@ pub mod consts {
     pub const SLOT_SHIFT: u32 = 17;
     /// Voxels along each edge of a brick.
     pub const BRICK: usize = 4;
+    /// Diffusion work units (bricks, or brick columns when every brick is full) that one pass
+    /// of a workgroup's 64 invocations covers, 16 invocations each (`GROUP_BRICKS` in
+    /// diffuse.wgsl).
+    pub const GROUP_UNITS: usize = 4;
     /// A brick slot that holds nothing.
     pub const NO_BRICK: u32 = u32::MAX;
     pub const FLAG_REACT_TWICE: u32 = 4;

@@ -360,7 +360,10 @@ fn constants_match() {
     let diffuse = file("diffuse.wgsl");
     assert!(diffuse.contains("@workgroup_size(64, 1, 1)"));
     assert!(diffuse.contains("unit_run(inv.wg.x, units)"));
-    assert!(diffuse.contains("const GROUP_BRICKS: u32 = 4u;"));
+    assert!(diffuse.contains(&format!(
+        "const GROUP_BRICKS: u32 = {}u;",
+        consts::GROUP_UNITS
+    )));
 }
 
 /// The viewer's shader tells tissue from blood and outside by the label numbers.

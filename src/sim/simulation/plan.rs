@@ -227,10 +227,12 @@ pub(super) fn largest_cube(bytes: u64, per_voxel: u64) -> u64 {
     n
 }
 
-/// Workgroups per pack of a dispatch over `bricks` bricks unless the layout says: enough to
-/// keep every core busy, few enough that the ledger (a slot per workgroup) stays small. A CPU
-/// driver runs one workgroup per thread at a time.
-pub(super) fn default_groups(cpu: bool, bricks: usize) -> u32 {
+/// Workgroups per pack of a dispatch over `units` diffusion work units unless the layout says:
+/// at least `consts::GROUP_UNITS` units each, so that no invocation of a pass idles (on an H200, 1 unit
+/// per workgroup ran P1 at 256³ 3.3× slower than 4), enough to keep every core busy, few enough
+/// that the ledger (a slot per workgroup) stays small. A CPU driver runs one workgroup per
+/// thread at a time.
+pub(super) fn default_groups(cpu: bool, units: usize) -> u32 {
     let cap = if cpu {
         let threads = std::env::var("LP_NUM_THREADS")
             .ok()
@@ -242,7 +244,7 @@ pub(super) fn default_groups(cpu: bool, bricks: usize) -> u32 {
     } else {
         4096
     };
-    bricks.clamp(1, cap) as u32
+    units.div_ceil(consts::GROUP_UNITS).clamp(1, cap) as u32
 }
 
 /// What the adapter offers that the layout depends on.
@@ -377,15 +379,22 @@ pub(super) fn plan_slabs(
             limits.name
         )));
     }
+    let all_full = bricks.bricks.iter().all(|&(_, m)| m == u64::MAX);
     let mut slabs = Vec::new();
     let mut slots = 0u32;
     let layer = |l: usize| bricks.layer_start[l.min(nbz)];
     for layers in spans {
         let held = layer(layers.start.saturating_sub(1))..layer(layers.end + 1);
         let own = layer(layers.start)..layer(layers.end);
+        // The diffusion stages' work units: bricks, or columns of bricks when all are full.
+        let units = if all_full {
+            bricks.nb[0] * bricks.nb[1]
+        } else {
+            own.len()
+        };
         let groups = opts
             .groups
-            .unwrap_or_else(|| default_groups(limits.cpu, own.len()))
+            .unwrap_or_else(|| default_groups(limits.cpu, units))
             .clamp(1, max_groups);
         let vs = &bricks.voxel_start;
         let info = SlabInfo {
