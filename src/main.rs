@@ -26,6 +26,11 @@ enum Command {
     /// Run every member of a parameter sweep (or one: --member K) into DIR/member_K and
     /// write DIR/sweep.csv, one row per member with its parameters and key readouts.
     Sweep(cli::sweep::SweepArgs),
+    /// Run a scenario at successively finer voxels (default: twice the scenario's, its own,
+    /// half) and compare the headline readouts (per region and species: max, AUC, fraction
+    /// above EC50, receptor occupancy): the change between the two finest levels and a
+    /// Richardson estimate. Exits non-zero if a change exceeds --tolerance.
+    Converge(cli::converge::ConvergeArgs),
     /// Measure the solver: species-voxel updates/s, memory per voxel, one hour of problem P1.
     #[command(allow_negative_numbers = true)]
     Bench(cli::bench::BenchArgs),
@@ -144,6 +149,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     {
         Command::Run(args) => cli::run::run(&args),
         Command::Sweep(args) => cli::sweep::sweep(&args),
+        Command::Converge(args) => cli::converge::converge(&args),
         Command::Bench(args) => cli::bench::bench(args),
         Command::Geometry(args) => cli::geometry::geometry(&args),
         #[cfg(feature = "viewer")]

@@ -9,6 +9,7 @@
 //! steps from the same state and gives the same fields and readouts bit for bit.
 
 mod checkpoint;
+pub mod converge;
 mod outputs;
 mod summary;
 pub mod sweep;

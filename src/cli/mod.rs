@@ -2,6 +2,7 @@
 //! and reports in one line what went wrong.
 
 pub mod bench;
+pub mod converge;
 pub mod geometry;
 pub mod info;
 pub mod run;

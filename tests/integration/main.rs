@@ -8,6 +8,7 @@ mod common;
 
 mod architecture;
 mod cli;
+mod converge;
 mod depots;
 mod errors;
 mod gpu_matches_cpu;
