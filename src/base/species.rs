@@ -75,6 +75,17 @@ pub struct Species {
 
 impl Species {
     /// First-order tissue degradation rate `k`, 1/s.
+    /// The decay length of the free factor in tissue with these label multipliers (diffusion,
+    /// uptake, perfusion), mm: see [`decay_length_mm`].
+    pub fn decay_length_mm(&self, m_d: f64, m_u: f64, m_p: f64) -> f64 {
+        decay_length_mm(
+            self.diffusion.value * m_d,
+            self.decay_rate()
+                + m_u * self.uptake_vmax.value / self.uptake_km.value
+                + m_p * self.permeability.value,
+        )
+    }
+
     pub fn decay_rate(&self) -> f64 {
         std::f64::consts::LN_2 / self.tissue_half_life.value
     }
@@ -151,6 +162,18 @@ impl Species {
             ("muscle_fold", &self.muscle_fold),
             ("skin_fold", &self.skin_fold),
         ]
+    }
+}
+
+/// The distance over which a factor falls by e away from a steady source, mm: √(D / k_eff),
+/// with D the diffusivity (mm²/s) and k_eff (1/s) the loss rate at low concentration
+/// (degradation + uptake V/K + capillary exchange). The fields vary over this length, so a
+/// voxel must be a fraction of it to resolve them.
+pub fn decay_length_mm(diffusion: f64, k_eff: f64) -> f64 {
+    if k_eff > 0.0 {
+        (diffusion / k_eff).sqrt()
+    } else {
+        f64::INFINITY
     }
 }
 

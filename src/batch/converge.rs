@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{io_err, scenario_hash, CHECKPOINT, MARKER};
+use crate::base::species::decay_length_mm;
 use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::scenario::Scenario;
@@ -68,13 +69,57 @@ pub struct Level {
     pub readouts: BTreeMap<String, f64>,
     /// Wall time of the run's stepping, s.
     pub wall_s: f64,
+    /// `summary.json`'s parameters in effect, key → value (internal units), in its order.
+    pub parameters: Vec<(String, f64)>,
+}
+
+impl Level {
+    fn parameter(&self, key: &str) -> Option<f64> {
+        self.parameters.iter().find(|p| p.0 == key).map(|p| p.1)
+    }
+
+    /// The species of the run, in the table's order, with their EC50s (ng/mL).
+    pub fn ec50s(&self) -> Vec<(String, f64)> {
+        self.parameters
+            .iter()
+            .filter_map(|(key, v)| {
+                let id = key.strip_prefix("species.")?.strip_suffix(".ec50")?;
+                Some((id.to_string(), *v))
+            })
+            .collect()
+    }
+
+    /// Each species' decay length (mm) in each of [`REGIONS`]' tissues, from the parameters
+    /// in effect (`Species::decay_length_mm`).
+    pub fn decay_lengths(&self) -> Vec<(String, [f64; 3])> {
+        self.ec50s()
+            .into_iter()
+            .map(|(id, _)| {
+                let sp = |name: &str| {
+                    self.parameter(&format!("species.{id}.{name}"))
+                        .unwrap_or(f64::NAN)
+                };
+                let lengths = REGIONS.map(|l| {
+                    let m = |name: &str| {
+                        self.parameter(&format!("tissue.{}.{name}", l.name()))
+                            .unwrap_or(1.0)
+                    };
+                    let k_eff = std::f64::consts::LN_2 / sp("tissue_half_life")
+                        + m("uptake") * sp("uptake_vmax") / sp("uptake_km")
+                        + m("perfusion") * sp("permeability");
+                    decay_length_mm(sp("diffusion") * m("diffusion"), k_eff)
+                });
+                (id, lengths)
+            })
+            .collect()
+    }
 }
 
 /// Where a level's run stands in its directory.
 #[derive(Debug)]
 pub enum LevelState {
-    /// Finished for this very scenario: its readouts and the species' EC50s (ng/mL).
-    Finished(Level, Vec<(String, f64)>),
+    /// Finished for this very scenario.
+    Finished(Level),
     /// Stopped with a checkpoint of this scenario: `--resume` continues it.
     Stopped,
     /// Nothing of this scenario there.
@@ -122,22 +167,19 @@ pub fn level_state(dir: &Path, sc: &Scenario) -> Result<LevelState> {
         // NaN and infinities are written as null.
         .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(f64::NAN)))
         .collect();
-    let ec50s: Vec<(String, f64)> = json["parameters"]
+    let parameters: Vec<(String, f64)> = json["parameters"]
         .as_array()
         .ok_or_else(|| bad("no parameters"))?
         .iter()
-        .filter_map(|p| {
-            let key = p["key"].as_str()?;
-            let id = key.strip_prefix("species.")?.strip_suffix(".ec50")?;
-            Some((id.to_string(), p["value"].as_f64()?))
-        })
+        .filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].as_f64()?)))
         .collect();
     let level = Level {
         spacing_mm: sc.grid_spacing_mm,
         readouts,
         wall_s: json["wall_s"].as_f64().unwrap_or(f64::NAN),
+        parameters,
     };
-    Ok(LevelState::Finished(level, ec50s))
+    Ok(LevelState::Finished(level))
 }
 
 /// `converge.csv`: a row per headline readout, its value per level, the change between the
@@ -190,10 +232,11 @@ pub fn relative_change(a: f64, b: f64, floor: f64) -> f64 {
 
 /// Richardson extrapolation from three levels (h coarsest first): fits a(h) = a* + C hᵖ and
 /// returns (a*, p). None where the differences change sign (no monotone convergence), where
-/// the finer difference is not smaller (no convergence), or where the values are equal.
+/// they do not shrink as a positive power of h would (no convergence: p outside 0.001–12), or
+/// where the values are equal.
 pub fn richardson(h: [f64; 3], a: [f64; 3]) -> Option<(f64, f64)> {
     let (d0, d1) = (a[0] - a[1], a[1] - a[2]);
-    if d0 == 0.0 || d1 == 0.0 || d0.signum() != d1.signum() || d1.abs() >= d0.abs() {
+    if d0 == 0.0 || d1 == 0.0 || d0.signum() != d1.signum() {
         return None;
     }
     let target = d0 / d1;
@@ -302,6 +345,37 @@ mod tests {
     }
 
     #[test]
+    fn decay_lengths_come_from_the_parameters_in_effect() {
+        let table = crate::base::SpeciesTable::default_table().unwrap();
+        let mut parameters = Vec::new();
+        for sp in &table.species {
+            for (name, p) in sp.parameters() {
+                parameters.push((format!("species.{}.{name}", sp.id), p.value));
+            }
+        }
+        // The border zone with half the uptake and perfusion of myocardium.
+        parameters.push(("tissue.border_zone.uptake".into(), 0.5));
+        parameters.push(("tissue.border_zone.perfusion".into(), 0.5));
+        let level = Level {
+            spacing_mm: 1.0,
+            readouts: BTreeMap::new(),
+            wall_s: 0.0,
+            parameters,
+        };
+        let lengths = level.decay_lengths();
+        assert_eq!(lengths.len(), table.species.len());
+        for (sp, (id, l)) in table.species.iter().zip(&lengths) {
+            assert_eq!(&sp.id, id);
+            assert_eq!(l[2], sp.decay_length_mm(1.0, 1.0, 1.0));
+            assert_eq!(l[1], sp.decay_length_mm(1.0, 0.5, 0.5));
+            assert!(l[1] > l[2]);
+        }
+        // VEGF's receptors hold it within about 20 µm of its source in myocardium (issue 17).
+        let vegf = &lengths.iter().find(|l| l.0 == "VEGF").unwrap().1;
+        assert!((0.015..0.025).contains(&vegf[2]), "{}", vegf[2]);
+    }
+
+    #[test]
     fn the_table_compares_the_two_finest_levels() {
         let level = |h: f64, max: f64| Level {
             spacing_mm: h,
@@ -310,6 +384,7 @@ mod tests {
                 ("border_zone:HGF:auc".to_string(), 1.0),
             ]),
             wall_s: 1.0,
+            parameters: Vec::new(),
         };
         let levels = [level(2.0, 4.0), level(1.0, 8.0), level(0.5, 9.0)];
         let rows = table(&levels, &[("HGF".to_string(), 10.0)], 3.0);

@@ -78,16 +78,14 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
 
     let mut ctx: Option<GpuContext> = None;
     let mut levels = Vec::new();
-    let mut ec50s = Vec::new();
     for &h in &spacings {
         let level = level_scenario(&sc, h);
         let dir = level_dir(&out, h);
         let state = level_state(&dir, &level)?;
         let resume = matches!(state, LevelState::Stopped);
-        if let LevelState::Finished(l, e) = state {
+        if let LevelState::Finished(l) = state {
             eprintln!("{h} mm: finished earlier in {}", dir.display());
             levels.push(l);
-            ec50s = e;
             continue;
         }
         if ctx.is_none() {
@@ -126,22 +124,20 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
         again += &format!(" --tolerance {} --out {}", a.tolerance, out.display());
         execute(ctx, &level, &dir, opts, &again)?;
         match level_state(&dir, &level)? {
-            LevelState::Finished(l, e) => {
-                levels.push(l);
-                ec50s = e;
-            }
+            LevelState::Finished(l) => levels.push(l),
             _ => bail!("{}: the run left no summary.json", dir.display()),
         }
     }
 
     let hours = sc.duration_s / 3600.0;
-    let rows = table(&levels, &ec50s, hours);
+    let n = levels.len();
+    let rows = table(&levels, &levels[n - 1].ec50s(), hours);
     let csv = out.join("converge.csv");
     write_csv(&csv, &levels, &rows)?;
     print_table(&levels, &rows);
+    print_decay_lengths(&levels[n - 1]);
     println!("{}", csv.display());
 
-    let n = levels.len();
     let (fine, next) = (levels[n - 1].spacing_mm, levels[n - 2].spacing_mm);
     let over = rows.iter().filter(|r| r.change > a.tolerance).count();
     let Some(w) = rows.iter().max_by(|x, y| x.change.total_cmp(&y.change)) else {
@@ -190,4 +186,26 @@ fn print_table(levels: &[Level], rows: &[secretome::batch::converge::Row]) {
         .map(|l| format!("{} mm {:.1} s", l.spacing_mm, l.wall_s))
         .collect();
     println!("wall time of the stepping: {}", walls.join(", "));
+}
+
+/// What the finest level resolves: each species' decay length per tissue, in µm and in voxels.
+fn print_decay_lengths(finest: &Level) {
+    let h = finest.spacing_mm;
+    let regions: Vec<&str> = secretome::batch::converge::REGIONS
+        .iter()
+        .map(|l| l.name())
+        .collect();
+    println!(
+        "decay lengths √(D/k_eff) in {} (µm), and in the finest voxels ({h} mm):",
+        regions.join(" / ")
+    );
+    for (id, l) in finest.decay_lengths() {
+        let um: Vec<String> = l.iter().map(|x| format!("{:.0}", 1000.0 * x)).collect();
+        let shortest = l.iter().copied().fold(f64::INFINITY, f64::min);
+        println!(
+            "  {id:<6} {:<20} {:.2} voxels",
+            um.join(" / "),
+            shortest / h
+        );
+    }
 }
