@@ -3,6 +3,7 @@
 pub mod compartments;
 pub mod cpu_reference;
 pub mod ledger;
+pub mod levels;
 pub mod readouts;
 pub mod schedule;
 pub mod simulation;

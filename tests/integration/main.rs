@@ -14,6 +14,7 @@ mod errors;
 mod gpu_matches_cpu;
 mod heart_geometry;
 mod large_grid;
+mod levels;
 mod mesh_io;
 mod plasma;
 mod presets_run;

@@ -1,0 +1,161 @@
+//! Levels of refinement (issue 17), the double-precision reference (`sim::levels`): known
+//! answers across coarse–fine boundaries. Tolerances are stated in each test.
+
+use secretome::sim::levels::{Composite, LevelSolver};
+
+/// D = 1e-4 mm²/s (1e-6 cm²/s, a growth factor in tissue).
+const D: f64 = 1e-4;
+
+fn cube(half: f64, mid: f64) -> impl Fn(u8, [f64; 3]) -> bool {
+    move |_, p: [f64; 3]| p.iter().all(|&x| (x - mid).abs() < half)
+}
+
+/// A Gaussian pulse in the fine half of a box crosses the plane where the voxels double:
+/// the amount stays to 1e-12 (f64; the issue asks 1e-6), and the picture matches the box
+/// refined everywhere within 1 % of the peak (what the interface reflects or distorts).
+#[test]
+fn a_pulse_crosses_a_coarse_fine_boundary() {
+    let (n, h) = (24usize, 0.1);
+    let fine_half = |_: u8, p: [f64; 3]| p[0] < 1.2;
+    let refined = Composite::new([n; 3], h, 1, fine_half).unwrap();
+    let uniform = Composite::new([n; 3], h, 1, |_, _| true).unwrap();
+    let pulse = |p: [f64; 3]| {
+        let r2 = (p[0] - 0.9).powi(2) + (p[1] - 1.2).powi(2) + (p[2] - 1.2).powi(2);
+        (-r2 / (2.0 * 0.1f64.powi(2))).exp()
+    };
+    let mut runs = Vec::new();
+    for grid in [refined, uniform] {
+        let mut s = LevelSolver::new(grid, D, 0.0, 20.0);
+        for i in 0..s.c.len() {
+            s.c[i] = pulse(s.grid.centre(i));
+        }
+        let m0 = s.amount();
+        s.step(40); // 800 s: the pulse spreads over √(6Dt) ≈ 0.7 mm, across x = 1.2 mm
+        let drift = (s.amount() - m0).abs() / m0;
+        assert!(drift < 1e-12, "mass drift {drift:e}");
+        runs.push((s.grid.coarse_average(&s.c), s.stages()));
+    }
+    let (refined, uniform) = (&runs[0].0, &runs[1].0);
+    let peak = uniform.iter().copied().fold(0.0, f64::max);
+    let worst = refined
+        .iter()
+        .zip(uniform)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "pulse: worst difference {:.3e} of the peak; stages {} and {}",
+        worst / peak,
+        runs[0].1,
+        runs[1].1
+    );
+    assert!(worst / peak < 0.01, "{:e}", worst / peak);
+    // The finest level sets the stage count.
+    assert_eq!(runs[0].1, runs[1].1);
+}
+
+/// The steady field around a point source with decay, `Q/(4πDr)·e^{−r/λ}`, on a box refined
+/// twice around the source: within 3 % from r = 5 finest voxels to r = 15 coarse voxels, on an
+/// axis and on a diagonal, across both level boundaries, and within 4.5 % from 2 to 5 finest
+/// voxels (the stencil's own error near a source, as large on a uniform grid).
+#[test]
+fn a_point_source_is_right_across_the_levels() {
+    let (n, h) = (48usize, 0.1);
+    let mid = 0.5 * n as f64 * h;
+    let lambda = 0.3;
+    let k = D / (lambda * lambda);
+    // Level 1 within 0.6 mm of the source, level 2 within 0.3 mm.
+    let grid = Composite::new([n; 3], h, 2, |l, p| {
+        let half = if l == 0 { 0.6 } else { 0.3 };
+        cube(half, mid)(l, p)
+    })
+    .unwrap();
+    let per = grid.per_level();
+    assert_eq!(per.len(), 3, "{per:?}");
+    let hf = h / 4.0;
+    // dt = 60 s: k·dt = 0.07 keeps the splitting's error in the steady state far below 1 %.
+    let mut s = LevelSolver::new(grid, D, k, 60.0);
+    // Q = 1 ng/s split over the 8 finest voxels around the centre (a vertex of the grid).
+    let q = 1.0;
+    for i in 0..s.c.len() {
+        let p = s.grid.centre(i);
+        if s.grid.cells[i].level == 2 && p.iter().all(|&x| (x - mid).abs() < hf) {
+            s.source[i] = q / 8.0 / s.grid.volume(i);
+        }
+    }
+    let exact = |r: f64| q / (4.0 * std::f64::consts::PI * D * r) * (-r / lambda).exp();
+    // Start from the answer at the cell centres: what is left relaxes at rate ≥ k.
+    for i in 0..s.c.len() {
+        let c = s.grid.centre(i);
+        let r = (0..3).map(|k| (c[k] - mid).powi(2)).sum::<f64>().sqrt();
+        s.c[i] = exact(r);
+    }
+    s.step(200); // 12000 s = 13/k: steady
+    let mut worst: f64 = 0.0;
+    for dir in [[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]] {
+        let norm: f64 = dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2];
+        let u = dir.map(|d: f64| d / norm.sqrt());
+        let mut r = 2.0 * hf;
+        while r <= 15.0 * h + 1e-9 {
+            let p = [0, 1, 2].map(|k| mid + r * u[k]);
+            let i = s.grid.leaf_at(p).unwrap();
+            let c = s.grid.centre(i);
+            let rc = (0..3).map(|k| (c[k] - mid).powi(2)).sum::<f64>().sqrt();
+            let err = (s.c[i] - exact(rc)).abs() / exact(rc);
+            worst = worst.max(err);
+            // Within 5 finest voxels of the source the 7-point stencil's own error dominates:
+            // a uniform grid at the finest spacing is +4.6 % at 2.6 voxels and +3.4 % at 5.5
+            // (measured with λ = 0.1 mm, 2026-11-30); the levels add nothing to it.
+            let tol = if rc < 5.0 * hf { 0.045 } else { 0.03 };
+            assert!(
+                err < tol,
+                "r = {rc:.3} mm (level {}): {:.4e} vs {:.4e}, {:.1} %",
+                s.grid.cells[i].level,
+                s.c[i],
+                exact(rc),
+                100.0 * err
+            );
+            r += hf;
+        }
+    }
+    eprintln!("point source: worst {:.2} %", 100.0 * worst);
+}
+
+/// The same point source on a box refined once around it and on the box refined everywhere:
+/// the coarse images agree within 1 % of the local value wherever the field is above 1 % of
+/// its maximum.
+#[test]
+fn refined_matches_uniformly_fine() {
+    let (n, h) = (32usize, 0.1);
+    let mid = 0.5 * n as f64 * h;
+    let lambda = 0.3;
+    let k = D / (lambda * lambda);
+    let mut images = Vec::new();
+    for all in [false, true] {
+        let grid = Composite::new([n; 3], h, 1, |l, p| all || cube(0.6, mid)(l, p)).unwrap();
+        let mut s = LevelSolver::new(grid, D, k, 60.0);
+        for i in 0..s.c.len() {
+            let p = s.grid.centre(i);
+            if p.iter().all(|&x| (x - mid).abs() < h / 2.0) {
+                s.source[i] = 1.0 / 8.0 / s.grid.volume(i);
+            }
+        }
+        s.step(200);
+        images.push(s.grid.coarse_average(&s.c));
+    }
+    let max = images[1].iter().copied().fold(0.0, f64::max);
+    let mut worst: f64 = 0.0;
+    for (i, (a, b)) in images[0].iter().zip(&images[1]).enumerate() {
+        if *b > 0.01 * max {
+            let e = (a - b).abs() / b;
+            if e > worst {
+                worst = e;
+                eprintln!(
+                    "  voxel {:?}: {a:.4e} vs {b:.4e}",
+                    [i % n, (i / n) % n, i / (n * n)]
+                );
+            }
+        }
+    }
+    eprintln!("refined vs fine: worst {:.3} %", 100.0 * worst);
+    assert!(worst < 0.01, "{:.3} %", 100.0 * worst);
+}
