@@ -304,6 +304,26 @@ fn tangential(
     out
 }
 
+/// Where the fields of a spherical depot vary: within `reach` (mm; a few decay lengths) of its
+/// surface, inside and out (deep inside, secretion and loss balance and the field is flat;
+/// beyond, it has decayed). A cell at level `l` (edge `spacing / 2^l`) is split when its centre
+/// lies within `reach` plus its half-diagonal of the surface, so its children cover the zone.
+pub fn shell_refinement(
+    spacing: f64,
+    centre: [f64; 3],
+    radius: f64,
+    reach: f64,
+) -> impl Fn(u8, [f64; 3]) -> bool {
+    move |level: u8, p: [f64; 3]| {
+        let h = spacing / f64::from(1u32 << level);
+        let r = (0..3)
+            .map(|k| (p[k] - centre[k]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (r - radius).abs() < reach + 0.5 * 3f64.sqrt() * h
+    }
+}
+
 fn split_cell(leaves: &mut HashMap<Cell, ()>, c: Cell) {
     leaves.remove(&c);
     for k in 0..8u32 {
@@ -530,6 +550,31 @@ mod tests {
                 6.0 * e * e
             );
         }
+    }
+
+    #[test]
+    fn a_shell_around_a_depot_is_refined_to_the_finest_level() {
+        // A 1 mm sphere in a 4 mm box of 0.5 mm voxels, refined 3 levels (62.5 µm) within
+        // 0.1 mm of its surface.
+        let (c, r, reach) = ([2.0, 2.0, 2.0], 1.0, 0.1);
+        let g = Composite::new([8; 3], 0.5, 3, shell_refinement(0.5, c, r, reach)).unwrap();
+        let per = g.per_level();
+        assert_eq!(per.len(), 4, "{per:?}");
+        for (i, cell) in g.cells.iter().enumerate() {
+            let p = g.centre(i);
+            let d = ((0..3).map(|k| (p[k] - c[k]).powi(2)).sum::<f64>().sqrt() - r).abs();
+            // Every point of the zone lies in a finest cell.
+            if d < reach - 0.5 * 3f64.sqrt() * g.edge(i) {
+                assert_eq!(cell.level, 3, "{p:?} at {d} mm from the surface");
+            }
+        }
+        // The finest cells hold the shell's volume (4π r² · 2 reach) and some padding.
+        let fine: f64 = (0..g.cells.len())
+            .filter(|&i| g.cells[i].level == 3)
+            .map(|i| g.volume(i))
+            .sum();
+        let shell = 4.0 * std::f64::consts::PI * r * r * 2.0 * reach;
+        assert!(fine > shell && fine < 4.0 * shell, "{fine} vs {shell}");
     }
 
     #[test]
