@@ -195,3 +195,102 @@ fn an_hour_long_step_is_stable_on_levels() {
     assert!(spread < 0.05 * mean, "{spread} vs {mean}");
     assert!(s.stages() > 30, "{}", s.stages());
 }
+
+/// A field on three levels written as overlapping AMR (`.vthb`) reads back with the
+/// independent `.vti` parser: level 0 is the box's cell averages; every leaf's value sits in an
+/// image of its level at its place, each image's `amr_box` agrees with its origin, spacing and
+/// extent, and each image lies inside the box.
+#[test]
+fn levels_are_written_as_overlapping_amr() {
+    use crate::common::vti_reader::{element, read_array, read_vti};
+    let (n, h) = (6usize, 0.5);
+    let grid = Composite::new([n; 3], h, 2, |l, p| {
+        let half = if l == 0 { 1.0 } else { 0.4 };
+        cube(half, 1.5)(l, p)
+    })
+    .unwrap();
+    let field: Vec<f64> = (0..grid.cells.len())
+        .map(|i| {
+            let c = grid.centre(i);
+            1.0 + c[0] + 10.0 * c[1] + 100.0 * c[2]
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("secretome-amr-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("c.vthb");
+    let origin = [10.0, 20.0, 30.0];
+    secretome::output::amr::write_vthb(&path, &grid, origin, &[("c", &field)], true).unwrap();
+
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let (_, file) = element(&xml, "VTKFile", 0).unwrap();
+    assert_eq!(file["type"], "vtkOverlappingAMR");
+    // (level, spacing, amr_box, values) of every image.
+    let mut images = Vec::new();
+    let mut from = 0;
+    while let Some((end, block)) = element(&xml, "Block", from) {
+        let level: u32 = block["level"].parse().unwrap();
+        let spacing: f64 = block["spacing"].split(' ').next().unwrap().parse().unwrap();
+        assert!((spacing - h / f64::from(1u32 << level)).abs() < 1e-12);
+        let block_end = end + xml[end..].find("</Block>").unwrap();
+        let mut at = end;
+        while let Some((e, ds)) = element(&xml, "DataSet", at) {
+            if e > block_end {
+                break;
+            }
+            let b: Vec<i64> = ds["amr_box"]
+                .split(' ')
+                .map(|v| v.parse().unwrap())
+                .collect();
+            let v = read_vti(&dir.join(&ds["file"]));
+            let vo: Vec<f64> = v.image["Origin"]
+                .split(' ')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            let ext: Vec<i64> = v.image["WholeExtent"]
+                .split(' ')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            for k in 0..3 {
+                // The box's cells lo..=hi: the image's corner and its point extent.
+                assert!((vo[k] - (origin[k] + b[2 * k] as f64 * spacing)).abs() < 1e-9);
+                assert_eq!(ext[2 * k + 1] - ext[2 * k], b[2 * k + 1] - b[2 * k] + 1);
+                assert!(b[2 * k] >= 0 && b[2 * k + 1] < (n as i64) << level);
+            }
+            let (ty, bits, _) = read_array(&v, "c");
+            assert_eq!(ty, "Float64");
+            let values: Vec<f64> = bits.into_iter().map(f64::from_bits).collect();
+            images.push((level, b, values));
+            at = e;
+        }
+        from = block_end;
+    }
+    assert_eq!(images.iter().map(|i| i.0).max(), Some(2));
+    // Level 0: the cell averages, as the uniform .vti of a run.
+    let coarse = grid.coarse_average(&field);
+    let level0: Vec<_> = images.iter().filter(|i| i.0 == 0).collect();
+    assert_eq!(level0.len(), 1);
+    for (a, b) in level0[0].2.iter().zip(&coarse) {
+        assert!((a - b).abs() <= 1e-12 * b.abs());
+    }
+    // Every leaf, in an image of its level.
+    for (i, cell) in grid.cells.iter().enumerate() {
+        let found = images
+            .iter()
+            .filter(|im| im.0 == u32::from(cell.level))
+            .find_map(|im| {
+                let b = &im.1;
+                let inside = (0..3).all(|k| {
+                    let v = i64::from(cell.ijk[k]);
+                    v >= b[2 * k] && v <= b[2 * k + 1]
+                });
+                inside.then(|| {
+                    let size: Vec<i64> = (0..3).map(|k| b[2 * k + 1] - b[2 * k] + 1).collect();
+                    let [x, y, z] = [0, 1, 2].map(|k| i64::from(cell.ijk[k]) - b[2 * k]);
+                    im.2[(x + size[0] * (y + size[1] * z)) as usize]
+                })
+            });
+        assert_eq!(found, Some(field[i]), "leaf {cell:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,186 @@
+//! Fields on levels of refinement as VTK overlapping AMR (`.vthb`), which ParaView opens
+//! directly: one block of images per level, each image a `.vti` in a folder beside the `.vthb`.
+//! ParaView hides the coarse cells that a finer level covers.
+//!
+//! Level 0 is one image of the whole box holding the cell averages of the leaves (the uniform
+//! `.vti` of a run). Level l > 0 is cut into images of 8³ cells at its spacing. One image
+//! is written for each tile holding a leaf of that level. It carries every cell: a leaf's own
+//! value, the average of the leaves a cell is refined into, or, where a cell lies in a coarser
+//! leaf, that leaf's value.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::base::atomic::write_atomic;
+use crate::output::vti::{write_vti, VtiArray, VtiData};
+use crate::sim::levels::{Cell, Composite};
+use crate::{Result, SimError};
+
+/// Edge of the images of the levels below the coarsest, in that level's cells.
+pub const TILE: u32 = 8;
+
+/// Writes `arrays` (name, one value per leaf of `grid` in its order) as `path` (`.vthb`) and
+/// its images in the folder `path` without the extension. `origin`: the box's corner, mm.
+pub fn write_vthb(
+    path: &Path,
+    grid: &Composite,
+    origin: [f64; 3],
+    arrays: &[(&str, &[f64])],
+    compress: bool,
+) -> Result<()> {
+    let bad = |m: String| SimError::Io {
+        path: path.display().to_string(),
+        message: m,
+    };
+    if let Some((name, a)) = arrays.iter().find(|a| a.1.len() != grid.cells.len()) {
+        return Err(bad(format!(
+            "array '{name}' holds {} values for {} cells",
+            a.len(),
+            grid.cells.len()
+        )));
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| bad("expected a file name".into()))?;
+    let dir = path.with_extension("");
+    std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+    let levels = grid.per_level().len();
+    let index: std::collections::HashMap<Cell, usize> = grid
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i))
+        .collect();
+    let mut xml = format!(
+        "<?xml version=\"1.0\"?>\n<VTKFile type=\"vtkOverlappingAMR\" version=\"1.1\" byte_order=\"LittleEndian\" header_type=\"UInt64\">\n  <vtkOverlappingAMR origin=\"{} {} {}\" grid_description=\"XYZ\">\n",
+        origin[0], origin[1], origin[2]
+    );
+    for level in 0..levels as u8 {
+        let h = grid.spacing / f64::from(1u32 << level);
+        let extent = grid.dims.map(|d| (d as u32) << level);
+        // Tiles holding a leaf of this level (the whole box for level 0).
+        let tiles: Vec<[u32; 3]> = if level == 0 {
+            vec![[0; 3]]
+        } else {
+            let mut t: Vec<[u32; 3]> = grid
+                .cells
+                .iter()
+                .filter(|c| c.level == level)
+                .map(|c| c.ijk.map(|v| v / TILE))
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        };
+        xml.push_str(&format!(
+            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n"
+        ));
+        for (b, tile) in tiles.iter().enumerate() {
+            let (lo, size) = if level == 0 {
+                ([0u32; 3], extent)
+            } else {
+                let lo = tile.map(|t| t * TILE);
+                (lo, [0, 1, 2].map(|k| TILE.min(extent[k] - lo[k])))
+            };
+            let n = (size[0] * size[1] * size[2]) as usize;
+            let mut values = vec![vec![0.0f64; n]; arrays.len()];
+            for z in 0..size[2] {
+                for y in 0..size[1] {
+                    for x in 0..size[0] {
+                        let cell = Cell {
+                            level,
+                            ijk: [lo[0] + x, lo[1] + y, lo[2] + z],
+                        };
+                        let at = (x + size[0] * (y + size[1] * z)) as usize;
+                        for (a, (_, field)) in arrays.iter().enumerate() {
+                            values[a][at] = value(&index, field, cell);
+                        }
+                    }
+                }
+            }
+            let file = format!("{stem}_{level}_{b}.vti");
+            let corner = [0, 1, 2].map(|k| origin[k] + f64::from(lo[k]) * h);
+            let named: Vec<VtiArray> = arrays
+                .iter()
+                .zip(&values)
+                .map(|((name, _), v)| VtiArray {
+                    name,
+                    data: VtiData::F64(v),
+                })
+                .collect();
+            write_vti(
+                &dir.join(&file),
+                size.map(|s| s as usize),
+                corner,
+                h,
+                &named,
+                compress,
+            )?;
+            let hi = [0, 1, 2].map(|k| lo[k] + size[k] - 1);
+            xml.push_str(&format!(
+                "      <DataSet index=\"{b}\" amr_box=\"{} {} {} {} {} {}\" file=\"{}/{file}\"/>\n",
+                lo[0],
+                hi[0],
+                lo[1],
+                hi[1],
+                lo[2],
+                hi[2],
+                xml_name(&stem)
+            ));
+        }
+        xml.push_str("    </Block>\n");
+    }
+    xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
+    write_atomic(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// The value a cell position of any level shows: its leaf's, the mean of the leaves it is
+/// refined into, or the coarser leaf's that holds it.
+fn value(index: &std::collections::HashMap<Cell, usize>, field: &[f64], cell: Cell) -> f64 {
+    if let Some(&i) = index.get(&cell) {
+        return field[i];
+    }
+    let mut up = cell;
+    while up.level > 0 {
+        up = Cell {
+            level: up.level - 1,
+            ijk: up.ijk.map(|v| v / 2),
+        };
+        if let Some(&i) = index.get(&up) {
+            return field[i];
+        }
+    }
+    value_below(index, field, cell)
+}
+
+/// The value of a position that no coarser leaf holds: its leaf's, or the mean of its eight
+/// children's.
+fn value_below(index: &std::collections::HashMap<Cell, usize>, field: &[f64], cell: Cell) -> f64 {
+    if let Some(&i) = index.get(&cell) {
+        return field[i];
+    }
+    if cell.level >= 24 {
+        return f64::NAN;
+    }
+    let mut sum = 0.0;
+    for k in 0..8u32 {
+        let child = Cell {
+            level: cell.level + 1,
+            ijk: [
+                2 * cell.ijk[0] + (k & 1),
+                2 * cell.ijk[1] + ((k >> 1) & 1),
+                2 * cell.ijk[2] + ((k >> 2) & 1),
+            ],
+        };
+        sum += value_below(index, field, child);
+    }
+    sum / 8.0
+}
+
+fn xml_name(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
