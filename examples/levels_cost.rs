@@ -4,7 +4,7 @@
 //! TSG-6 282 µm in myocardium) down to 500 … 31 µm: cells per level, RKL1 stages at dt = 60 s,
 //! and cell-stages per step both ways. `cargo run --release --example levels_cost`
 use secretome::problem::scheme::StagePlan;
-use secretome::sim::levels::{shell_refinement, Composite};
+use secretome::sim::levels::{depot_refinement, shell_refinement, Composite};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = secretome::SpeciesTable::default_table()?;
@@ -42,6 +42,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 grid.cells.len() * stages
             );
         }
+    }
+    // All four species at once (myocardium's decay lengths), each level reaching 3 decay
+    // lengths of the species it is the first to resolve, down to a cap.
+    println!("all species (VEGF 19, HGF 29, SDF-1a 48, TSG-6 282 µm), by cap:");
+    let lambdas = [0.019, 0.029, 0.048, 0.282];
+    for cap in [0.25, 0.125, 0.0625, 0.03125] {
+        let (levels, refine) = depot_refinement(h, cap, centre, radius, &lambdas, 3.0);
+        let grid = Composite::new([n; 3], h, levels, refine)?;
+        let per = grid.per_level();
+        let stages = StagePlan::new(dt, grid.dt_fe(d)).stages();
+        println!(
+            "  finest {:>5.1} µm  {per:?}  {stages} stages  {} cell-stages per step",
+            1000.0 * cap,
+            grid.cells.len() * stages
+        );
     }
     Ok(())
 }

@@ -324,6 +324,44 @@ pub fn shell_refinement(
     }
 }
 
+/// The levels a depot needs, from the decay lengths of the species (mm), down to `finest` (mm):
+/// a species with decay length λ is resolved by voxels of edge ≤ λ/2, so level l is needed
+/// within `reach_lengths`·λ of the depot's surface for every species whose λ/2 is below the
+/// edge of level l − 1. Returns the number of levels below the coarse one and a criterion for
+/// [`Composite::new`].
+pub fn depot_refinement(
+    spacing: f64,
+    finest: f64,
+    centre: [f64; 3],
+    radius: f64,
+    decay_lengths: &[f64],
+    reach_lengths: f64,
+) -> (u8, impl Fn(u8, [f64; 3]) -> bool) {
+    let mut levels = 0u8;
+    while levels < 16 && spacing / f64::from(1u32 << (levels + 1)) >= finest * (1.0 - 1e-9) {
+        levels += 1;
+    }
+    // Reach of level l + 1 (what splitting a level-l cell is for): the species that level l
+    // leaves unresolved.
+    let reaches: Vec<f64> = (0..levels)
+        .map(|l| {
+            let h = spacing / f64::from(1u32 << l);
+            decay_lengths
+                .iter()
+                .filter(|&&lambda| lambda / 2.0 < h)
+                .map(|&lambda| reach_lengths * lambda)
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let criterion = move |level: u8, p: [f64; 3]| {
+        let Some(&reach) = reaches.get(level as usize) else {
+            return false;
+        };
+        reach > 0.0 && shell_refinement(spacing, centre, radius, reach)(level, p)
+    };
+    (levels, criterion)
+}
+
 fn split_cell(leaves: &mut HashMap<Cell, ()>, c: Cell) {
     leaves.remove(&c);
     for k in 0..8u32 {
@@ -575,6 +613,25 @@ mod tests {
             .sum();
         let shell = 4.0 * std::f64::consts::PI * r * r * 2.0 * reach;
         assert!(fine > shell && fine < 4.0 * shell, "{fine} vs {shell}");
+    }
+
+    #[test]
+    fn a_depot_is_refined_as_far_as_its_species_need() {
+        // 1 mm voxels, finest 0.125 mm: three levels. λ = 0.3 mm needs voxels ≤ 0.15 mm, so
+        // level 3; λ = 0.03 mm would need 0.015 mm, capped at level 3. Every level therefore
+        // reaches 3 × 0.3 mm from the surface.
+        let (levels, refine) = depot_refinement(1.0, 0.125, [6.0; 3], 2.0, &[0.3, 0.03], 3.0);
+        assert_eq!(levels, 3);
+        // At 0.9 mm outside the surface: inside the long species' reach at every level.
+        let p = [6.0 + 2.0 + 0.85, 6.0, 6.0];
+        assert!(refine(0, p) && refine(1, p) && refine(2, p));
+        assert!(!refine(3, p), "no level below the finest");
+        // Without the long species only a thin shell is refined.
+        let (_, thin) = depot_refinement(1.0, 0.125, [6.0; 3], 2.0, &[0.03], 3.0);
+        assert!(!thin(2, p));
+        assert!(thin(2, [8.0, 6.0, 6.0]));
+        // A cap coarser than the spacing: no levels.
+        assert_eq!(depot_refinement(1.0, 2.0, [6.0; 3], 2.0, &[0.03], 3.0).0, 0);
     }
 
     #[test]
