@@ -43,6 +43,9 @@ fn region_stats(
     if (li == 0u) {
         atomicStore(&touched_any, 0u);
     }
+    // No invocation may add its regions before the clearing: with more than one subgroup per
+    // workgroup, another could otherwise finish its walk first.
+    workgroupBarrier();
     let e = species[k].ec50;
     let kd = species[k].kd;
     // This invocation's totals: REGIONS × STATS.

@@ -143,10 +143,7 @@ fn value(index: &std::collections::HashMap<Cell, usize>, field: &[f64], cell: Ce
     }
     let mut up = cell;
     while up.level > 0 {
-        up = Cell {
-            level: up.level - 1,
-            ijk: up.ijk.map(|v| v / 2),
-        };
+        up = up.parent();
         if let Some(&i) = index.get(&up) {
             return field[i];
         }
@@ -163,19 +160,11 @@ fn value_below(index: &std::collections::HashMap<Cell, usize>, field: &[f64], ce
     if cell.level >= 24 {
         return f64::NAN;
     }
-    let mut sum = 0.0;
-    for k in 0..8u32 {
-        let child = Cell {
-            level: cell.level + 1,
-            ijk: [
-                2 * cell.ijk[0] + (k & 1),
-                2 * cell.ijk[1] + ((k >> 1) & 1),
-                2 * cell.ijk[2] + ((k >> 2) & 1),
-            ],
-        };
-        sum += value_below(index, field, child);
-    }
-    sum / 8.0
+    cell.children()
+        .iter()
+        .map(|&child| value_below(index, field, child))
+        .sum::<f64>()
+        / 8.0
 }
 
 fn xml_name(s: &str) -> String {

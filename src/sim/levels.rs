@@ -24,6 +24,35 @@ pub struct Cell {
     pub ijk: [u32; 3],
 }
 
+impl Cell {
+    /// The eight cells of the next level inside this one.
+    pub fn children(&self) -> [Cell; 8] {
+        std::array::from_fn(|k| {
+            let k = k as u32;
+            Cell {
+                level: self.level + 1,
+                ijk: [
+                    2 * self.ijk[0] + (k & 1),
+                    2 * self.ijk[1] + ((k >> 1) & 1),
+                    2 * self.ijk[2] + ((k >> 2) & 1),
+                ],
+            }
+        })
+    }
+
+    /// The cell of the previous level holding this one (level 0: itself).
+    pub fn parent(&self) -> Cell {
+        Cell {
+            level: self.level.saturating_sub(1),
+            ijk: if self.level == 0 {
+                self.ijk
+            } else {
+                self.ijk.map(|v| v / 2)
+            },
+        }
+    }
+}
+
 /// A face between two leaves. Its flux, `D · Σ wᵢ cᵢ` (mm³/s × ng/mL; the weights sum to zero),
 /// goes into `a` and out of `b`. Between two voxels of one level the stencil is
 /// `area/distance · (c_b − c_a)`. Between levels `a` is the fine voxel and `b` the coarse one:
@@ -138,7 +167,7 @@ impl Composite {
                     }
                 } else if n.level > 0 {
                     // A coarser leaf holds the position: the face is this voxel's.
-                    let coarse = parent(&n);
+                    let coarse = n.parent();
                     if let Some(&b) = index.get(&coarse) {
                         // c_b′ = c_b + Σ tangential; the next fine voxel inwards, if a leaf.
                         let mut across = vec![(b, 1.0)];
@@ -265,19 +294,10 @@ fn tangential(
         if let Some(&i) = index.get(c) {
             return Some(vec![(i, 1.0)]);
         }
-        let mut kids = Vec::with_capacity(8);
-        for k in 0..8u32 {
-            let child = Cell {
-                level: c.level + 1,
-                ijk: [
-                    2 * c.ijk[0] + (k & 1),
-                    2 * c.ijk[1] + ((k >> 1) & 1),
-                    2 * c.ijk[2] + ((k >> 2) & 1),
-                ],
-            };
-            kids.push((*index.get(&child)?, 0.125));
-        }
-        Some(kids)
+        c.children()
+            .iter()
+            .map(|child| index.get(child).map(|&i| (i, 0.125)))
+            .collect()
     };
     let Some(centre) = value(coarse) else {
         return Vec::new();
@@ -364,25 +384,8 @@ pub fn depot_refinement(
 
 fn split_cell(leaves: &mut HashMap<Cell, ()>, c: Cell) {
     leaves.remove(&c);
-    for k in 0..8u32 {
-        leaves.insert(
-            Cell {
-                level: c.level + 1,
-                ijk: [
-                    2 * c.ijk[0] + (k & 1),
-                    2 * c.ijk[1] + ((k >> 1) & 1),
-                    2 * c.ijk[2] + ((k >> 2) & 1),
-                ],
-            },
-            (),
-        );
-    }
-}
-
-fn parent(c: &Cell) -> Cell {
-    Cell {
-        level: c.level - 1,
-        ijk: c.ijk.map(|v| v / 2),
+    for child in c.children() {
+        leaves.insert(child, ());
     }
 }
 
@@ -414,7 +417,7 @@ fn finest_touching(leaves: &HashMap<Cell, ()>, r: &Cell, dir: usize) -> u8 {
     // Held by a coarser leaf?
     let mut up = *r;
     while up.level > 0 {
-        up = parent(&up);
+        up = up.parent();
         if leaves.contains_key(&up) {
             return r.level.saturating_sub(1);
         }
