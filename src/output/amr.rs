@@ -46,12 +46,6 @@ pub fn write_vthb(
     let dir = path.with_extension("");
     std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
     let levels = grid.per_level().len();
-    let index: std::collections::HashMap<Cell, usize> = grid
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i))
-        .collect();
     let mut xml = format!(
         "<?xml version=\"1.0\"?>\n<VTKFile type=\"vtkOverlappingAMR\" version=\"1.1\" byte_order=\"LittleEndian\" header_type=\"UInt64\">\n  <vtkOverlappingAMR origin=\"{} {} {}\" grid_description=\"XYZ\">\n",
         origin[0], origin[1], origin[2]
@@ -94,7 +88,7 @@ pub fn write_vthb(
                         };
                         let at = (x + size[0] * (y + size[1] * z)) as usize;
                         for (a, (_, field)) in arrays.iter().enumerate() {
-                            values[a][at] = value(&index, field, cell);
+                            values[a][at] = grid.value_at(field, cell);
                         }
                     }
                 }
@@ -133,38 +127,6 @@ pub fn write_vthb(
     }
     xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
     write_atomic(path, |w| w.write_all(xml.as_bytes()))
-}
-
-/// The value a cell position of any level shows: its leaf's, the mean of the leaves it is
-/// refined into, or the coarser leaf's that holds it.
-fn value(index: &std::collections::HashMap<Cell, usize>, field: &[f64], cell: Cell) -> f64 {
-    if let Some(&i) = index.get(&cell) {
-        return field[i];
-    }
-    let mut up = cell;
-    while up.level > 0 {
-        up = up.parent();
-        if let Some(&i) = index.get(&up) {
-            return field[i];
-        }
-    }
-    value_below(index, field, cell)
-}
-
-/// The value of a position that no coarser leaf holds: its leaf's, or the mean of its eight
-/// children's.
-fn value_below(index: &std::collections::HashMap<Cell, usize>, field: &[f64], cell: Cell) -> f64 {
-    if let Some(&i) = index.get(&cell) {
-        return field[i];
-    }
-    if cell.level >= 24 {
-        return f64::NAN;
-    }
-    cell.children()
-        .iter()
-        .map(|&child| value_below(index, field, child))
-        .sum::<f64>()
-        / 8.0
 }
 
 fn xml_name(s: &str) -> String {
