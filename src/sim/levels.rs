@@ -295,8 +295,9 @@ impl Composite {
         n
     }
 
-    /// The forward-Euler limit of diffusion with diffusivity `d` (mm²/s): the smallest
-    /// volume / Σ conductances over the cells, s.
+    /// The forward-Euler limit of diffusion with diffusivity `d` (mm²/s), s: 2/ρ, with ρ the
+    /// Gershgorin bound of the operator (per cell, the absolute stencil weights of its faces
+    /// over its volume). On a uniform grid that is the solver's h²/(6D).
     pub fn dt_fe(&self, d: f64) -> f64 {
         // Gershgorin: each cell's own coefficient and the stencil weights that reach it.
         let mut sum = vec![0.0; self.cells.len()];
@@ -307,7 +308,7 @@ impl Composite {
         }
         (0..self.cells.len())
             .filter(|&i| sum[i] > 0.0)
-            .map(|i| self.volume(i) / (d * sum[i]))
+            .map(|i| 2.0 * self.volume(i) / (d * sum[i]))
             .fold(f64::INFINITY, f64::min)
     }
 
