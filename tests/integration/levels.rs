@@ -164,7 +164,7 @@ fn refined_matches_uniformly_fine() {
 /// Gershgorin bound of the stencils, whose coarse–fine weights include a negative one). Hour-long
 /// steps of a sharp pulse (σ = 2 finest voxels) stay below its start, keep its amount to 1e-12
 /// and settle to the mean. RKL1 damps the stiffest modes only partly, so the first step rings:
-/// its minimum is −2.6e-3 of the peak here, and −3.8e-3 on the box refined everywhere (the time
+/// its minimum is −2.6e-3 of the peak here, and −4.2e-3 on the box refined everywhere (the time
 /// scheme's, not the levels'); the bound is −5e-3.
 #[test]
 fn an_hour_long_step_is_stable_on_levels() {
