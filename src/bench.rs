@@ -162,18 +162,7 @@ pub fn bench_gpu(
     sim.finish()?;
     let stages = sim.plan().stages();
     let voxels = (n * n * n) as f64;
-    // Steps per second of each round.
-    let mut step_rates = Vec::with_capacity(rounds.max(1));
-    for _ in 0..rounds.max(1) {
-        let mut steps = 0usize;
-        let t = Instant::now();
-        while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
-            sim.step(4);
-            sim.finish()?;
-            steps += 4;
-        }
-        step_rates.push(steps as f64 / t.elapsed().as_secs_f64());
-    }
+    let step_rates = step_rates(&mut sim, rounds, min_seconds)?;
     let steps_per_s = median(&step_rates);
     let per_step = stages as f64 * voxels * 4.0;
     let round_rates: Vec<f64> = step_rates.iter().map(|r| r * per_step).collect();
@@ -347,17 +336,7 @@ pub fn bench_heart(
     let stages = sim.plan().stages();
     let ns = sim.n_species();
     let per_step = (stages * ns * grid.tissue_voxels) as f64;
-    let mut step_rates = Vec::with_capacity(rounds.max(1));
-    for _ in 0..rounds.max(1) {
-        let mut steps = 0usize;
-        let t = Instant::now();
-        while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
-            sim.step(4);
-            sim.finish()?;
-            steps += 4;
-        }
-        step_rates.push(steps as f64 / t.elapsed().as_secs_f64());
-    }
+    let step_rates = step_rates(&mut sim, rounds, min_seconds)?;
     let steps_per_s = median(&step_rates);
     let dt = sim.plan().dt;
     let hour_steps = (3600.0 / dt).ceil() as usize;
@@ -381,4 +360,21 @@ pub fn bench_heart(
         build_s,
         grid,
     })
+}
+
+/// Steps per second of each of `rounds` rounds (at least one), each stepping for at least
+/// `min_seconds` and 4 steps, 4 at a time.
+fn step_rates(sim: &mut Simulation, rounds: usize, min_seconds: f64) -> Result<Vec<f64>> {
+    let mut rates = Vec::with_capacity(rounds.max(1));
+    for _ in 0..rounds.max(1) {
+        let mut steps = 0usize;
+        let t = Instant::now();
+        while t.elapsed().as_secs_f64() < min_seconds || steps < 4 {
+            sim.step(4);
+            sim.finish()?;
+            steps += 4;
+        }
+        rates.push(steps as f64 / t.elapsed().as_secs_f64());
+    }
+    Ok(rates)
 }

@@ -18,7 +18,7 @@ use crate::scenario::Scenario;
 /// The headline readouts compared across levels: per tissue region and species.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Largest concentration in the region at the end, ng/mL.
+    /// Largest concentration in the region at the end, ng per mL of interstitial fluid.
     Max,
     /// Mean exposure ∫c dt over the region, ng·h/mL.
     Auc,

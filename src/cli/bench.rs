@@ -113,13 +113,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         let share = peak_gbs
             .map(|p| format!(" ({:.0} % of peak)", f.bandwidth / 1e9 / p * 100.0))
             .unwrap_or_default();
-        let range = if f.round_rates.len() > 1 {
-            let lo = f.round_rates.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = f.round_rates.iter().copied().fold(0.0, f64::max);
-            format!(" (rounds {:.1}–{:.1} M)", lo / 1e6, hi / 1e6)
-        } else {
-            String::new()
-        };
+        let range = round_range(&f.round_rates);
         println!(
             "{:>4}³ {:>6} {:>7} {:>14.1} M {:>9.2} {:>10.1} {:>10.1} {:>12.2} s ({:>3.0} s) {:>10.1e}{share}{range}",
             f.n,
@@ -222,13 +216,7 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     for &h in &args.heart {
         let f = bench_heart(&ctx, h, args.seconds, args.rounds)
             .with_context(|| format!("the heart at {h} mm"))?;
-        let range = if f.round_rates.len() > 1 {
-            let lo = f.round_rates.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = f.round_rates.iter().copied().fold(0.0, f64::max);
-            format!(" (rounds {:.1}–{:.1} M)", lo / 1e6, hi / 1e6)
-        } else {
-            String::new()
-        };
+        let range = round_range(&f.round_rates);
         println!(
             "{} {:>7} {:>18.1} M {:>9.2} {:>9.2} s ({:.0} s) {:>10.1} {:>8.1}{range}",
             grid_line(&f.grid),
@@ -245,4 +233,14 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     println!("1 h (wall): one simulated hour at the preset's time step (in brackets)");
     println!("B/tissue voxel: all the GPU memory the simulation holds, per tissue voxel; (state): without the exposure readouts and segments");
     Ok(())
+}
+
+/// ` (rounds lo–hi M)`: the range of the rounds' rates, when there was more than one.
+fn round_range(rates: &[f64]) -> String {
+    if rates.len() < 2 {
+        return String::new();
+    }
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(0.0, f64::max);
+    format!(" (rounds {:.1}–{:.1} M)", lo / 1e6, hi / 1e6)
 }

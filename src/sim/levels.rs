@@ -509,9 +509,10 @@ pub struct LevelSolver {
     pub diffusion: f64,
     /// Decay rate, 1/s.
     pub decay: f64,
-    /// Concentration per cell, ng/mL.
+    /// Concentration per cell, ng per mL of the cell (the reference has no volume fraction: the
+    /// whole cell is the medium).
     pub c: Vec<f64>,
-    /// Source per cell, ng/mL/s.
+    /// Source per cell, ng per mL of the cell per s.
     pub source: Vec<f64>,
     plan: StagePlan,
     other: Vec<f64>,
@@ -541,7 +542,7 @@ impl LevelSolver {
         self.plan.stages()
     }
 
-    /// Amount in the box, ng per mL of concentration × mm³.
+    /// Amount in the box, Σ c·V: ng/mL × mm³ (µL), i.e. 1e-3 ng.
     pub fn amount(&self) -> f64 {
         self.c
             .iter()
