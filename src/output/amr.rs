@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::base::atomic::write_atomic;
 use crate::output::vti::{write_vti, VtiArray, VtiData};
-use crate::sim::levels::{Cell, Composite};
+use crate::problem::composite::{Cell, Composite};
 use crate::{Result, SimError};
 
 /// Edge of the images of the levels below the coarsest, in that level's cells.

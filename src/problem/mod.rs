@@ -4,7 +4,9 @@
 //! (`depot`)).
 
 pub mod build;
+pub mod composite;
 pub mod depot;
+pub mod levels;
 pub mod route;
 pub mod scheme;
 
@@ -238,6 +240,9 @@ pub struct Problem {
     pub exposure: bool,
     /// AHA segment (1..=17, 0 = none) per voxel for the regional readouts, or empty.
     pub segments: Vec<u8>,
+    /// Finer levels where the grid is refined ([`Problem::refine`]); every per-voxel list
+    /// above then numbers the voxels of all levels, level 0 (`grid`) first.
+    pub levels: Option<levels::Levels>,
 }
 
 impl Problem {
@@ -259,6 +264,7 @@ impl Problem {
             initial: vec![0.0; n],
             exposure: false,
             segments: Vec::new(),
+            levels: None,
         }
     }
 
@@ -268,17 +274,21 @@ impl Problem {
 
     /// Interstitial volume of voxel `v`, mL: `ε·ΔV` with the fraction of its label.
     pub fn interstitial_ml(&self, v: usize) -> f64 {
-        self.grid.voxel_ml() * self.labels.get(self.grid.labels[v]).volume_fraction
+        if self.levels.is_none() {
+            return self.grid.voxel_ml() * self.labels.get(self.grid.labels[v]).volume_fraction;
+        }
+        self.voxel_ml_at(v) * self.labels.get(self.label_at(v)).volume_fraction
     }
 
     /// Amount of each species in tissue, ng (`Σ ε·c·ΔV` over tissue voxels), of fields
     /// species-major like [`Problem::initial`].
     pub fn tissue_amounts<T: Copy + Into<f64>>(&self, fields: &[T]) -> Vec<f64> {
-        let n = self.grid.voxel_count();
+        let n = self.voxel_count();
+        let labels = self.all_labels();
         (0..self.n_species())
             .map(|s| {
                 (0..n)
-                    .filter(|&v| self.grid.labels[v].is_tissue())
+                    .filter(|&v| labels[v].is_tissue())
                     .map(|v| fields[s * n + v].into() * self.interstitial_ml(v))
                     .sum()
             })
@@ -312,12 +322,13 @@ impl Problem {
             return bad("no species: the table needs at least one".into());
         }
         self.validate_plasma(&self.plasma)?;
-        if self.initial.len() != self.n_species() * self.grid.voxel_count() {
+        self.validate_levels()?;
+        if self.initial.len() != self.n_species() * self.voxel_count() {
             return bad(format!(
                 "initial fields hold {} values, expected {} species × {} voxels",
                 self.initial.len(),
                 self.n_species(),
-                self.grid.voxel_count()
+                self.voxel_count()
             ));
         }
         if let Some(i) = self
@@ -325,20 +336,20 @@ impl Problem {
             .iter()
             .position(|v| !(*v >= 0.0 && v.is_finite()))
         {
-            let n = self.grid.voxel_count();
+            let n = self.voxel_count();
             return bad(format!(
-                "initial {} at voxel {:?} is {}: expected a concentration ≥ 0",
+                "initial {} at voxel {} is {}: expected a concentration ≥ 0",
                 self.species.species[i / n].id,
-                self.grid.coords(i % n),
+                self.voxel_name(i % n),
                 self.initial[i]
             ));
         }
         if !self.segments.is_empty() {
-            if self.segments.len() != self.grid.voxel_count() {
+            if self.segments.len() != self.voxel_count() {
                 return bad(format!(
                     "{} AHA segment values for {} voxels",
                     self.segments.len(),
-                    self.grid.voxel_count()
+                    self.voxel_count()
                 ));
             }
             if let Some(i) = self
@@ -347,9 +358,9 @@ impl Problem {
                 .position(|&s| s > crate::base::tissue::AHA_SEGMENTS)
             {
                 return bad(format!(
-                    "AHA segment {} at voxel {:?}: expected 0 (none) to 17",
+                    "AHA segment {} at voxel {}: expected 0 (none) to 17",
                     self.segments[i],
-                    self.grid.coords(i)
+                    self.voxel_name(i)
                 ));
             }
         }
@@ -474,7 +485,7 @@ impl Problem {
                 return bad(format!("depot '{}' covers no tissue voxel", d.name));
             }
             for &(v, w) in &d.voxels {
-                if v >= self.grid.voxel_count() || !self.grid.labels[v].is_tissue() {
+                if v >= self.voxel_count() || !self.label_at(v).is_tissue() {
                     return bad(format!(
                         "depot '{}' covers voxel {v}, which is not tissue",
                         d.name
@@ -535,7 +546,7 @@ impl Problem {
         }
         for (d, depot) in self.depots.iter().enumerate() {
             for &(v, w) in &depot.voxels {
-                let label = self.grid.labels[v];
+                let label = self.label_at(v);
                 // What a depot secretes is an amount: into c it enters over the interstitial
                 // volume.
                 let vol = self.interstitial_ml(v);
@@ -608,22 +619,22 @@ impl Problem {
             ));
         }
         for (&v, rates) in &sources.entries {
-            if v >= self.grid.voxel_count() {
+            if v >= self.voxel_count() {
                 return bad(format!("source at voxel {v} lies outside the grid"));
             }
-            if !self.grid.labels[v].is_tissue() {
+            if !self.label_at(v).is_tissue() {
                 return bad(format!(
-                    "source at voxel {:?} is in '{}', not tissue",
-                    self.grid.coords(v),
-                    self.grid.labels[v].name()
+                    "source at voxel {} is in '{}', not tissue",
+                    self.voxel_name(v),
+                    self.label_at(v).name()
                 ));
             }
             if rates.len() != self.n_species()
                 || rates.iter().any(|r| !(*r >= 0.0 && r.is_finite()))
             {
                 return bad(format!(
-                    "source at voxel {:?} has a negative, missing or non-finite rate",
-                    self.grid.coords(v)
+                    "source at voxel {} has a negative, missing or non-finite rate",
+                    self.voxel_name(v)
                 ));
             }
         }
@@ -644,8 +655,14 @@ impl Problem {
             .iter()
             .map(|s| s.diffusion.value)
             .fold(0.0, f64::max);
+        if d_max <= 0.0 {
+            return f64::INFINITY;
+        }
+        if self.levels.is_some() {
+            return self.levels_dt_forward_euler(d_max);
+        }
         let g = self.grid.max_face_sum(&self.labels);
-        if d_max <= 0.0 || g <= 0.0 {
+        if g <= 0.0 {
             return f64::INFINITY;
         }
         self.grid.spacing * self.grid.spacing / (d_max * g)

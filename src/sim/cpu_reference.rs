@@ -135,8 +135,17 @@ pub struct CpuReference {
     other: Vec<f64>,
     rates: Vec<f64>,
     /// Face conductances `hm(ε m_D, ε' m_D')` towards the 6 neighbours (x−, x+, y−, y+, z−, z+)
-    /// and neighbour index.
+    /// of the voxel's own level and neighbour index.
     faces: Vec<[(f64, usize); 6]>,
+    /// Label of every voxel of every level (the problem's numbering).
+    labels: Vec<TissueLabel>,
+    /// Level of every voxel, and per level `1/h²` (1/mm²) and the voxel volume (mL).
+    level: Vec<u8>,
+    inv_h2: Vec<f64>,
+    voxel_ml: Vec<f64>,
+    /// Weight of each voxel in the regional statistics: its volume in level-0 voxels; blood
+    /// counts at level 0 only (finer levels repeat it).
+    weights: Vec<f64>,
     ledger: Vec<SpeciesLedger>,
     initial_amount: Vec<f64>,
     time: f64,
@@ -163,8 +172,7 @@ pub struct CpuReference {
 impl CpuReference {
     pub fn new(problem: &Problem) -> Result<Self> {
         problem.validate()?;
-        let grid = &problem.grid;
-        let n = grid.voxel_count();
+        let n = problem.voxel_count();
         let ns = problem.n_species();
         let kinetics = problem
             .species
@@ -179,15 +187,35 @@ impl CpuReference {
             })
             .collect();
         let mut faces = vec![[(0.0, 0usize); 6]; n];
-        for (i, f) in faces.iter_mut().enumerate() {
-            let l = grid.labels[i];
-            let cand = grid.face_neighbours(i);
-            for (slot, c) in f.iter_mut().zip(cand) {
-                if let Some(j) = c {
-                    *slot = (problem.labels.face(l, grid.labels[j]), j);
+        let mut level = vec![0u8; n];
+        let mut weights = vec![0.0; n];
+        let offsets = problem.level_offsets();
+        let grids = problem.level_grids();
+        for (k, grid) in grids.iter().enumerate() {
+            let o = offsets[k];
+            let share = 1.0 / f64::from(1u32 << (3 * k));
+            for (i, f) in faces[o..o + grid.voxel_count()].iter_mut().enumerate() {
+                let l = grid.labels[i];
+                level[o + i] = k as u8;
+                weights[o + i] = match l.kind() {
+                    LabelKind::Tissue => share,
+                    LabelKind::Blood if k == 0 => 1.0,
+                    _ => 0.0,
+                };
+                let cand = grid.face_neighbours(i);
+                for (slot, c) in f.iter_mut().zip(cand) {
+                    if let Some(j) = c {
+                        *slot = (problem.labels.face(l, grid.labels[j]), o + j);
+                    }
                 }
             }
         }
+        let inv_h2 = grids
+            .iter()
+            .map(|g| 1.0 / (g.spacing * g.spacing))
+            .collect();
+        let voxel_ml = grids.iter().map(|g| g.voxel_ml()).collect();
+        let labels = problem.all_labels();
         let rates = vec![0.0; ns * n];
         let cur: Vec<f64> = problem.initial.iter().map(|&v| v as f64).collect();
         let mut me = CpuReference {
@@ -198,6 +226,11 @@ impl CpuReference {
             cur,
             rates,
             faces,
+            labels,
+            level,
+            inv_h2,
+            voxel_ml,
+            weights,
             ledger: vec![SpeciesLedger::default(); ns],
             initial_amount: vec![0.0; ns],
             time: 0.0,
@@ -243,9 +276,9 @@ impl CpuReference {
 
     /// Blood voxels hold the plasma now, outside voxels zero (what the GPU reports for them).
     fn enforce_blood(&mut self) {
-        let n = self.problem.grid.voxel_count();
+        let n = self.labels.len();
         for s in 0..self.problem.n_species() {
-            for (v, l) in self.problem.grid.labels.iter().enumerate() {
+            for (v, l) in self.labels.iter().enumerate() {
                 match l.kind() {
                     LabelKind::Blood => self.cur[s * n + v] = self.problem.plasma[s],
                     LabelKind::Outside => self.cur[s * n + v] = 0.0,
@@ -288,8 +321,9 @@ impl CpuReference {
     /// `Simulation::region_stats`).
     pub fn region_stats(&self) -> Vec<crate::sim::RegionStat> {
         let exposure = self.problem.exposure.then_some(self.exposure());
-        crate::sim::readouts::region_stats_from(
-            &self.problem.grid,
+        crate::sim::readouts::region_stats_weighted(
+            &self.labels,
+            &self.weights,
             &self.problem.segments,
             &self.cur,
             exposure,
@@ -316,19 +350,19 @@ impl CpuReference {
     }
 
     fn react_all(&mut self, tau: f64) {
-        let n = self.problem.grid.voxel_count();
-        let vol = self.problem.grid.voxel_ml();
+        let n = self.labels.len();
         for s in 0..self.problem.n_species() {
             let k = self.kinetics[s];
             let cp = self.course[s].lead;
             let mut acc = [0.0; 4];
             for v in 0..n {
-                let l = self.problem.grid.labels[v];
+                let l = self.labels[v];
                 if !l.is_tissue() {
                     continue;
                 }
                 let m = self.problem.labels.get(l);
                 let eps = m.volume_fraction;
+                let vol = self.voxel_ml[self.level[v] as usize];
                 let i = s * n + v;
                 let terms = self.problem.terms;
                 let source = if terms.sources && stiff(&k, m.uptake, m.perfusion, tau, terms) {
@@ -344,12 +378,12 @@ impl CpuReference {
                     self.above[i] += time_above(c0, r.c, self.ec50[s], tau);
                     self.occupancy[i] += occupancy_integral(r.integral, tau, self.kd[s]);
                 }
-                // Amounts per voxel volume: ε times the change of c.
+                // Amounts: ε·ΔV times the change of c.
                 for (a, b) in acc.iter_mut().zip(r.terms) {
-                    *a += eps * b;
+                    *a += eps * vol * b;
                 }
             }
-            self.add_reaction(s, acc, vol);
+            self.add_reaction(s, acc, 1.0);
         }
     }
 
@@ -364,9 +398,7 @@ impl CpuReference {
     /// One RKL1 stage `j` (0-based), `cur` = Y_{j−1}, `other` = Y_{j−2} → Y_j in `other`,
     /// followed by `reactions` reaction half-steps.
     fn stage(&mut self, j: usize, reactions: usize) {
-        let n = self.problem.grid.voxel_count();
-        let vol = self.problem.grid.voxel_ml();
-        let inv_h2 = 1.0 / (self.problem.grid.spacing * self.problem.grid.spacing);
+        let n = self.labels.len();
         let (nu, mt, beta) = (
             self.plan.nu[j],
             self.plan.mu_tilde_dt[j],
@@ -381,14 +413,15 @@ impl CpuReference {
             let pc = self.course[s];
             let cp = pc.step_mean;
             let d = if self.problem.terms.diffusion {
-                k.diffusion * inv_h2
+                k.diffusion
             } else {
                 0.0
             };
+            let between = self.between_levels(s, d);
             let mut acc = [0.0; 4];
             let mut blood_out = 0.0;
-            for v in 0..n {
-                let l = self.problem.grid.labels[v];
+            for (v, &between) in between.iter().enumerate() {
+                let l = self.labels[v];
                 let i = s * n + v;
                 let out = match l.kind() {
                     LabelKind::Outside => 0.0,
@@ -401,7 +434,7 @@ impl CpuReference {
                             if g == 0.0 {
                                 continue;
                             }
-                            let ln = self.problem.grid.labels[nb];
+                            let ln = self.labels[nb];
                             if ln.kind() == LabelKind::Blood {
                                 flux += g * (cp - c);
                                 blood += g * (cp - c);
@@ -411,6 +444,9 @@ impl CpuReference {
                         }
                         let m = self.problem.labels.get(l);
                         let eps = m.volume_fraction;
+                        let level = self.level[v] as usize;
+                        let vol = self.voxel_ml[level];
+                        let d = d * self.inv_h2[level];
                         let terms = self.problem.terms;
                         let in_react = stiff(&k, m.uptake, m.perfusion, tau, terms);
                         let rate = if terms.sources { self.rates[i] } else { 0.0 };
@@ -418,12 +454,12 @@ impl CpuReference {
                         // The face fluxes are amounts per voxel volume; c changes by them over
                         // the interstitial fraction.
                         // mu_j c + nu_j old with mu_j = 1 − nu_j, as the kernel writes it.
-                        let mut y = c + mt * (d * flux / eps + secretion);
+                        let mut y = c + mt * ((d * flux + between) / eps + secretion);
                         if nu != 0.0 {
                             y += nu * (self.other[i] - c);
                         }
-                        blood_out -= beta * d * blood;
-                        acc[0] += beta * secretion * eps;
+                        blood_out -= beta * d * blood * vol;
+                        acc[0] += beta * secretion * eps * vol;
                         for cp in [pc.trail, pc.next].into_iter().take(reactions) {
                             let r = react(y, tau, &k, m.uptake, m.perfusion, cp, source, terms);
                             if self.problem.exposure {
@@ -434,7 +470,7 @@ impl CpuReference {
                             }
                             y = r.c;
                             for (a, b) in acc.iter_mut().zip(r.terms) {
-                                *a += eps * b;
+                                *a += eps * vol * b;
                             }
                         }
                         y
@@ -442,10 +478,33 @@ impl CpuReference {
                 };
                 self.other[i] = out;
             }
-            self.add_reaction(s, acc, vol);
-            self.ledger[s].to_blood_faces += blood_out * vol;
+            self.add_reaction(s, acc, 1.0);
+            self.ledger[s].to_blood_faces += blood_out;
         }
         std::mem::swap(&mut self.cur, &mut self.other);
+    }
+
+    /// The fluxes between levels of species `s` with diffusivity `d` (mm²/s) from the current
+    /// fields, per voxel, ng/mL/s of voxel volume (zero without levels): each face's flux into
+    /// its fine voxel and out of its coarse one.
+    fn between_levels(&self, s: usize, d: f64) -> Vec<f64> {
+        let n = self.labels.len();
+        let mut out = vec![0.0; n];
+        let Some(levels) = &self.problem.levels else {
+            return out;
+        };
+        if d == 0.0 {
+            return out;
+        }
+        let c = &self.cur[s * n..(s + 1) * n];
+        for f in &levels.faces {
+            // mm³/s · ng/mL
+            let flux = d * f.conductance * f.stencil.iter().map(|&(v, w)| w * c[v]).sum::<f64>();
+            let mm3 = |v: usize| self.voxel_ml[self.level[v] as usize] * 1e3;
+            out[f.fine] += flux / mm3(f.fine);
+            out[f.coarse] -= flux / mm3(f.coarse);
+        }
+        out
     }
 
     /// Advances `steps` time steps. As on the GPU, the trailing reaction half-step of a step
@@ -480,7 +539,7 @@ impl CpuReference {
         if self.problem.depots.is_empty() {
             return;
         }
-        let n = self.problem.grid.voxel_count();
+        let n = self.labels.len();
         let ns = self.problem.n_species();
         let dt = self.plan.dt;
         let conc: Vec<Vec<f64>> = self
@@ -756,7 +815,7 @@ impl CpuReference {
     /// Secretion rate per voxel and species (ng/mL/s): every source entry times its group's
     /// scale, summed in entry order as the GPU does.
     fn rebuild_rates(&mut self) {
-        let n = self.problem.grid.voxel_count();
+        let n = self.labels.len();
         self.rates.iter_mut().for_each(|r| *r = 0.0);
         let scales = self.problem.depot_scales();
         for (&v, list) in &self.problem.source_entries() {
@@ -770,6 +829,6 @@ impl CpuReference {
 
     /// Label of a voxel (for tests).
     pub fn label(&self, v: usize) -> TissueLabel {
-        self.problem.grid.labels[v]
+        self.labels[v]
     }
 }

@@ -120,40 +120,77 @@ pub fn region_stats_from(
     ec50: &[f64],
     kd: &[f64],
 ) -> Vec<RegionStat> {
-    let n = grid.voxel_count();
+    let weights = vec![1.0; grid.voxel_count()];
+    region_stats_weighted(&grid.labels, &weights, segments, fields, exposure, ec50, kd)
+}
+
+/// Region statistics over voxels of unequal weight (a refined problem's levels: each voxel's
+/// volume in coarse voxels; weight 0 leaves a voxel out): means and fractions weighted, the
+/// count of voxels with weight. `labels`, `weights` and `segments` (or empty) per voxel.
+pub fn region_stats_weighted(
+    labels: &[TissueLabel],
+    weights: &[f64],
+    segments: &[u8],
+    fields: &[f64],
+    exposure: Option<ExposureView<'_>>,
+    ec50: &[f64],
+    kd: &[f64],
+) -> Vec<RegionStat> {
+    let n = labels.len();
     let ns = ec50.len();
-    regions(grid, segments)
+    let present: Vec<usize> = (0..n).filter(|&v| weights[v] > 0.0).collect();
+    let mut label_count = [0usize; TissueLabel::COUNT];
+    let mut seg_count = [0usize; AHA_SEGMENTS as usize + 1];
+    for &v in &present {
+        label_count[labels[v] as usize] += 1;
+        if let Some(&s) = segments.get(v) {
+            if (1..=AHA_SEGMENTS).contains(&s) {
+                seg_count[s as usize] += 1;
+            }
+        }
+    }
+    let regions = TissueLabel::ALL
         .into_iter()
+        .filter(|l| l.kind() != LabelKind::Outside && label_count[*l as usize] > 0)
+        .map(|l| (Region::Label(l), label_count[l as usize]))
+        .chain(
+            (1..=AHA_SEGMENTS)
+                .filter(|s| seg_count[*s as usize] > 0)
+                .map(|s| (Region::Segment(s), seg_count[s as usize])),
+        );
+    regions
         .map(|(region, voxels)| {
             let inside = |v: usize| match region {
-                Region::Label(l) => grid.labels[v] == l,
+                Region::Label(l) => labels[v] == l,
                 Region::Segment(s) => segments[v] == s,
             };
+            let members: Vec<usize> = present.iter().copied().filter(|&v| inside(v)).collect();
+            let total: f64 = members.iter().map(|&v| weights[v]).sum();
             let species = (0..ns)
                 .map(|s| {
                     let mut st = SpeciesStats::default();
-                    let mut over = 0usize;
-                    for v in (0..n).filter(|&v| inside(v)) {
+                    let mut over = 0.0;
+                    for &v in &members {
+                        let w = weights[v];
                         let c = fields[s * n + v];
-                        st.mean += c;
+                        st.mean += w * c;
                         st.max = st.max.max(c);
-                        st.occupancy += c.max(0.0) / (c.max(0.0) + kd[s]);
+                        st.occupancy += w * c.max(0.0) / (c.max(0.0) + kd[s]);
                         if let Some(e) = exposure {
-                            st.auc += e.auc[s * n + v];
-                            st.time_above += e.above[s * n + v];
-                            st.occupancy_auc += e.occupancy[s * n + v];
+                            st.auc += w * e.auc[s * n + v];
+                            st.time_above += w * e.above[s * n + v];
+                            st.occupancy_auc += w * e.occupancy[s * n + v];
                         }
                         if c > ec50[s] {
-                            over += 1;
+                            over += w;
                         }
                     }
-                    let count = voxels as f64;
-                    st.mean /= count;
-                    st.auc /= count;
-                    st.time_above /= count;
-                    st.occupancy /= count;
-                    st.occupancy_auc /= count;
-                    st.fraction_above = over as f64 / count;
+                    st.mean /= total;
+                    st.auc /= total;
+                    st.time_above /= total;
+                    st.occupancy /= total;
+                    st.occupancy_auc /= total;
+                    st.fraction_above = over / total;
                     st
                 })
                 .collect();

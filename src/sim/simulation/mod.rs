@@ -159,6 +159,11 @@ impl Simulation {
 
     pub fn with_layout(ctx: &GpuContext, problem: &Problem, opts: LayoutOptions) -> Result<Self> {
         problem.validate()?;
+        if problem.levels.is_some() {
+            return Err(SimError::Problem(
+                "levels: the GPU solver runs one level so far; a refined problem runs on the CPU twin (issue 17)".into(),
+            ));
+        }
         let device = ctx.device.clone();
         let queue = ctx.queue.clone();
         let [nx, ny, nz] = problem.grid.dims;

@@ -1,0 +1,626 @@
+//! The problem on levels (issue 17): a uniform [`Problem`] refined in places into finer voxels
+//! (h/2, h/4, …), as a [`Composite`] of the problem's box says.
+//!
+//! Each level is a [`Grid`] of its own spacing, so every solver keeps its per-grid machinery
+//! (the CPU twin's face lists now, the GPU's brick grids later). The problem numbers the voxels
+//! of all levels one after the other: level 0 (the problem's grid) first, then each finer
+//! level's grid. A voxel that is a leaf of the composite carries its label at its own level;
+//! every other position of a level's grid is `outside` (no flux), except where the coarse voxel
+//! holding it is blood: blood is well mixed with plasma at every level, so it stays blood there
+//! and each level meets the blood next to it with its own faces, ledger and volume.
+//!
+//! Faces between tissue of two levels are the composite's coarse–fine stencils
+//! ([`super::composite::Face`]: a parabola through two fine voxels and the coarse field moved
+//! along the face), times the harmonic mean of the two labels' `ε·m_D`. Each flux goes into the
+//! fine voxel and out of the coarse one, so the amount is conserved exactly.
+//!
+//! Labels are inherited: a refined voxel's children carry its label. The refinement resolves
+//! the fields near the cells, not the geometry, which stays that of the coarse grid.
+
+use super::composite::{Cell, Composite};
+use super::{DepotSource, Problem, SourceMap};
+use crate::base::{Grid, LabelKind, TissueLabel};
+use crate::error::{Result, SimError};
+
+/// A face between tissue voxels of two levels. Its flux, `D · conductance · Σ wᵢ cᵢ` (mm³/s ×
+/// ng/mL), goes into `fine` and out of `coarse`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LevelFace {
+    /// The fine voxel (problem numbering).
+    pub fine: usize,
+    /// The coarse voxel across the face.
+    pub coarse: usize,
+    /// `hm(ε m_D, ε' m_D')` of the two voxels' labels.
+    pub conductance: f64,
+    /// Voxels and weights (area over distance, mm); the weights sum to zero.
+    pub stencil: Vec<(usize, f64)>,
+}
+
+/// The finer levels of a problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Levels {
+    /// Level l (edge `h/2^l`) at index l − 1: the box around its leaves, one voxel wider on
+    /// each side where the problem's box allows, so that each leaf meets the blood beside it.
+    pub grids: Vec<Grid>,
+    /// Tissue faces between levels.
+    pub faces: Vec<LevelFace>,
+}
+
+/// Where a voxel of the problem's numbering lies: its level and its index in that level's grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelVoxel {
+    pub level: usize,
+    pub index: usize,
+}
+
+impl Problem {
+    /// The grids of every level, coarsest (the problem's grid) first.
+    pub fn level_grids(&self) -> Vec<&Grid> {
+        let mut out = vec![&self.grid];
+        if let Some(l) = &self.levels {
+            out.extend(l.grids.iter());
+        }
+        out
+    }
+
+    /// First voxel of each level in the problem's numbering, and one past the last.
+    pub fn level_offsets(&self) -> Vec<usize> {
+        let mut out = vec![0];
+        for g in self.level_grids() {
+            out.push(out[out.len() - 1] + g.voxel_count());
+        }
+        out
+    }
+
+    /// Voxels of all levels.
+    pub fn voxel_count(&self) -> usize {
+        self.level_grids().iter().map(|g| g.voxel_count()).sum()
+    }
+
+    /// The level and level-grid index of voxel `v` (problem numbering).
+    pub fn locate(&self, v: usize) -> LevelVoxel {
+        let Some(l) = &self.levels else {
+            return LevelVoxel { level: 0, index: v };
+        };
+        let mut start = self.grid.voxel_count();
+        if v < start {
+            return LevelVoxel { level: 0, index: v };
+        }
+        for (k, g) in l.grids.iter().enumerate() {
+            if v < start + g.voxel_count() {
+                return LevelVoxel {
+                    level: k + 1,
+                    index: v - start,
+                };
+            }
+            start += g.voxel_count();
+        }
+        LevelVoxel {
+            level: l.grids.len(),
+            index: v - start,
+        }
+    }
+
+    /// The labels of every level's voxels, in the problem's numbering.
+    pub fn all_labels(&self) -> Vec<TissueLabel> {
+        self.level_grids()
+            .iter()
+            .flat_map(|g| g.labels.iter().copied())
+            .collect()
+    }
+
+    /// Label of voxel `v` (problem numbering).
+    pub fn label_at(&self, v: usize) -> TissueLabel {
+        let at = self.locate(v);
+        self.level_grids()
+            .get(at.level)
+            .and_then(|g| g.labels.get(at.index))
+            .copied()
+            .unwrap_or(TissueLabel::Outside)
+    }
+
+    /// Volume of voxel `v` (problem numbering), mL.
+    pub fn voxel_ml_at(&self, v: usize) -> f64 {
+        let at = self.locate(v);
+        self.level_grids()
+            .get(at.level)
+            .map_or(0.0, |g| g.voxel_ml())
+    }
+
+    /// Voxel `v` as a readable position: grid coordinates, with the level when refined.
+    pub fn voxel_name(&self, v: usize) -> String {
+        let at = self.locate(v);
+        match self.level_grids().get(at.level) {
+            Some(g) if at.level == 0 => format!("{:?}", g.coords(at.index)),
+            Some(g) => format!("{:?} of level {}", g.coords(at.index), at.level),
+            None => format!("{v}"),
+        }
+    }
+
+    /// Centre of voxel `v` (problem numbering), mm.
+    pub fn voxel_centre(&self, v: usize) -> [f64; 3] {
+        let at = self.locate(v);
+        let grids = self.level_grids();
+        let g = grids.get(at.level).copied().unwrap_or(&self.grid);
+        let [x, y, z] = g.coords(at.index);
+        g.centre(x, y, z)
+    }
+
+    /// The voxel holding point `p` (mm): the tissue leaf of the finest level there, else the
+    /// level-0 voxel; `None` outside the grid.
+    pub fn voxel_at(&self, p: [f64; 3]) -> Option<usize> {
+        let offsets = self.level_offsets();
+        for (k, g) in self.level_grids().iter().enumerate().rev() {
+            let mut ijk = [0usize; 3];
+            let mut inside = true;
+            for a in 0..3 {
+                let f = (p[a] - g.origin[a]) / g.spacing;
+                if !(f >= 0.0 && f < g.dims[a] as f64) {
+                    inside = false;
+                    break;
+                }
+                ijk[a] = f as usize;
+            }
+            if !inside {
+                continue;
+            }
+            let i = g.index(ijk[0], ijk[1], ijk[2]);
+            if k == 0 || g.labels[i].is_tissue() {
+                return Some(offsets[k] + i);
+            }
+        }
+        None
+    }
+
+    /// This problem with the voxels that `composite` splits replaced by their leaves (see the
+    /// module's description). The composite must cover the problem's grid voxel for voxel.
+    /// Fields, sources and segments pass to the children unchanged (concentrations and
+    /// concentration rates: the amounts stay), a depot's share of a voxel is divided among its
+    /// tissue leaves by volume.
+    pub fn refine(&self, composite: &Composite) -> Result<Problem> {
+        let bad = |m: String| Err(SimError::Problem(m));
+        if self.levels.is_some() {
+            return bad("levels: the problem is refined already".into());
+        }
+        if composite.dims != self.grid.dims || composite.spacing != self.grid.spacing {
+            return bad(format!(
+                "levels: a composite of {:?} voxels of {} mm for a grid of {:?} of {} mm",
+                composite.dims, composite.spacing, self.grid.dims, self.grid.spacing
+            ));
+        }
+        self.validate()?;
+        let g0 = &self.grid;
+        let dims = g0.dims;
+        let top = composite
+            .cells
+            .iter()
+            .map(|c| c.level as usize)
+            .max()
+            .unwrap_or(0);
+        let ancestor = |c: &Cell| -> usize {
+            let [x, y, z] = c.ijk.map(|v| (v >> c.level) as usize);
+            g0.index(x, y, z)
+        };
+
+        // Each level's grid: the box of its leaves, one voxel wider.
+        let mut grids: Vec<Grid> = Vec::new();
+        let mut lo_of: Vec<[u32; 3]> = Vec::new();
+        for level in 1..=top {
+            let mut lo = [u32::MAX; 3];
+            let mut hi = [0u32; 3];
+            for c in composite.cells.iter().filter(|c| c.level as usize == level) {
+                for k in 0..3 {
+                    lo[k] = lo[k].min(c.ijk[k]);
+                    hi[k] = hi[k].max(c.ijk[k]);
+                }
+            }
+            let n = |k: usize| (dims[k] as u32) << level;
+            let h = g0.spacing / f64::from(1u32 << level);
+            // A level without leaves (all split further) has an empty grid.
+            let empty = lo[0] == u32::MAX;
+            let lo = lo.map(|v| if empty { 0 } else { v.saturating_sub(1) });
+            let hi = [0, 1, 2].map(|k| (hi[k] + 1).min(n(k) - 1));
+            let ldims = [0, 1, 2].map(|k| {
+                if empty {
+                    0
+                } else {
+                    (hi[k] - lo[k] + 1) as usize
+                }
+            });
+            let mut grid = Grid {
+                dims: ldims,
+                spacing: h,
+                origin: [0, 1, 2].map(|k| g0.origin[k] + f64::from(lo[k]) * h),
+                labels: vec![TissueLabel::Outside; ldims[0] * ldims[1] * ldims[2]],
+            };
+            for z in 0..ldims[2] {
+                for y in 0..ldims[1] {
+                    for x in 0..ldims[0] {
+                        let c = Cell {
+                            level: level as u8,
+                            ijk: [lo[0] + x as u32, lo[1] + y as u32, lo[2] + z as u32],
+                        };
+                        let parent = g0.labels[ancestor(&c)];
+                        let i = grid.index(x, y, z);
+                        if parent.kind() == LabelKind::Blood || composite.index_of(&c).is_some() {
+                            grid.labels[i] = parent;
+                        }
+                    }
+                }
+            }
+            grids.push(grid);
+            lo_of.push(lo);
+        }
+        let mut offsets = vec![0, g0.voxel_count()];
+        for g in &grids {
+            offsets.push(offsets[offsets.len() - 1] + g.voxel_count());
+        }
+        let total = offsets[offsets.len() - 1];
+        // Problem numbering of a composite cell.
+        let number = |c: &Cell| -> usize {
+            let l = c.level as usize;
+            if l == 0 {
+                return ancestor(c);
+            }
+            let lo = lo_of[l - 1];
+            let g = &grids[l - 1];
+            offsets[l]
+                + g.index(
+                    (c.ijk[0] - lo[0]) as usize,
+                    (c.ijk[1] - lo[1]) as usize,
+                    (c.ijk[2] - lo[2]) as usize,
+                )
+        };
+        // Level 0: covered voxels become outside, except blood.
+        let mut level0 = g0.clone();
+        for (v, l) in level0.labels.iter_mut().enumerate() {
+            let [x, y, z] = g0.coords(v).map(|i| i as u32);
+            let leaf = composite
+                .index_of(&Cell {
+                    level: 0,
+                    ijk: [x, y, z],
+                })
+                .is_some();
+            if !leaf && l.kind() != LabelKind::Blood {
+                *l = TissueLabel::Outside;
+            }
+        }
+
+        // The leaves below each level-0 voxel, with their volume fractions of it.
+        let mut leaves_of: Vec<Vec<(usize, f64)>> = vec![Vec::new(); g0.voxel_count()];
+        for c in &composite.cells {
+            let share = 1.0 / f64::from(1u32 << (3 * c.level));
+            leaves_of[ancestor(c)].push((number(c), share));
+        }
+        let n0 = g0.voxel_count();
+        let ns = self.n_species();
+        let labels: Vec<TissueLabel> = std::iter::once(&level0)
+            .chain(grids.iter())
+            .flat_map(|g| g.labels.iter().copied())
+            .collect();
+        let tissue = |v: usize| labels[v].is_tissue();
+
+        let mut initial = vec![0.0f32; ns * total];
+        for s in 0..ns {
+            for (v0, leaves) in leaves_of.iter().enumerate() {
+                for &(v, _) in leaves {
+                    initial[s * total + v] = self.initial[s * n0 + v0];
+                }
+            }
+        }
+        let segments = if self.segments.is_empty() {
+            Vec::new()
+        } else {
+            let mut out = vec![0u8; total];
+            for (v0, leaves) in leaves_of.iter().enumerate() {
+                for &(v, _) in leaves {
+                    out[v] = self.segments[v0];
+                }
+            }
+            out
+        };
+        let mut sources = SourceMap::new(ns);
+        for (&v0, rates) in &self.sources.entries {
+            for &(v, _) in leaves_of[v0].iter().filter(|l| tissue(l.0)) {
+                for (s, &r) in rates.iter().enumerate() {
+                    sources.add_rate(v, s, r);
+                }
+            }
+        }
+        let depots = self
+            .depots
+            .iter()
+            .map(|d| DepotSource {
+                voxels: d
+                    .voxels
+                    .iter()
+                    .flat_map(|&(v0, w)| {
+                        leaves_of[v0]
+                            .iter()
+                            .filter(|l| tissue(l.0))
+                            .map(move |&(v, f)| (v, w * f))
+                    })
+                    .collect(),
+                ..d.clone()
+            })
+            .collect();
+
+        // Faces between tissue of two levels.
+        let mut faces = Vec::new();
+        for f in &composite.faces {
+            let (ca, cb) = (composite.cells[f.a], composite.cells[f.b]);
+            if ca.level == cb.level {
+                continue;
+            }
+            let (a, b) = (number(&ca), number(&cb));
+            let (la, lb) = (labels[a], labels[b]);
+            let conductance = self.labels.face(la, lb);
+            if !(la.is_tissue() && lb.is_tissue()) || conductance == 0.0 {
+                continue;
+            }
+            let mut stencil: Vec<(usize, f64)> = f
+                .stencil
+                .iter()
+                .map(|&(i, w)| (number(&composite.cells[i]), w))
+                .collect();
+            // The parabola and the tangential gradient assume a smooth field: where the face
+            // or its stencil meets another label (a jump in ε·m_D, a kink in c), or no tissue,
+            // the two-point difference over 1.5 fine voxels.
+            if la != lb || stencil.iter().any(|&(v, _)| labels[v] != la) {
+                let g = composite.edge(f.a) * (2.0 / 3.0);
+                stencil = vec![(a, -g), (b, g)];
+            }
+            faces.push(LevelFace {
+                fine: a,
+                coarse: b,
+                conductance,
+                stencil,
+            });
+        }
+
+        let mut out = self.clone();
+        out.grid = level0;
+        out.levels = Some(Levels { grids, faces });
+        out.initial = initial;
+        out.segments = segments;
+        out.sources = sources;
+        out.depots = depots;
+        out.validate()?;
+        Ok(out)
+    }
+
+    /// Checks the levels: grids finer by halves, faces between tissue voxels of the problem,
+    /// finite weights summing to zero.
+    pub(super) fn validate_levels(&self) -> Result<()> {
+        let Some(levels) = &self.levels else {
+            return Ok(());
+        };
+        let bad = |m: String| Err(SimError::Problem(m));
+        for (k, g) in levels.grids.iter().enumerate() {
+            let h = self.grid.spacing / f64::from(1u32 << (k + 1));
+            if g.labels.len() != g.voxel_count() || (g.spacing - h).abs() > 1e-9 * h {
+                return bad(format!(
+                    "level {}: {} labels for {:?} voxels of {} mm, expected voxels of {h} mm",
+                    k + 1,
+                    g.labels.len(),
+                    g.dims,
+                    g.spacing
+                ));
+            }
+        }
+        let n = self.voxel_count();
+        for f in &levels.faces {
+            let ok = f.fine < n
+                && f.coarse < n
+                && self.label_at(f.fine).is_tissue()
+                && self.label_at(f.coarse).is_tissue()
+                && f.conductance >= 0.0
+                && f.conductance.is_finite()
+                && f.stencil.iter().all(|&(v, w)| v < n && w.is_finite())
+                && f.stencil.iter().map(|w| w.1).sum::<f64>().abs()
+                    <= 1e-9 * f.stencil.iter().map(|w| w.1.abs()).sum::<f64>();
+            if !ok {
+                return bad(format!(
+                    "levels: the face between voxels {} and {} is not between tissue, or its weights do not sum to zero",
+                    self.voxel_name(f.fine),
+                    self.voxel_name(f.coarse)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The forward-Euler limit of diffusion on levels with largest diffusivity `d_max`
+    /// (mm²/s), s: 2/ρ with ρ the Gershgorin bound of the operator, per tissue voxel
+    /// `D (Σ 2 g·h + Σ conductance·Σ|w|)/(ε V)` over its faces of its own level (conductance
+    /// `g`, area over distance `h`) and between levels (the stencil's weights). On one level
+    /// that is `h²/(D Σg/ε)`, as without levels; the same bound as `Composite::dt_fe`.
+    pub(super) fn levels_dt_forward_euler(&self, d_max: f64) -> f64 {
+        let offsets = self.level_offsets();
+        let mut sum = vec![0.0; self.voxel_count()];
+        for (k, g) in self.level_grids().into_iter().enumerate() {
+            for (i, &l) in g.labels.iter().enumerate() {
+                if l.is_tissue() {
+                    sum[offsets[k] + i] = g
+                        .neighbours(i)
+                        .map(|j| self.labels.face(l, g.labels[j]))
+                        .sum::<f64>()
+                        * 2.0
+                        * g.spacing;
+                }
+            }
+        }
+        if let Some(levels) = &self.levels {
+            for f in &levels.faces {
+                let w: f64 = f.stencil.iter().map(|s| s.1.abs()).sum::<f64>() * f.conductance;
+                sum[f.fine] += w;
+                sum[f.coarse] += w;
+            }
+        }
+        let mut best = f64::INFINITY;
+        for (v, &s) in sum.iter().enumerate() {
+            if s > 0.0 {
+                let eps = self.labels.get(self.label_at(v)).volume_fraction;
+                let vol = self.voxel_ml_at(v) * 1e3;
+                best = best.min(2.0 * eps * vol / (d_max * s));
+            }
+        }
+        best
+    }
+
+    /// Cell averages of a field over the coarse grid (problem numbering in, the level-0
+    /// grid's out): what the uniform `.vti` outputs of a refined problem hold. `field` has one
+    /// value per voxel; outside-tissue positions of the finer levels do not count, and a
+    /// level-0 voxel without tissue leaves keeps its own value.
+    pub fn coarse_average(&self, field: &[f64]) -> Vec<f64> {
+        let n0 = self.grid.voxel_count();
+        let mut out: Vec<f64> = field[..n0.min(field.len())].to_vec();
+        let Some(levels) = &self.levels else {
+            return out;
+        };
+        let mut sum = vec![0.0; n0];
+        let mut vol = vec![0.0; n0];
+        let offsets = self.level_offsets();
+        let g0 = &self.grid;
+        for (k, g) in levels.grids.iter().enumerate() {
+            let level = k + 1;
+            let share = 1.0 / f64::from(1u32 << (3 * level));
+            for (i, l) in g.labels.iter().enumerate() {
+                if !l.is_tissue() {
+                    continue;
+                }
+                let c = g.centre(g.coords(i)[0], g.coords(i)[1], g.coords(i)[2]);
+                let p = [0, 1, 2].map(|a| ((c[a] - g0.origin[a]) / g0.spacing).floor() as usize);
+                let v0 = g0.index(p[0], p[1], p[2]);
+                sum[v0] += field[offsets[level] + i] * share;
+                vol[v0] += share;
+            }
+        }
+        for v in 0..n0 {
+            if vol[v] > 0.0 && !g0.labels[v].is_tissue() {
+                out[v] = sum[v] / vol[v];
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::{Species, SpeciesTable};
+
+    /// An 8³ box of 1 mm: blood in the lowest x layer, infarct in the highest, myocardium
+    /// between; one species; a field rising along x; a source and a depot in the middle.
+    fn problem() -> Problem {
+        let mut g = Grid::filled([8; 3], 1.0, TissueLabel::Myocardium);
+        for v in 0..g.voxel_count() {
+            match g.coords(v)[0] {
+                0 => g.labels[v] = TissueLabel::BloodLv,
+                7 => g.labels[v] = TissueLabel::Infarct,
+                _ => {}
+            }
+        }
+        let species = SpeciesTable {
+            species: vec![Species::simple("s", 1e-4, 1e-4)],
+        };
+        let mut p = Problem::new(g, species, 60.0);
+        for v in 0..p.grid.voxel_count() {
+            p.initial[v] = 1.0 + p.grid.coords(v)[0] as f32;
+        }
+        let mid = p.grid.index(4, 4, 4);
+        p.sources.add_rate(mid, 0, 2.0);
+        p.depots = vec![DepotSource {
+            name: "d".into(),
+            voxels: vec![(mid, 0.5), (p.grid.index(1, 4, 4), 0.5)],
+            cells: 10.0,
+            secretion: vec![1e-6],
+            k_death: 0.0,
+            cell_free: false,
+        }];
+        p
+    }
+
+    #[test]
+    fn refining_keeps_every_amount_and_meets_blood_at_each_level() {
+        let p = problem();
+        // Refine the voxels within 2.5 mm of (1.5, 4, 4), twice near it.
+        let comp = Composite::new([8; 3], 1.0, 2, |l, c| {
+            let r = if l == 0 { 2.5 } else { 1.2 };
+            (c[0] - 1.5).abs() < r && (c[1] - 4.0).abs() < r && (c[2] - 4.0).abs() < r
+        })
+        .unwrap();
+        let r = p.refine(&comp).unwrap();
+        let levels = r.levels.as_ref().unwrap();
+        assert_eq!(levels.grids.len(), 2);
+        // Covered voxels leave level 0, except blood.
+        for (v, l) in r.grid.labels.iter().enumerate() {
+            let [x, y, z] = r.grid.coords(v).map(|i| i as u32);
+            let leaf = comp.cells.contains(&Cell {
+                level: 0,
+                ijk: [x, y, z],
+            });
+            let was = p.grid.labels[v];
+            let expect = if leaf || was.kind() == LabelKind::Blood {
+                was
+            } else {
+                TissueLabel::Outside
+            };
+            assert_eq!(*l, expect);
+        }
+        // The amounts in tissue, secreted by the sources and by the depot, stay.
+        let a = p.tissue_amounts(&p.initial);
+        let b = r.tissue_amounts(&r.initial);
+        assert!((a[0] - b[0]).abs() < 1e-12 * a[0], "{a:?} vs {b:?}");
+        let rate = |q: &Problem| -> f64 {
+            q.source_entries()
+                .iter()
+                .flat_map(|(&v, list)| {
+                    let scales = q.depot_scales();
+                    list.iter()
+                        .map(move |e| e.rates[0] * scales[e.depot] * q.interstitial_ml(v))
+                        .collect::<Vec<_>>()
+                })
+                .sum()
+        };
+        assert!((rate(&p) - rate(&r)).abs() < 1e-12 * rate(&p));
+        let w: f64 = r.depots[0].voxels.iter().map(|x| x.1).sum();
+        assert!((w - 1.0).abs() < 1e-12);
+        // The finest leaf at a point, and its blood: every level holds the blood pool beside
+        // its leaves.
+        let v = r.voxel_at([1.6, 4.1, 4.1]).unwrap();
+        assert_eq!(r.locate(v).level, 2);
+        assert_eq!(r.label_at(v), TissueLabel::Myocardium);
+        for (k, g) in levels.grids.iter().enumerate() {
+            let x0 = ((1.0 - g.origin[0]) / g.spacing).round() as usize - 1;
+            let [_, y, z] = [0, 1, 2].map(|k| ((4.1 - g.origin[k]) / g.spacing) as usize);
+            assert_eq!(g.labels[g.index(x0, y, z)], TissueLabel::BloodLv);
+            // Level 1 is split further there: its position is not a leaf.
+            let next = [TissueLabel::Outside, TissueLabel::Myocardium][k];
+            assert_eq!(g.labels[g.index(x0 + 1, y, z)], next);
+        }
+        // Faces only between tissue, weights summing to zero; the two-point form where labels
+        // meet (none here: the refined zone holds myocardium only).
+        assert!(!levels.faces.is_empty());
+        for f in &levels.faces {
+            assert!(r.label_at(f.fine).is_tissue() && r.label_at(f.coarse).is_tissue());
+            assert!(r.locate(f.fine).level == r.locate(f.coarse).level + 1);
+        }
+        // One level's forward-Euler bound is the finest voxels' h²/(6D) at most.
+        let fe = r.dt_forward_euler();
+        assert!(fe <= 0.25f64.powi(2) / (6.0 * 1e-4) * (1.0 + 1e-12), "{fe}");
+        // Cell averages give back the coarse field, which the refinement copied.
+        let f: Vec<f64> = r.initial.iter().map(|&c| c as f64).collect();
+        let avg = r.coarse_average(&f);
+        for (v, a) in avg.iter().enumerate() {
+            if p.grid.labels[v].is_tissue() {
+                assert!((a - p.initial[v] as f64).abs() < 1e-12, "voxel {v}");
+            }
+        }
+        // Refining twice is refused; so is a composite of another box.
+        assert!(r.refine(&comp).is_err());
+        let other = Composite::new([4; 3], 1.0, 1, |_, _| true).unwrap();
+        let e = p.refine(&other).unwrap_err().to_string();
+        assert!(e.contains("a composite of [4, 4, 4] voxels"), "{e}");
+    }
+}
