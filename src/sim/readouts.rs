@@ -89,12 +89,20 @@ pub struct RegionStat {
 /// The regions reported for a grid: every tissue or blood label present, then every AHA
 /// segment present, with their voxel counts.
 pub fn regions(grid: &Grid, segments: &[u8]) -> Vec<(Region, usize)> {
+    regions_present(grid.labels.iter().copied(), segments.iter().copied())
+}
+
+/// The regions of voxels with these labels and segments (0 = none), with their voxel counts.
+fn regions_present(
+    labels: impl IntoIterator<Item = TissueLabel>,
+    segments: impl IntoIterator<Item = u8>,
+) -> Vec<(Region, usize)> {
     let mut label_count = [0usize; TissueLabel::COUNT];
-    for l in &grid.labels {
-        label_count[*l as usize] += 1;
+    for l in labels {
+        label_count[l as usize] += 1;
     }
     let mut seg_count = [0usize; AHA_SEGMENTS as usize + 1];
-    for &s in segments {
+    for s in segments {
         if (1..=AHA_SEGMENTS).contains(&s) {
             seg_count[s as usize] += 1;
         }
@@ -139,26 +147,12 @@ pub fn region_stats_weighted(
     let n = labels.len();
     let ns = ec50.len();
     let present: Vec<usize> = (0..n).filter(|&v| weights[v] > 0.0).collect();
-    let mut label_count = [0usize; TissueLabel::COUNT];
-    let mut seg_count = [0usize; AHA_SEGMENTS as usize + 1];
-    for &v in &present {
-        label_count[labels[v] as usize] += 1;
-        if let Some(&s) = segments.get(v) {
-            if (1..=AHA_SEGMENTS).contains(&s) {
-                seg_count[s as usize] += 1;
-            }
-        }
-    }
-    let regions = TissueLabel::ALL
-        .into_iter()
-        .filter(|l| l.kind() != LabelKind::Outside && label_count[*l as usize] > 0)
-        .map(|l| (Region::Label(l), label_count[l as usize]))
-        .chain(
-            (1..=AHA_SEGMENTS)
-                .filter(|s| seg_count[*s as usize] > 0)
-                .map(|s| (Region::Segment(s), seg_count[s as usize])),
-        );
+    let regions = regions_present(
+        present.iter().map(|&v| labels[v]),
+        present.iter().filter_map(|&v| segments.get(v).copied()),
+    );
     regions
+        .into_iter()
         .map(|(region, voxels)| {
             let inside = |v: usize| match region {
                 Region::Label(l) => labels[v] == l,
