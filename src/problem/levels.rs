@@ -63,6 +63,15 @@ impl Problem {
         out
     }
 
+    /// The grid of level `level` (0: the problem's grid), without building the list.
+    fn grid_of(&self, level: usize) -> Option<&Grid> {
+        match (level, &self.levels) {
+            (0, _) => Some(&self.grid),
+            (l, Some(levels)) => levels.grids.get(l - 1),
+            (_, None) => None,
+        }
+    }
+
     /// First voxel of each level in the problem's numbering, and one past the last.
     pub fn level_offsets(&self) -> Vec<usize> {
         let mut out = vec![0];
@@ -112,8 +121,7 @@ impl Problem {
     /// Label of voxel `v` (problem numbering).
     pub fn label_at(&self, v: usize) -> TissueLabel {
         let at = self.locate(v);
-        self.level_grids()
-            .get(at.level)
+        self.grid_of(at.level)
             .and_then(|g| g.labels.get(at.index))
             .copied()
             .unwrap_or(TissueLabel::Outside)
@@ -121,16 +129,14 @@ impl Problem {
 
     /// Volume of voxel `v` (problem numbering), mL.
     pub fn voxel_ml_at(&self, v: usize) -> f64 {
-        let at = self.locate(v);
-        self.level_grids()
-            .get(at.level)
+        self.grid_of(self.locate(v).level)
             .map_or(0.0, |g| g.voxel_ml())
     }
 
     /// Voxel `v` as a readable position: grid coordinates, with the level when refined.
     pub fn voxel_name(&self, v: usize) -> String {
         let at = self.locate(v);
-        match self.level_grids().get(at.level) {
+        match self.grid_of(at.level) {
             Some(g) if at.level == 0 => format!("{:?}", g.coords(at.index)),
             Some(g) => format!("{:?} of level {}", g.coords(at.index), at.level),
             None => format!("{v}"),
@@ -140,8 +146,7 @@ impl Problem {
     /// Centre of voxel `v` (problem numbering), mm.
     pub fn voxel_centre(&self, v: usize) -> [f64; 3] {
         let at = self.locate(v);
-        let grids = self.level_grids();
-        let g = grids.get(at.level).copied().unwrap_or(&self.grid);
+        let g = self.grid_of(at.level).unwrap_or(&self.grid);
         let [x, y, z] = g.coords(at.index);
         g.centre(x, y, z)
     }
@@ -489,7 +494,8 @@ impl Problem {
                 if !l.is_tissue() {
                     continue;
                 }
-                let c = g.centre(g.coords(i)[0], g.coords(i)[1], g.coords(i)[2]);
+                let [x, y, z] = g.coords(i);
+                let c = g.centre(x, y, z);
                 let p = [0, 1, 2].map(|a| ((c[a] - g0.origin[a]) / g0.spacing).floor() as usize);
                 let v0 = g0.index(p[0], p[1], p[2]);
                 sum[v0] += field[offsets[level] + i] * share;
