@@ -48,6 +48,7 @@ const TERM_SOURCES: u32 = 16u;
 const FLAG_HAS_OLD: u32 = 1u;   // the stage reads Y_{j-2} (nu != 0)
 const FLAG_REACT: u32 = 2u;     // the stage ends with the trailing reaction half-step
 const FLAG_REACT_TWICE: u32 = 4u; // ... followed by the next step's leading half-step
+const FLAG_TRAIL: u32 = 8u;     // a reaction half-step pass that is the step's trailing one
 
 // The ledger terms (LEDGER_TERMS, L_*) come from ledger.wgsl.
 

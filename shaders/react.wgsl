@@ -1,13 +1,15 @@
 //! #import common
 //! #import ledger_reduce
 // react.wgsl — the leading reaction half-step of a time step (Strang splitting:
-// react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`.
+// react tau, diffuse dt, react tau with tau = dt/2), in place on the current field `dst`; or,
+// with FLAG_TRAIL, the trailing one (on refined problems, where the faces between levels
+// come after the last diffusion stage).
 //
 //   dc/dt = P m_P (C_p - c) - k c - m_U V c / (K + c)        [ng/mL/s]
 //
 // solved by `react` in common.wgsl, four species at a time; the degraded, taken-up and
-// exchanged amounts (ng) go to the ledger. The trailing half-step is fused into the last
-// diffusion stage. Secretion is here only for lanes that `stiff_source` says are consumed
+// exchanged amounts (ng) go to the ledger. Without levels the trailing half-step is fused into
+// the last diffusion stage. Secretion is here only for lanes that `stiff_source` says are consumed
 // within the half-step; the others secrete in the diffusion stages, where a steady source
 // profile is a fixed point of the step.
 
@@ -22,7 +24,7 @@ fn react_half_step(inv: Invocation) {
     var capillary = zero;
     let sp = species[k];
     // The plasma's mean over this half-step.
-    let cp = plasma(k, PC_LEAD);
+    let cp = plasma(k, select(PC_LEAD, PC_TRAIL, (stage.flags & FLAG_TRAIL) != 0u));
     let run = brick_run(inv.wg.x);
     for (var b = run.x; b < run.y; b = b + 1u) {
         if (!in_mask(bricks[b].mask_lo, bricks[b].mask_hi, l)) {

@@ -352,6 +352,8 @@ pub mod consts {
     /// A brick slot that holds nothing.
     pub const NO_BRICK: u32 = u32::MAX;
     pub const FLAG_REACT_TWICE: u32 = 4;
+    /// A reaction half-step that is a step's trailing one (its own pass, on refined problems).
+    pub const FLAG_TRAIL: u32 = 8;
     pub const L_SECRETED: usize = 0;
     pub const L_DEGRADED: usize = 1;
     pub const L_UPTAKE: usize = 2;
@@ -414,6 +416,23 @@ pub struct ViewUniform {
     pub dims: [u32; 4],
 }
 
+/// Where one slab's part of the faces between levels lies in its plan (twin of WGSL
+/// `LevelSlabInfo`, `levels.wgsl`): counts and word offsets of each section.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub struct LevelSlabInfo {
+    /// Stencil voxels this slab owns and copies into the table.
+    pub n_gather: u32,
+    /// Its voxels that meet a face between levels.
+    pub n_receivers: u32,
+    pub gather_at: u32,
+    pub receivers_at: u32,
+    pub rfaces_at: u32,
+    pub faces_at: u32,
+    pub stencil_at: u32,
+    pub _pad0: u32,
+}
+
 /// Every twin with its WGSL name and size, for the layout test.
 pub fn twins() -> Vec<(&'static str, usize)> {
     vec![
@@ -435,5 +454,6 @@ pub fn twins() -> Vec<(&'static str, usize)> {
         ("RemoteSite", std::mem::size_of::<RemoteSite>()),
         ("ExtractInfo", std::mem::size_of::<ExtractInfo>()),
         ("ViewUniform", std::mem::size_of::<ViewUniform>()),
+        ("LevelSlabInfo", std::mem::size_of::<LevelSlabInfo>()),
     ]
 }

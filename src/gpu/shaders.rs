@@ -55,7 +55,7 @@ macro_rules! wgsl {
 }
 
 /// The modules with entry points, as the simulator and the viewer compile them.
-const MODULES: [Source<'static>; 10] = [
+const MODULES: [Source<'static>; 11] = [
     wgsl!("diffuse.wgsl", "diffuse.wgsl"),
     wgsl!("react.wgsl", "react.wgsl"),
     wgsl!("mass.wgsl", "mass.wgsl"),
@@ -64,6 +64,7 @@ const MODULES: [Source<'static>; 10] = [
     wgsl!("depot_update.wgsl", "depot_update.wgsl"),
     wgsl!("plasma_update.wgsl", "plasma_update.wgsl"),
     wgsl!("regions.wgsl", "regions.wgsl"),
+    wgsl!("levels.wgsl", "levels.wgsl"),
     wgsl!("view_extract.wgsl", "view_extract.wgsl"),
     wgsl!("view_render.wgsl", "view_render.wgsl"),
 ];

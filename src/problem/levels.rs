@@ -110,6 +110,24 @@ impl Problem {
         }
     }
 
+    /// Each voxel's weight in the regional statistics, in coarse voxels (problem numbering):
+    /// a tissue voxel of level l weighs 8^−l; blood counts at level 0 only (finer levels
+    /// repeat it); outside voxels weigh nothing.
+    pub fn region_weights(&self) -> Vec<f64> {
+        self.level_grids()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(k, grid)| {
+                let share = 1.0 / f64::from(1u32 << (3 * k));
+                grid.labels.iter().map(move |l| match l.kind() {
+                    LabelKind::Tissue => share,
+                    LabelKind::Blood if k == 0 => 1.0,
+                    _ => 0.0,
+                })
+            })
+            .collect()
+    }
+
     /// The labels of every level's voxels, in the problem's numbering.
     pub fn all_labels(&self) -> Vec<TissueLabel> {
         self.level_grids()

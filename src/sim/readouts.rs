@@ -92,6 +92,20 @@ pub fn regions(grid: &Grid, segments: &[u8]) -> Vec<(Region, usize)> {
     regions_present(grid.labels.iter().copied(), segments.iter().copied())
 }
 
+/// The regions of the voxels of a refined problem that carry weight
+/// ([`region_stats_weighted`]), with their voxel counts.
+pub fn regions_weighted(
+    labels: &[TissueLabel],
+    weights: &[f64],
+    segments: &[u8],
+) -> Vec<(Region, usize)> {
+    let present: Vec<usize> = (0..labels.len()).filter(|&v| weights[v] > 0.0).collect();
+    regions_present(
+        present.iter().map(|&v| labels[v]),
+        present.iter().filter_map(|&v| segments.get(v).copied()),
+    )
+}
+
 /// The regions of voxels with these labels and segments (0 = none), with their voxel counts.
 fn regions_present(
     labels: impl IntoIterator<Item = TissueLabel>,
@@ -147,11 +161,7 @@ pub fn region_stats_weighted(
     let n = labels.len();
     let ns = ec50.len();
     let present: Vec<usize> = (0..n).filter(|&v| weights[v] > 0.0).collect();
-    let regions = regions_present(
-        present.iter().map(|&v| labels[v]),
-        present.iter().filter_map(|&v| segments.get(v).copied()),
-    );
-    regions
+    regions_weighted(labels, weights, segments)
         .into_iter()
         .map(|(region, voxels)| {
             let inside = |v: usize| match region {

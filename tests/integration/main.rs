@@ -11,6 +11,7 @@ mod cli;
 mod converge;
 mod depots;
 mod errors;
+mod gpu_levels;
 mod gpu_matches_cpu;
 mod heart_geometry;
 mod large_grid;

@@ -10,7 +10,7 @@ use secretome::gpu::layout::{
     LabelTableGpu, PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite,
     SlabInfo, SpeciesPack, StageParams,
 };
-use secretome::gpu::layout::{ExtractInfo, ViewUniform};
+use secretome::gpu::layout::{ExtractInfo, LevelSlabInfo, ViewUniform};
 use secretome::gpu::shaders;
 
 macro_rules! fields {
@@ -130,6 +130,20 @@ fn rust_layouts() -> Vec<Layout> {
         (
             "ViewUniform",
             fields!(ViewUniform, view_proj, clip, origin, light, range, dims),
+        ),
+        (
+            "LevelSlabInfo",
+            fields!(
+                LevelSlabInfo,
+                n_gather,
+                n_receivers,
+                gather_at,
+                receivers_at,
+                rfaces_at,
+                faces_at,
+                stencil_at,
+                _pad0
+            ),
         ),
         (
             "SlabInfo",
@@ -294,6 +308,7 @@ fn constants_match() {
         ("FLAG_UNIT", consts::FLAG_UNIT),
         ("SLOT_SHIFT", consts::SLOT_SHIFT),
         ("FLAG_REACT_TWICE", consts::FLAG_REACT_TWICE),
+        ("FLAG_TRAIL", consts::FLAG_TRAIL),
         ("L_SECRETED", consts::L_SECRETED as u32),
         ("L_DEGRADED", consts::L_DEGRADED as u32),
         ("L_UPTAKE", consts::L_UPTAKE as u32),

@@ -190,20 +190,14 @@ impl CpuReference {
             .collect();
         let mut faces = vec![[(0.0, 0usize); 6]; n];
         let mut level = vec![0u8; n];
-        let mut weights = vec![0.0; n];
+        let weights = problem.region_weights();
         let offsets = problem.level_offsets();
         let grids = problem.level_grids();
         for (k, grid) in grids.iter().enumerate() {
             let o = offsets[k];
-            let share = 1.0 / f64::from(1u32 << (3 * k));
             for (i, f) in faces[o..o + grid.voxel_count()].iter_mut().enumerate() {
                 let l = grid.labels[i];
                 level[o + i] = k as u8;
-                weights[o + i] = match l.kind() {
-                    LabelKind::Tissue => share,
-                    LabelKind::Blood if k == 0 => 1.0,
-                    _ => 0.0,
-                };
                 let cand = grid.face_neighbours(i);
                 for (slot, c) in f.iter_mut().zip(cand) {
                     if let Some(j) = c {
@@ -510,16 +504,19 @@ impl CpuReference {
     }
 
     /// Advances `steps` time steps. As on the GPU, the trailing reaction half-step of a step
-    /// and the leading one of the next are applied in the same stage, one after the other.
+    /// and the leading one of the next are applied in the same stage, one after the other
+    /// (so the depots and the plasma see the fields after the next leading half-step); on a
+    /// refined problem, as on the GPU, each step has its own leading half-step.
     pub fn step(&mut self, steps: usize) {
         let stages = self.plan.stages();
+        let fuse = self.problem.levels.is_none();
         for k in 0..steps {
-            if k == 0 {
+            if k == 0 || !fuse {
                 self.react_all(0.5 * self.plan.dt);
             }
             for j in 0..stages {
                 let last = j + 1 == stages;
-                let reactions = match (last, k + 1 < steps) {
+                let reactions = match (last, fuse && k + 1 < steps) {
                     (false, _) => 0,
                     (true, false) => 1,
                     (true, true) => 2,

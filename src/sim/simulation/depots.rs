@@ -68,7 +68,7 @@ impl Simulation {
             for d in &self.problem.depots {
                 let start = voxels.len() as u32;
                 for &(v, w) in &d.voxels {
-                    match self.bricks.stored(self.dims, v) {
+                    match self.layout.stored(v) {
                         Some(i) if span.own_voxels.contains(&i) => {
                             voxels.push((i - span.voxels.start) as u32);
                             weights.push(w as f32);

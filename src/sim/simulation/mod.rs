@@ -13,6 +13,7 @@
 
 mod bind;
 mod depots;
+mod interface;
 mod pipelines;
 mod plan;
 mod plasma;
@@ -23,6 +24,7 @@ mod state;
 mod upload;
 
 use bind::*;
+use interface::LevelKernels;
 use pipelines::Pipelines;
 use plan::*;
 pub use plan::{
@@ -44,14 +46,14 @@ use crate::base::TissueLabel;
 use crate::error::{Result, SimError};
 use crate::gpu::layout::{
     consts, packs, term_bits, Brick, DepotCells, DepotInfo, DepotSlabInfo, LabelParams,
-    LabelTableGpu, PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack, RemoteSite,
-    SlabInfo, SpeciesPack, StageParams, PACK,
+    LabelTableGpu, LevelSlabInfo, PlasmaCourse, PlasmaInfo, PlasmaTotals, ReduceInfo, RemotePack,
+    RemoteSite, SlabInfo, SpeciesPack, StageParams, PACK,
 };
 use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::problem::scheme::StagePlan;
 use crate::problem::{DepotSource, Problem, SourceMap};
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
-use crate::sim::readouts::{regions, Exposure, Region, RegionStat, SpeciesStats};
+use crate::sim::readouts::{regions, regions_weighted, Exposure, Region, RegionStat, SpeciesStats};
 
 struct Slab {
     /// The brick layers, bricks and voxels it owns and holds.
@@ -76,9 +78,11 @@ pub struct Simulation {
     queue: wgpu::Queue,
     errors: ErrorSlot,
     adapter_name: String,
-    /// The grid's bricks and where their voxels are stored.
-    bricks: BrickGrid,
+    /// Every level's bricks and where their voxels are stored.
+    layout: Layout,
     dims: [usize; 3],
+    /// Voxels of every level (the problem's numbering).
+    n_voxels: usize,
     n_species: usize,
     voxel_ml: f64,
     plan: StagePlan,
@@ -118,6 +122,8 @@ pub struct Simulation {
     regions: Vec<(Region, usize)>,
     /// The blood voxels of each region (not stored: they hold the plasma).
     region_blood: Vec<usize>,
+    /// The faces between levels, for a refined problem.
+    level_kernels: Option<LevelKernels>,
 }
 
 /// The plasma compartment kernel (`plasma_update.wgsl`) and its buffers, present while the
@@ -159,11 +165,6 @@ impl Simulation {
 
     pub fn with_layout(ctx: &GpuContext, problem: &Problem, opts: LayoutOptions) -> Result<Self> {
         problem.validate()?;
-        if problem.levels.is_some() {
-            return Err(SimError::Problem(
-                "levels: the GPU solver runs one level so far; a refined problem runs on the CPU twin (issue 17)".into(),
-            ));
-        }
         let device = ctx.device.clone();
         let queue = ctx.queue.clone();
         let [nx, ny, nz] = problem.grid.dims;
@@ -189,7 +190,7 @@ impl Simulation {
             per_voxel, slots, ..
         } = plan;
 
-        let all_full = plan.bricks.bricks.iter().all(|&(_, m)| m == u64::MAX);
+        let all_full = plan.layout.all_full();
         let p = Pipelines::new(ctx, subgroups, exposure_on, all_full)?;
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -375,13 +376,16 @@ impl Simulation {
         );
 
         let region_species_group = device_group(&device, &p.region_species_layout, &species_buf);
+        let (level_layout, level_gather, level_apply) =
+            (p.level_layout, p.level_gather, p.level_apply);
         let mut sim = Simulation {
-            bricks: plan.bricks,
+            layout: plan.layout,
             device,
             queue,
             errors: ctx.errors.clone(),
             adapter_name: ctx.report.name.clone(),
             dims: [nx, ny, nz],
+            n_voxels: problem.voxel_count(),
             n_species: ns,
             voxel_ml: problem.grid.voxel_ml(),
             plan: problem.plan(),
@@ -443,8 +447,17 @@ impl Simulation {
                 slots: region_slots,
                 totals_buf: region_totals_buf,
             },
-            regions: regions(&problem.grid, &problem.segments),
+            regions: if problem.levels.is_some() {
+                regions_weighted(
+                    &problem.all_labels(),
+                    &problem.region_weights(),
+                    &problem.segments,
+                )
+            } else {
+                regions(&problem.grid, &problem.segments)
+            },
             region_blood: Vec::new(),
+            level_kernels: None,
         };
         sim.region_blood = region_blood(&sim.regions, &problem.grid, &problem.segments);
         sim.upload_parameters();
@@ -452,6 +465,7 @@ impl Simulation {
         sim.upload_segments();
         sim.build_depot_kernels();
         sim.build_plasma_kernel()?;
+        sim.build_level_kernels(&level_layout, level_gather, level_apply)?;
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
         sim.queue
@@ -496,9 +510,18 @@ impl Simulation {
         self.slabs.len()
     }
 
+    /// Slabs per level (one entry without refinement).
+    pub fn slabs_per_level(&self) -> Vec<usize> {
+        let mut out = vec![0; self.layout.levels.len()];
+        for s in &self.slabs {
+            out[s.span.level] += 1;
+        }
+        out
+    }
+
     /// Stored voxels (the tissue voxels) and stored bricks.
     pub fn stored(&self) -> (usize, usize) {
-        (self.bricks.voxels(), self.bricks.bricks.len())
+        (self.layout.voxels(), self.layout.bricks())
     }
 
     /// Number of ledger slots (partial sums: one per subgroup of each workgroup, or one per

@@ -33,8 +33,14 @@ pub const BRICK_BYTES: u64 = std::mem::size_of::<Brick>() as u64;
 /// GPU memory the grid of `problem` needs, bytes: its tissue voxels (`grid_bytes_per_voxel`)
 /// and its brick table, without ghosts (a layer per slab boundary) and the ledger.
 pub fn grid_bytes(problem: &Problem) -> u64 {
-    let tissue = problem.grid.labels.iter().filter(|l| l.is_tissue()).count() as u64;
-    tissue * grid_bytes_per_voxel(problem) + stored_bricks(&problem.grid) as u64 * BRICK_BYTES
+    problem
+        .level_grids()
+        .into_iter()
+        .map(|g| {
+            let tissue = g.labels.iter().filter(|l| l.is_tissue()).count() as u64;
+            tissue * grid_bytes_per_voxel(problem) + stored_bricks(g) as u64 * BRICK_BYTES
+        })
+        .sum()
 }
 
 /// The bricks of 4³ voxels of `grid` that hold tissue: the bricks the solver stores.
@@ -114,6 +120,7 @@ impl BrickGrid {
     }
 
     /// Stored voxels (the tissue voxels).
+    #[cfg(test)]
     pub(super) fn voxels(&self) -> usize {
         self.order.len()
     }
@@ -180,6 +187,104 @@ impl BrickGrid {
                 }
             })
             .collect()
+    }
+}
+
+/// One level's bricks, and where its voxels lie in the problem's numbering and in storage.
+#[derive(Clone, Debug)]
+pub(super) struct LevelBricks {
+    pub(super) bricks: BrickGrid,
+    pub(super) dims: [usize; 3],
+    /// First voxel of the level in the problem's numbering (all levels one after the other).
+    pub(super) voxel_from: usize,
+    /// First brick of the level in the numbering of every level's bricks.
+    pub(super) brick_from: usize,
+    /// Storage index of the level's first stored voxel.
+    pub(super) storage_from: usize,
+}
+
+/// The stored bricks and voxels of every level of a problem (one level without refinement):
+/// level 0's bricks and voxels first, then each finer level's, in the same order.
+#[derive(Clone, Debug)]
+pub(super) struct Layout {
+    pub(super) levels: Vec<LevelBricks>,
+    /// The voxel (problem numbering) of each storage index.
+    pub(super) order: Vec<u32>,
+    /// Storage index of each brick's first voxel (bricks of all levels), and one past the last.
+    pub(super) voxel_start: Vec<usize>,
+}
+
+impl Layout {
+    pub(super) fn of(problem: &Problem) -> Layout {
+        let mut levels = Vec::new();
+        let mut order = Vec::new();
+        let mut voxel_start = vec![0];
+        let mut voxel_from = 0;
+        for grid in problem.level_grids() {
+            let bricks = BrickGrid::of(grid);
+            let storage_from = order.len();
+            order.extend(bricks.order.iter().map(|&v| v + voxel_from as u32));
+            voxel_start.extend(bricks.voxel_start[1..].iter().map(|&s| s + storage_from));
+            levels.push(LevelBricks {
+                brick_from: voxel_start.len() - 1 - bricks.bricks.len(),
+                bricks,
+                dims: grid.dims,
+                voxel_from,
+                storage_from,
+            });
+            voxel_from += grid.voxel_count();
+        }
+        Layout {
+            levels,
+            order,
+            voxel_start,
+        }
+    }
+
+    /// Stored voxels of every level.
+    pub(super) fn voxels(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Stored bricks of every level.
+    pub(super) fn bricks(&self) -> usize {
+        self.voxel_start.len() - 1
+    }
+
+    /// One level whose bricks are all full: the kernels may step by slot strides.
+    pub(super) fn all_full(&self) -> bool {
+        self.levels.len() == 1
+            && self.levels[0]
+                .bricks
+                .bricks
+                .iter()
+                .all(|&(_, m)| m == u64::MAX)
+    }
+
+    /// Storage index of voxel `v` (problem numbering), if it is stored (tissue).
+    pub(super) fn stored(&self, v: usize) -> Option<usize> {
+        let level = self.levels.iter().rposition(|l| l.voxel_from <= v)?;
+        let l = &self.levels[level];
+        let local = v - l.voxel_from;
+        if local >= l.dims[0] * l.dims[1] * l.dims[2] {
+            return None;
+        }
+        Some(l.storage_from + l.bricks.stored(l.dims, local)?)
+    }
+
+    /// Storage indices of the voxels of brick layer `layer` of level `level`.
+    pub(super) fn layer_range(&self, level: usize, layer: usize) -> std::ops::Range<usize> {
+        let l = &self.levels[level];
+        let r = l.bricks.layer_range(layer);
+        r.start + l.storage_from..r.end + l.storage_from
+    }
+
+    /// The brick records of the bricks `held` (bricks of all levels) of level `level`, as a
+    /// slab holding them stores them.
+    pub(super) fn records(&self, level: usize, held: std::ops::Range<usize>) -> Vec<Brick> {
+        let l = &self.levels[level];
+        l.bricks
+            .records(held.start - l.brick_from..held.end - l.brick_from)
     }
 }
 
@@ -262,34 +367,37 @@ pub(super) struct DeviceLimits {
     pub(super) sub_slots: u32,
 }
 
-/// One slab as planned: the brick layers it owns, the bricks and voxels it holds (its own and
-/// the ghost layers on either side), and its uniforms.
+/// One slab as planned: its level, the brick layers it owns, the bricks and voxels it holds
+/// (its own and the ghost layers on either side), and its uniforms.
 #[derive(Clone, Debug)]
 pub(super) struct SlabSpan {
-    /// Own brick layers.
+    /// The level whose bricks it holds (0 without refinement).
+    pub(super) level: usize,
+    /// Own brick layers of its level.
     pub(super) layers: std::ops::Range<usize>,
-    /// Bricks held (indices into `BrickGrid::bricks`), ghosts included.
+    /// Bricks held (the numbering of every level's bricks), ghosts included.
     pub(super) held: std::ops::Range<usize>,
-    /// Storage indices (over the whole grid) of the voxels held, ghosts included, and own.
+    /// Storage indices (over every level) of the voxels held, ghosts included, and own.
     pub(super) voxels: std::ops::Range<usize>,
     pub(super) own_voxels: std::ops::Range<usize>,
     pub(super) info: SlabInfo,
 }
 
-/// How a grid lies on the GPU: its bricks, its slabs and the ledger slots.
+/// How a problem lies on the GPU: its bricks, its slabs and the ledger slots.
 #[derive(Clone, Debug)]
 pub(super) struct SlabPlan {
-    pub(super) bricks: BrickGrid,
+    pub(super) layout: Layout,
     /// Bytes per stored voxel of everything the grid holds.
     pub(super) per_voxel: u64,
+    /// The slabs of level 0, then those of each finer level.
     pub(super) slabs: Vec<SlabSpan>,
     /// Ledger slots in all (every workgroup's `sub_slots`).
     pub(super) slots: u32,
 }
 
-/// Plans the slabs of `problem`'s grid for a device with `limits`, or says in one line why the
-/// grid does not fit (memory, one brick layer larger than a third of a binding, too many
-/// workgroups).
+/// Plans the slabs of `problem`'s grids (every level's) for a device with `limits`, or says in
+/// one line why they do not fit (memory, one brick layer larger than a third of a binding, too
+/// many workgroups).
 pub(super) fn plan_slabs(
     problem: &Problem,
     limits: &DeviceLimits,
@@ -303,15 +411,19 @@ pub(super) fn plan_slabs(
         .unwrap_or(u64::MAX)
         .min(limits.max_binding);
     let per_voxel = grid_bytes_per_voxel(problem);
-    let bricks = BrickGrid::of(&problem.grid);
-    if bricks.nb[0] > 2048 || bricks.nb[1] > 2048 || bricks.nb[2] > 1024 {
-        return Err(SimError::TooLarge(format!(
-            "a {nx}×{ny}×{nz} grid has more bricks along one axis than the brick table holds (2048 along x and y, 1024 along z: at most 8192 × 8192 × 4096 voxels)"
-        )));
+    let layout = Layout::of(problem);
+    for l in &layout.levels {
+        let nb = l.bricks.nb;
+        if nb[0] > 2048 || nb[1] > 2048 || nb[2] > 1024 {
+            let [x, y, z] = l.dims;
+            return Err(SimError::TooLarge(format!(
+                "a {x}×{y}×{z} grid has more bricks along one axis than the brick table holds (2048 along x and y, 1024 along z: at most 8192 × 8192 × 4096 voxels)"
+            )));
+        }
     }
 
     // Memory budget first: a clear error instead of an allocation failure half-way.
-    let need = bricks.voxels() as u64 * per_voxel + bricks.bricks.len() as u64 * BRICK_BYTES;
+    let need = layout.voxels() as u64 * per_voxel + layout.bricks() as u64 * BRICK_BYTES;
     let budget = opts.memory_budget.or_else(|| {
         if limits.cpu {
             system_memory_available().map(|m| m / 10 * 8)
@@ -322,53 +434,20 @@ pub(super) fn plan_slabs(
     if let Some(budget) = budget {
         if need > budget {
             let side = largest_cube(budget, per_voxel);
+            let levels = if layout.levels.len() > 1 {
+                format!(" on {} levels", layout.levels.len())
+            } else {
+                String::new()
+            };
             return Err(SimError::TooLarge(format!(
-                "a {nx}×{ny}×{nz} grid with {} tissue voxels and {ns} species needs {:.1} GiB of GPU memory, but '{}' has about {:.1} GiB for it: the largest cubic grid of tissue that fits is {side}³",
-                bricks.voxels(),
+                "a {nx}×{ny}×{nz} grid{levels} with {} tissue voxels and {ns} species needs {:.1} GiB of GPU memory, but '{}' has about {:.1} GiB for it: the largest cubic grid of tissue that fits is {side}³",
+                layout.voxels(),
                 need as f64 / (1u64 << 30) as f64,
                 limits.name,
                 budget as f64 / (1u64 << 30) as f64
             )));
         }
     }
-    // The largest binding: per stored voxel the exposure (EXPOSURE_ENTRIES times the fields)
-    // when on, else the fields; or the brick table where tissue is very sparse.
-    let binding_voxel = 16
-        * np as u64
-        * if problem.exposure {
-            EXPOSURE_ENTRIES as u64
-        } else {
-            1
-        };
-    let binding = |a: usize, b: usize| {
-        let table = (bricks.layer_start[b] - bricks.layer_start[a]) as u64 * BRICK_BYTES;
-        (bricks.layer_voxels(a, b) as u64 * binding_voxel).max(table)
-    };
-    let nbz = bricks.nb[2];
-    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut l0 = 0;
-    while l0 < nbz {
-        // One own layer and its ghosts must fit; then as many more as fit.
-        let held = |l1: usize| binding(l0.saturating_sub(1), (l1 + 1).min(nbz));
-        if held(l0 + 1) > max_slab {
-            return Err(SimError::TooLarge(format!(
-                "one layer of bricks ({nx}×{ny}×4 voxels, {ns} species) with its neighbours needs {} MiB, more than the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
-                held(l0 + 1) >> 20,
-                limits.name,
-                max_slab >> 20
-            )));
-        }
-        let mut l1 = l0 + 1;
-        while l1 < nbz && held(l1 + 1) <= max_slab {
-            l1 += 1;
-        }
-        spans.push(l0..l1);
-        l0 = l1;
-    }
-    if spans.is_empty() {
-        spans.push(0..0);
-    }
-
     // Slabs and ledger slots: with subgroup operations one slot per subgroup of a
     // workgroup's 64 invocations, else one per workgroup.
     let sub_slots = limits.sub_slots.max(1);
@@ -379,51 +458,99 @@ pub(super) fn plan_slabs(
             limits.name
         )));
     }
-    let all_full = bricks.bricks.iter().all(|&(_, m)| m == u64::MAX);
+    let all_full = layout.all_full();
+    let grids = problem.level_grids();
     let mut slabs = Vec::new();
     let mut slots = 0u32;
-    let layer = |l: usize| bricks.layer_start[l.min(nbz)];
-    for layers in spans {
-        let held = layer(layers.start.saturating_sub(1))..layer(layers.end + 1);
-        let own = layer(layers.start)..layer(layers.end);
-        // The diffusion stages' work units: bricks, or columns of bricks when all are full.
-        let units = if all_full {
-            bricks.nb[0] * bricks.nb[1]
-        } else {
-            own.len()
+    for (level, lb) in layout.levels.iter().enumerate() {
+        let bricks = &lb.bricks;
+        if level > 0 && bricks.bricks.is_empty() {
+            continue;
+        }
+        let grid = grids[level];
+        let [gx, gy, gz] = grid.dims;
+        // The largest binding: per stored voxel the exposure (EXPOSURE_ENTRIES times the
+        // fields) when on, else the fields; or the brick table where tissue is very sparse.
+        let binding_voxel = 16
+            * np as u64
+            * if problem.exposure {
+                EXPOSURE_ENTRIES as u64
+            } else {
+                1
+            };
+        let binding = |a: usize, b: usize| {
+            let table = (bricks.layer_start[b] - bricks.layer_start[a]) as u64 * BRICK_BYTES;
+            (bricks.layer_voxels(a, b) as u64 * binding_voxel).max(table)
         };
-        let groups = opts
-            .groups
-            .unwrap_or_else(|| default_groups(limits.cpu, units))
-            .clamp(1, max_groups);
-        let vs = &bricks.voxel_start;
-        let info = SlabInfo {
-            nx: nx as u32,
-            ny: ny as u32,
-            nz: nz as u32,
-            n_packs: np as u32,
-            first_brick: (own.start - held.start) as u32,
-            n_bricks: own.len() as u32,
-            groups,
-            slot_offset: slots,
-            sub_slots,
-            inv_h2: (1.0 / (problem.grid.spacing * problem.grid.spacing)) as f32,
-            voxel_ml: problem.grid.voxel_ml() as f32,
-            bricks_x: bricks.nb[0] as u32,
-            bricks_xy: (bricks.nb[0] * bricks.nb[1]) as u32,
-            ..SlabInfo::zeroed()
-        };
-        slots += groups;
-        slabs.push(SlabSpan {
-            voxels: vs[held.start]..vs[held.end],
-            own_voxels: vs[own.start]..vs[own.end],
-            layers,
-            held,
-            info,
-        });
+        let nbz = bricks.nb[2];
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut l0 = 0;
+        while l0 < nbz {
+            // One own layer and its ghosts must fit; then as many more as fit.
+            let held = |l1: usize| binding(l0.saturating_sub(1), (l1 + 1).min(nbz));
+            if held(l0 + 1) > max_slab {
+                return Err(SimError::TooLarge(format!(
+                    "one layer of bricks ({gx}×{gy}×4 voxels, {ns} species) with its neighbours needs {} MiB, more than the largest storage binding on '{}' ({} MiB): use fewer voxels in x and y",
+                    held(l0 + 1) >> 20,
+                    limits.name,
+                    max_slab >> 20
+                )));
+            }
+            let mut l1 = l0 + 1;
+            while l1 < nbz && held(l1 + 1) <= max_slab {
+                l1 += 1;
+            }
+            spans.push(l0..l1);
+            l0 = l1;
+        }
+        if spans.is_empty() {
+            spans.push(0..0);
+        }
+        let layer = |l: usize| bricks.layer_start[l.min(nbz)];
+        for layers in spans {
+            let held = layer(layers.start.saturating_sub(1))..layer(layers.end + 1);
+            let own = layer(layers.start)..layer(layers.end);
+            // The diffusion stages' work units: bricks, or columns of bricks when all are full.
+            let units = if all_full {
+                bricks.nb[0] * bricks.nb[1]
+            } else {
+                own.len()
+            };
+            let groups = opts
+                .groups
+                .unwrap_or_else(|| default_groups(limits.cpu, units))
+                .clamp(1, max_groups);
+            let vs = &bricks.voxel_start;
+            let info = SlabInfo {
+                nx: gx as u32,
+                ny: gy as u32,
+                nz: gz as u32,
+                n_packs: np as u32,
+                first_brick: (own.start - held.start) as u32,
+                n_bricks: own.len() as u32,
+                groups,
+                slot_offset: slots,
+                sub_slots,
+                inv_h2: (1.0 / (grid.spacing * grid.spacing)) as f32,
+                voxel_ml: grid.voxel_ml() as f32,
+                bricks_x: bricks.nb[0] as u32,
+                bricks_xy: (bricks.nb[0] * bricks.nb[1]) as u32,
+                ..SlabInfo::zeroed()
+            };
+            slots += groups;
+            let (sf, bf) = (lb.storage_from, lb.brick_from);
+            slabs.push(SlabSpan {
+                level,
+                voxels: vs[held.start] + sf..vs[held.end] + sf,
+                own_voxels: vs[own.start] + sf..vs[own.end] + sf,
+                layers,
+                held: held.start + bf..held.end + bf,
+                info,
+            });
+        }
     }
     Ok(SlabPlan {
-        bricks,
+        layout,
         per_voxel,
         slabs,
         // Each workgroup owns sub_slots slots, one per subgroup (slot_offset counts workgroups).
@@ -467,7 +594,7 @@ mod tests {
         let max = 3 << 20;
         let plan = plan_slabs(&p, &gpu(max), &LayoutOptions::default()).unwrap();
         assert!(plan.slabs.len() > 1, "{} slabs", plan.slabs.len());
-        let bg = &plan.bricks;
+        let bg = &plan.layout.levels[0].bricks;
         // A full box: every brick is stored, all of its voxels.
         assert_eq!(bg.bricks.len(), 10 * 6 * 75);
         assert_eq!(bg.voxels(), 40 * 24 * 300);

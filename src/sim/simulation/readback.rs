@@ -39,17 +39,17 @@ pub struct PendingSnapshot {
 }
 
 impl Simulation {
-    /// Reads the current fields back (ng/mL, species-major `[s * n_voxels + voxel]`): the
-    /// tissue voxels as stored, blood voxels at the plasma now, outside voxels 0.
+    /// Reads the current fields back (ng/mL, species-major `[s * n_voxels + voxel]`, voxels
+    /// of every level in the problem's numbering): the tissue voxels as stored, blood voxels
+    /// at the plasma now, outside voxels 0.
     pub fn read_fields(&self) -> Result<Vec<f32>> {
-        let [nx, ny, nz] = self.dims;
-        let n = nx * ny * nz;
+        let n = self.n_voxels;
         let ns = self.n_species;
         let np = packs(ns);
         self.errors.check()?;
         let mut out = vec![0f32; n * ns];
         let plasma = self.plasma_now()?;
-        for (v, l) in self.problem.grid.labels.iter().enumerate() {
+        for (v, l) in self.problem.all_labels().iter().enumerate() {
             if l.kind() == crate::base::LabelKind::Blood {
                 for (s, &c) in plasma.iter().enumerate() {
                     out[s * n + v] = c as f32;
@@ -67,7 +67,7 @@ impl Simulation {
                 (span.own_voxels.len() * np * 16) as u64,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for (i, &v) in self.bricks.order[span.own_voxels.clone()]
+            for (i, &v) in self.layout.order[span.own_voxels.clone()]
                 .iter()
                 .enumerate()
             {
@@ -129,7 +129,15 @@ impl Simulation {
                     .map_or(0.0, |&v| v as f64)
             })
             .collect();
-        let regions = self.decode_region_stats(&parts[1], &plasma);
+        let regions = if self.level_kernels.is_some() {
+            // Weighted by volume on the host (a blocking read of the fields).
+            match self.region_stats_on_levels() {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            self.decode_region_stats(&parts[1], &plasma)
+        };
         let remote_cells = match parts.get(2) {
             Some(bytes) => {
                 let sites: Vec<RemoteSite> = bytemuck::pod_collect_to_vec(bytes);

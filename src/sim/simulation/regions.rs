@@ -66,8 +66,7 @@ impl Simulation {
     /// (zero outside tissue).
     pub fn exposure(&self) -> Result<Exposure> {
         self.require_exposure()?;
-        let [nx, ny, nz] = self.dims;
-        let n = nx * ny * nz;
+        let n = self.n_voxels;
         let ns = self.n_species;
         let np = packs(ns);
         self.errors.check()?;
@@ -88,7 +87,7 @@ impl Simulation {
                 (span.own_voxels.len() * np) as u64 * entry,
             )?;
             let data: &[f32] = bytemuck::cast_slice(&bytes);
-            for (i, &v) in self.bricks.order[span.own_voxels.clone()]
+            for (i, &v) in self.layout.order[span.own_voxels.clone()]
                 .iter()
                 .enumerate()
             {
@@ -108,8 +107,7 @@ impl Simulation {
     /// tissue voxels keep it.
     pub fn set_exposure(&mut self, exposure: &Exposure) -> Result<()> {
         self.require_exposure()?;
-        let [nx, ny, nz] = self.dims;
-        let n = nx * ny * nz;
+        let n = self.n_voxels;
         let ns = self.n_species;
         let np = packs(ns);
         if exposure.auc.len() != n * ns
@@ -126,7 +124,7 @@ impl Simulation {
         for slab in &self.slabs {
             let span = &slab.span;
             let mut data = vec![0f32; span.voxels.len() * np * EXPOSURE_ENTRIES * PACK];
-            for (i, &v) in self.bricks.order[span.voxels.clone()].iter().enumerate() {
+            for (i, &v) in self.layout.order[span.voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
                     let g = s * n + v as usize;
                     let e = (i * np + s / PACK) * EXPOSURE_ENTRIES * PACK + s % PACK;
@@ -166,6 +164,9 @@ impl Simulation {
     /// mean time above EC50 and the fraction of voxels above EC50. Reads back a few kB. AUC and
     /// time above are zero unless [`Problem::exposure`] is on.
     pub fn region_stats(&self) -> Result<Vec<RegionStat>> {
+        if self.level_kernels.is_some() {
+            return self.region_stats_on_levels();
+        }
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -183,6 +184,38 @@ impl Simulation {
             self.region_bytes(),
         )?;
         Ok(self.decode_region_stats(bytes.as_slice(), &self.plasma_now()?))
+    }
+
+    /// The regional statistics of a refined problem, on the host from the fields and exposure
+    /// read back: each voxel weighs its volume in coarse voxels
+    /// ([`Problem::region_weights`]), which the GPU's reduction (whole voxels) does not know.
+    pub(super) fn region_stats_on_levels(&self) -> Result<Vec<RegionStat>> {
+        let fields: Vec<f64> = self.read_fields()?.iter().map(|&c| f64::from(c)).collect();
+        let exposure = if self.problem.exposure {
+            let e = self.exposure()?;
+            let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+            Some([wide(&e.auc), wide(&e.above), wide(&e.occupancy)])
+        } else {
+            None
+        };
+        let species = &self.problem.species.species;
+        let ec50: Vec<f64> = species.iter().map(|s| s.ec50.value).collect();
+        let kd: Vec<f64> = species.iter().map(|s| s.kd.value).collect();
+        Ok(crate::sim::readouts::region_stats_weighted(
+            &self.problem.all_labels(),
+            &self.problem.region_weights(),
+            &self.problem.segments,
+            &fields,
+            exposure.as_ref().map(
+                |[auc, above, occupancy]| crate::sim::readouts::ExposureView {
+                    auc,
+                    above,
+                    occupancy,
+                },
+            ),
+            &ec50,
+            &kd,
+        ))
     }
 
     pub(super) fn region_bytes(&self) -> u64 {

@@ -6,11 +6,12 @@ use super::*;
 impl Simulation {
     /// Writes the stage parameters of one step: slot 0 the leading reaction half-step,
     /// slots 1..=s the diffusion stages (the last fused with the trailing half-step), slot
-    /// s + 1 the last stage also fused with the next step's leading half-step.
+    /// s + 1 the last stage also fused with the next step's leading half-step, slot s + 2 the
+    /// trailing half-step as its own pass (refined problems).
     pub(super) fn write_stages(&mut self) -> Result<()> {
         let s = self.plan.stages();
-        if s + 2 > self.stage_capacity {
-            self.stage_capacity = (s + 2).next_power_of_two();
+        if s + 3 > self.stage_capacity {
+            self.stage_capacity = (s + 3).next_power_of_two();
             self.stage_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("Simulation::stages"),
                 size: self.stage_stride * self.stage_capacity as u64,
@@ -33,7 +34,7 @@ impl Simulation {
         }
         let terms = term_bits(self.problem.terms);
         let tau = (0.5 * self.plan.dt) as f32;
-        let mut bytes = vec![0u8; self.stage_stride as usize * (s + 2)];
+        let mut bytes = vec![0u8; self.stage_stride as usize * (s + 3)];
         let mut put = |i: usize, p: StageParams| {
             let o = i * self.stage_stride as usize;
             bytes[o..o + std::mem::size_of::<StageParams>()]
@@ -74,6 +75,15 @@ impl Simulation {
                 },
             );
         }
+        put(
+            s + 2,
+            StageParams {
+                tau,
+                terms,
+                flags: consts::FLAG_TRAIL,
+                ..StageParams::zeroed()
+            },
+        );
         self.queue.write_buffer(&self.stage_buf, 0, &bytes);
         Ok(())
     }
@@ -83,10 +93,13 @@ impl Simulation {
         let voxel = (packs(self.n_species) * 16) as u64;
         for pair in self.slabs.windows(2) {
             let (lo, hi) = (&pair[0], &pair[1]);
+            if lo.span.level != hi.span.level {
+                continue;
+            }
             let boundary = lo.span.layers.end;
             // lo's last own layer is hi's lower ghost; hi's first own layer is lo's upper one.
             for (from, to, layer) in [(lo, hi, boundary - 1), (hi, lo, boundary)] {
-                let r = self.bricks.layer_range(layer);
+                let r = self.layout.layer_range(lo.span.level, layer);
                 if r.is_empty() {
                     continue;
                 }
@@ -130,6 +143,10 @@ impl Simulation {
         lead: bool,
         fuse_next: bool,
     ) {
+        if self.level_kernels.is_some() {
+            self.encode_step_levels(enc);
+            return;
+        }
         let multi = self.slabs.len() > 1;
         let stages = self.plan.stages();
         // Stage slot of stage j (0-based): j + 1, or s + 1 for the fused last stage.

@@ -161,8 +161,14 @@ impl Simulation {
     /// flags, source slot), the brick tables (with each brick's first source entry) and the
     /// source entries of the fixed source map and the depots.
     pub(super) fn upload_voxels(&mut self) -> Result<()> {
-        let all = voxel_words(&self.problem.grid, &self.problem.labels);
-        let bg = &self.bricks;
+        // Every level's words, in the problem's numbering.
+        let all: Vec<u32> = self
+            .problem
+            .level_grids()
+            .into_iter()
+            .flat_map(|g| voxel_words(g, &self.problem.labels))
+            .collect();
+        let bg = &self.layout;
         let mut words: Vec<u32> = bg.order.iter().map(|&v| all[v as usize]).collect();
         drop(all);
         let np = packs(self.n_species);
@@ -171,10 +177,10 @@ impl Simulation {
         // Entries brick after brick, each brick's voxels in storage order; a voxel's word holds
         // its first entry counted from its brick's.
         let mut table: Vec<f32> = Vec::new();
-        let mut source_base = Vec::with_capacity(bg.bricks.len());
+        let mut source_base = Vec::with_capacity(bg.bricks());
         let mut source_voxels = Vec::new();
         let mut next = 0usize;
-        for g in 0..bg.bricks.len() {
+        for g in 0..bg.bricks() {
             source_base.push(next as u32);
             let range = bg.voxel_start[g]..bg.voxel_start[g + 1];
             for (word, &v) in words[range.clone()].iter_mut().zip(&bg.order[range]) {
@@ -221,7 +227,7 @@ impl Simulation {
         self.source_voxels = source_voxels;
         for slab in &self.slabs {
             let span = &slab.span;
-            let mut records = self.bricks.records(span.held.clone());
+            let mut records = self.layout.records(span.level, span.held.clone());
             for (r, g) in records.iter_mut().zip(span.held.clone()) {
                 r.source_base = source_base[g];
             }
@@ -320,11 +326,11 @@ impl Simulation {
         self.write_stages()
     }
 
-    /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`). Only tissue voxels are
-    /// stored: the values given for blood and outside voxels are not kept.
+    /// Uploads fields (ng/mL, species-major `[s * n_voxels + voxel]`, voxels of every level
+    /// in the problem's numbering). Only tissue voxels are stored: the values given for blood
+    /// and outside voxels are not kept.
     pub fn set_fields(&mut self, fields: &[f32]) -> Result<()> {
-        let [nx, ny, nz] = self.dims;
-        let n = nx * ny * nz;
+        let n = self.n_voxels;
         let ns = self.n_species;
         if fields.len() != n * ns {
             return Err(SimError::Problem(format!(
@@ -336,7 +342,7 @@ impl Simulation {
         for slab in &self.slabs {
             let span = &slab.span;
             let mut data = vec![0f32; span.voxels.len() * np * PACK];
-            for (i, &v) in self.bricks.order[span.voxels.clone()].iter().enumerate() {
+            for (i, &v) in self.layout.order[span.voxels.clone()].iter().enumerate() {
                 for s in 0..ns {
                     data[(i * np + s / PACK) * PACK + s % PACK] = fields[s * n + v as usize];
                 }
@@ -356,7 +362,7 @@ impl Simulation {
         for slab in &self.slabs {
             let span = &slab.span;
             let mut data = vec![0u8; span.voxels.len().next_multiple_of(16)];
-            for (d, &v) in data.iter_mut().zip(&self.bricks.order[span.voxels.clone()]) {
+            for (d, &v) in data.iter_mut().zip(&self.layout.order[span.voxels.clone()]) {
                 *d = self.problem.segments[v as usize];
             }
             self.queue.write_buffer(&slab.segments, 0, &data);
