@@ -4,12 +4,15 @@
 use crate::base::Grid;
 use crate::base::{SpeciesTable, TissueLabel};
 use crate::error::{Result, SimError};
-use crate::geometry::sites::{label_centre, remote_myocardium, segment_voxels};
+use crate::geometry::sites::{endocardial_sites, label_centre, remote_myocardium, segment_voxels};
 use crate::geometry::{label_heart, HeartAnatomy};
-use crate::problem::depot::place;
+use crate::problem::depot::{place, Spread};
+use crate::problem::refinement::{levels_below, refine_around, DepotSite};
 use crate::problem::route::{deliver, Delivery};
 use crate::problem::{Autocrine, DepotSource, PlasmaCompartment, Problem, RemoteDepot, Terms};
-use crate::scenario::{DepotSpec, GeometrySpec, Route, Scenario, Site};
+use crate::scenario::{
+    DepotSpec, GeometrySpec, Route, Scenario, Site, FINEST_SLACK, MAX_LEVEL_RATIO,
+};
 
 /// A scenario made ready to run.
 #[derive(Clone, Debug)]
@@ -193,6 +196,8 @@ pub fn build(sc: &Scenario) -> Result<Built> {
         }
     };
     let mut events = Vec::new();
+    // Where the depots placed at a site sit, for the refinement around them.
+    let mut sites: Vec<DepotSite> = Vec::new();
     for d in &sc.depots {
         let step = (d.start_s / sc.dt_s).round() as u64;
         if step > 0 {
@@ -223,6 +228,11 @@ pub fn build(sc: &Scenario) -> Result<Built> {
                         site_point(sc, d, &site.unwrap_or(Site::BorderZone), anatomy.as_ref())?;
                     let voxels = place(&p.grid, at, d.radius_mm, d.shape, &d.name)
                         .map_err(|e| sc.site_problem(d, e))?;
+                    sites.push(DepotSite {
+                        centre: at,
+                        radius_mm: d.radius_mm,
+                        spread: d.shape,
+                    });
                     p.depots.push(DepotSource {
                         name: d.name.clone(),
                         voxels,
@@ -376,6 +386,7 @@ pub fn build(sc: &Scenario) -> Result<Built> {
             };
             deliver(&mut p, anat, delivery, *cells, retained, &what)
                 .map_err(|e| sc.site_problem(d, e))?;
+            sites.extend(delivery_sites(anat, delivery).map_err(|e| sc.site_problem(d, e))?);
         }
         // What the scenario says beyond the route's defaults.
         for dep in &mut p.depots[first_depot..] {
@@ -414,9 +425,80 @@ pub fn build(sc: &Scenario) -> Result<Built> {
     }
     events.sort_by_key(|e| e.step);
     p.validate()?;
+    let problem = match sc.grid_finest_mm {
+        Some(finest) => refined(sc, p, finest, &sites)?,
+        None => p,
+    };
     Ok(Built {
-        problem: p,
+        problem,
         anatomy,
         events,
+    })
+}
+
+/// The sites of the depots a delivery places at a point: intramyocardial depots, each
+/// transendocardial injection, a cell-free dose in tissue. Cells spread over a territory by
+/// perfusion (intracoronary, the heart's share of an intravenous dose) have no surface to
+/// refine around, and remote depots are not in the grid.
+fn delivery_sites(anat: &HeartAnatomy, delivery: &Delivery) -> Result<Vec<DepotSite>> {
+    Ok(match delivery {
+        Delivery::Intramyocardial {
+            at,
+            radius_mm,
+            spread,
+        }
+        | Delivery::Bolus {
+            at,
+            radius_mm,
+            spread,
+            ..
+        } => vec![DepotSite {
+            centre: *at,
+            radius_mm: *radius_mm,
+            spread: *spread,
+        }],
+        // The same sites `deliver` placed the injections at.
+        Delivery::Transendocardial {
+            segments,
+            injections,
+            depth_mm,
+            radius_mm,
+        } => endocardial_sites(anat, segments, *injections, *depth_mm)?
+            .into_iter()
+            .map(|centre| DepotSite {
+                centre,
+                radius_mm: *radius_mm,
+                spread: Spread::Sphere,
+            })
+            .collect(),
+        Delivery::Intracoronary { .. }
+        | Delivery::Intravenous { .. }
+        | Delivery::Intramuscular { .. }
+        | Delivery::Subcutaneous { .. } => Vec::new(),
+    })
+}
+
+/// The problem refined around `sites` down to `finest` mm (`[grid] finest`). A grid already
+/// that fine (`--spacing` may make it so) is not refined.
+fn refined(sc: &Scenario, p: Problem, finest: f64, sites: &[DepotSite]) -> Result<Problem> {
+    let h = p.grid.spacing;
+    if !(finest > 0.0 && finest.is_finite()) || h / finest > MAX_LEVEL_RATIO * (1.0 + FINEST_SLACK)
+    {
+        return Err(sc.finest_problem(&format!(
+            "{finest} mm is more than 5 levels below the spacing ({h} mm); expected a finest voxel edge ≥ {} mm",
+            h / MAX_LEVEL_RATIO
+        )));
+    }
+    if levels_below(h, finest) == 0 {
+        return Ok(p);
+    }
+    if sites.is_empty() {
+        return Err(sc.finest_problem(&format!(
+            "{finest} mm refines around the depots placed at a site, and this scenario has none (cells spread over a territory are not refined around); expected an intramyocardial, transendocardial or bolus depot in the heart, or no finest"
+        )));
+    }
+    refine_around(p, finest, sites).map_err(|e| match e {
+        SimError::Problem(m) => sc.finest_problem(&m),
+        other => other,
     })
 }

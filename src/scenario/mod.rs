@@ -45,6 +45,7 @@ mod view;
 
 use read::{Doc, Tbl};
 use resolve::{heart_field, route_keys, DEPOT_KEYS, HEART_FIELDS};
+pub use resolve::{FINEST_SLACK, MAX_LEVEL_RATIO};
 pub use view::{default_range, ColourScale, ViewCamera, ViewCut, ViewPoint, ViewSpec};
 
 const LN2: f64 = std::f64::consts::LN_2;
@@ -66,6 +67,14 @@ pub struct Scenario {
     pub description: String,
     /// `[grid] spacing`: voxel edge, mm (default 1 mm).
     pub grid_spacing_mm: f64,
+    /// `[grid] finest`: the finest voxel edge of the levels refined around the depots, mm
+    /// (issue 17; `problem::build`). Absent, or no finer than the spacing: no refinement. Left
+    /// out of the serialised scenario when absent, so that runs without it keep their hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grid_finest_mm: Option<f64>,
+    /// 1-based line and column of `[grid] finest`'s value, for the errors of later stages.
+    #[serde(skip)]
+    pub grid_finest_at: Option<(usize, usize)>,
     /// `[geometry]`: the default heart, a user mesh or a plain box.
     pub geometry: GeometrySpec,
     /// `[[infarct]]` tables. Default: MODEL.md's LAD infarct on a heart, none on a box, none with
@@ -662,6 +671,11 @@ impl Scenario {
             other => other.to_string(),
         };
         InputError::stated(&self.source, d.site_at, &d.site_key, &message).into()
+    }
+
+    /// A later stage's error about `[grid] finest`: `file:line:col: grid.finest: <sentence>`.
+    pub fn finest_problem(&self, message: &str) -> SimError {
+        InputError::stated(&self.source, self.grid_finest_at, "grid.finest", message).into()
     }
 
     /// Number of time steps (the last one may be shortened to end at `duration_s`).

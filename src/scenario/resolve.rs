@@ -49,6 +49,12 @@ pub(super) fn heart_field<'p>(p: &'p mut HeartParams, name: &str) -> Option<&'p 
     })
 }
 
+/// `[grid] finest` may lie at most this many times below the spacing (5 levels).
+pub const MAX_LEVEL_RATIO: f64 = 32.0;
+
+/// Relative slack of the comparisons of `[grid] finest` with the spacing (`"1000 um"` is 1 mm).
+pub const FINEST_SLACK: f64 = 1e-9;
+
 /// The common keys of every `[[depot]]`.
 pub(super) const DEPOT_KEYS: [&str; 8] = [
     "name",
@@ -107,7 +113,7 @@ impl Doc<'_> {
 
         // [grid]
         let grid = root.table("grid")?;
-        grid.allow(&["spacing"], "[grid]")?;
+        grid.allow(&["spacing", "finest"], "[grid]")?;
         let grid_spacing_mm = grid.quantity("spacing", LENGTH)?.unwrap_or(1.0);
         grid.ensure(
             grid_spacing_mm > 0.0 && grid_spacing_mm <= 10.0,
@@ -117,6 +123,29 @@ impl Doc<'_> {
                 shown(grid_spacing_mm, "mm")
             ),
         )?;
+        let grid_finest_mm = grid.quantity("finest", LENGTH)?;
+        if let Some(f) = grid_finest_mm {
+            grid.ensure(
+                f > 0.0 && f <= grid_spacing_mm * (1.0 + FINEST_SLACK),
+                "finest",
+                &format!(
+                    "a finest voxel edge 0 < finest ≤ the spacing ({}), got {}",
+                    shown(grid_spacing_mm, "mm"),
+                    shown(f, "mm")
+                ),
+            )?;
+            grid.ensure(
+                grid_spacing_mm / f <= MAX_LEVEL_RATIO * (1.0 + FINEST_SLACK),
+                "finest",
+                &format!(
+                    "a finest voxel edge at most 5 levels below the spacing (≥ {} / 32 = {}), got {}",
+                    shown(grid_spacing_mm, "mm"),
+                    shown(grid_spacing_mm / MAX_LEVEL_RATIO, "mm"),
+                    shown(f, "mm")
+                ),
+            )?;
+        }
+        let grid_finest_at = grid_finest_mm.and(grid.at("finest"));
 
         // [time]
         let time = root.table("time")?;
@@ -281,6 +310,8 @@ impl Doc<'_> {
             name,
             description,
             grid_spacing_mm,
+            grid_finest_mm,
+            grid_finest_at,
             geometry,
             infarcts,
             duration_s,

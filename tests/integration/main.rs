@@ -23,6 +23,7 @@ mod readouts;
 mod routes;
 mod run_outputs;
 mod scenario_files;
+mod scenario_levels;
 mod scenario_malformed;
 mod shader_layout;
 mod shader_validation;

@@ -1,0 +1,232 @@
+//! The scenario on levels (issue 17): `[grid] finest` refines the built problem once around
+//! every depot placed at a site (`problem::refinement`), the CPU twin runs it with a closed
+//! ledger, and the commands that run on the GPU refuse it in one line at that key.
+
+use std::path::Path;
+
+use secretome::base::TissueLabel;
+use secretome::problem::build::build;
+use secretome::problem::refinement::{decay_lengths, REACH_LENGTHS};
+use secretome::problem::Problem;
+use secretome::scenario::Scenario;
+use secretome::sim::cpu_reference::CpuReference;
+use secretome::SpeciesTable;
+
+use crate::common;
+
+/// A 12 mm box of myocardium at 1 mm voxels with a 2 mm sphere of cells at its middle and a
+/// cell-free dose of VEGF and TSG-6 over the same sphere, and `grid` as the `[grid]` table.
+fn box_scenario(grid: &str) -> String {
+    format!(
+        r#"[scenario]
+name = "box levels"
+[grid]
+{grid}
+[geometry]
+kind = "box"
+size = [12, 12, 12]
+[time]
+duration = "1 h"
+dt = "60 s"
+[[depot]]
+name = "cells"
+route = "intramyocardial"
+cells = 1e6
+site = [6, 6, 6]
+radius = "2 mm"
+[[depot]]
+name = "dose"
+route = "bolus"
+site = [6, 6, 6]
+radius = "2 mm"
+amounts = {{ VEGF = "50 ng", TSG6 = "20 ng" }}
+"#
+    )
+}
+
+fn parse(text: &str) -> secretome::Result<Scenario> {
+    Scenario::parse(
+        text,
+        "levels.toml",
+        Path::new("."),
+        &SpeciesTable::default_table().unwrap(),
+    )
+}
+
+fn problem(grid: &str) -> Problem {
+    build(&parse(&box_scenario(grid)).unwrap()).unwrap().problem
+}
+
+/// `finest` a quarter of the spacing: two levels below the coarse one, the finest leaves within
+/// reach of the depot's surface only, the coarse grid far from it, and the amounts in tissue
+/// and the depots' shares those of the unrefined problem.
+#[test]
+fn finest_refines_twice_around_the_depot() {
+    let plain = problem("spacing = \"1 mm\"");
+    let p = problem("spacing = \"1 mm\"\nfinest = \"250 um\"");
+    let levels = p.levels.as_ref().expect("a refined problem");
+    assert_eq!(levels.grids.len(), 2);
+    assert!(!levels.faces.is_empty());
+    let (centre, radius) = ([6.0; 3], 2.0);
+    let gap = |v: usize| {
+        let c = p.voxel_centre(v);
+        let r = (0..3)
+            .map(|k| (c[k] - centre[k]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (r - radius).abs()
+    };
+    // Every species is unresolved on the coarse grid and on level 1 (λ/2 < 0.5 mm): each level
+    // reaches 3 of the longest decay lengths (TSG-6's) beyond the criterion's half-diagonal.
+    let reach = REACH_LENGTHS
+        * decay_lengths(&p, &[TissueLabel::Myocardium])
+            .into_iter()
+            .fold(0.0, f64::max);
+    assert!(reach > 0.5 && reach < 1.5, "{reach}");
+    let off = p.level_offsets();
+    let tissue = |range: std::ops::Range<usize>| -> Vec<usize> {
+        range.filter(|&v| p.label_at(v).is_tissue()).collect()
+    };
+    let (coarse, finest) = (tissue(off[0]..off[1]), tissue(off[2]..off[3]));
+    let count: Vec<usize> = (0..3).map(|l| tissue(off[l]..off[l + 1]).len()).collect();
+    eprintln!("box, 1 mm to 250 µm: leaves per level {count:?}, reach {reach:.3} mm");
+    assert!(!coarse.is_empty() && !finest.is_empty());
+    let h1 = 0.5;
+    let near = finest.iter().map(|&v| gap(v)).fold(0.0, f64::max);
+    assert!(
+        near < reach + 0.75 * 3f64.sqrt() * h1,
+        "a finest leaf {near} mm from the surface"
+    );
+    let far = coarse.iter().map(|&v| gap(v)).fold(f64::INFINITY, f64::min);
+    assert!(
+        far >= reach + 0.5 * 3f64.sqrt(),
+        "a coarse voxel {far} mm from the surface"
+    );
+    // Amounts and shares stay.
+    let (a, b) = (
+        p.tissue_amounts(&p.initial),
+        plain.tissue_amounts(&plain.initial),
+    );
+    assert!(b[0] > 0.0 && b[3] > 0.0, "{b:?}");
+    for s in 0..4 {
+        assert!(
+            (a[s] - b[s]).abs() <= 1e-12 * b[s].abs(),
+            "{s}: {a:?} vs {b:?}"
+        );
+    }
+    assert_eq!(p.depots.len(), plain.depots.len());
+    for (d, e) in p.depots.iter().zip(&plain.depots) {
+        let (x, y): (f64, f64) = (
+            d.voxels.iter().map(|v| v.1).sum(),
+            e.voxels.iter().map(|v| v.1).sum(),
+        );
+        assert!((x - y).abs() <= 1e-12, "{}: {x} vs {y}", d.name);
+        assert!(d.voxels.iter().all(|&(v, _)| p.label_at(v).is_tissue()));
+    }
+}
+
+/// Without `finest`, or with `finest` equal to the spacing, the problem is the unrefined one,
+/// and the scenario serialises as before (its hash, which `--resume` checks, stays).
+#[test]
+fn no_finest_is_no_refinement() {
+    let plain = problem("spacing = \"1 mm\"");
+    assert!(plain.levels.is_none());
+    let sc = parse(&box_scenario("spacing = \"1 mm\"")).unwrap();
+    assert_eq!(sc.grid_finest_mm, None);
+    let json = serde_json::to_string(&sc).unwrap();
+    assert!(!json.contains("finest"), "{json}");
+    let same = problem("spacing = \"1 mm\"\nfinest = \"1000 um\"");
+    assert!(same.levels.is_none());
+    assert_eq!(same.grid, plain.grid);
+    assert_eq!(same.initial, plain.initial);
+    assert_eq!(same.depots, plain.depots);
+    assert_eq!(same.sources.entries, plain.sources.entries);
+}
+
+/// Bad values of `finest`: one line naming the key, its value and what was expected.
+#[test]
+fn bad_finest_values_get_one_line() {
+    for (value, says) in [
+        ("\"2 mm\"", "got 2 mm"),
+        ("\"0 um\"", "got 0 mm"),
+        ("\"-1 mm\"", "got -1 mm"),
+        ("\"1 um\"", "at most 5 levels below the spacing"),
+        ("\"3 ng\"", "a length"),
+        ("true", "a length"),
+    ] {
+        let text = box_scenario(&format!("spacing = \"1 mm\"\nfinest = {value}"));
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("levels.toml:5:10: grid.finest: expected ") && e.contains(says),
+            "{value}: {e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+    }
+    // Five levels are allowed; `--spacing` may push finest beyond them, which `build` refuses.
+    let mut sc = parse(&box_scenario("spacing = \"1 mm\"\nfinest = \"31.25 um\"")).unwrap();
+    sc.grid_spacing_mm = 2.0;
+    let e = build(&sc).unwrap_err().to_string();
+    assert!(
+        e.starts_with("levels.toml:5:10: grid.finest: 0.03125 mm is more than 5 levels"),
+        "{e}"
+    );
+    // Nothing placed at a site: nothing to refine around, said at the key.
+    let text = "[grid]\nfinest = \"250 um\"\n[geometry]\nkind = \"box\"\nsize = [6, 6, 6]\n";
+    let e = build(&parse(text).unwrap()).unwrap_err().to_string();
+    assert!(
+        e.starts_with("levels.toml:2:10: grid.finest: ") && e.contains("has none"),
+        "{e}"
+    );
+}
+
+/// The refined scenario runs on the CPU twin: a few steps, every species' ledger closed.
+#[test]
+fn the_refined_scenario_runs_on_the_twin() {
+    let p = problem("spacing = \"1 mm\"\nfinest = \"250 um\"");
+    let mut twin = CpuReference::new(&p).unwrap();
+    twin.step(5);
+    for (s, l) in twin.ledger().species.iter().enumerate() {
+        let e = l.closure_error(twin.initial_amounts()[s]);
+        eprintln!("species {s}: closure {e:.1e}");
+        assert!(e.abs() < 1e-12, "species {s}: {e:e} ({l:?})");
+        assert!(l.secreted > 0.0 && l.in_tissue > 0.0);
+    }
+}
+
+/// `secretome run` and `converge` on a refined scenario: one line at `[grid] finest` (the GPU
+/// solver runs one level so far), no panic.
+#[test]
+fn the_gpu_commands_refuse_a_refined_scenario_in_one_line() {
+    let dir = std::env::temp_dir().join(format!("secretome-levels-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("levels.toml");
+    std::fs::write(
+        &file,
+        box_scenario("spacing = \"1 mm\"\nfinest = \"250 um\""),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let expected = format!(
+        "error: {f}:5:10: grid.finest: levels: the GPU solver runs one level so far; a refined problem runs on the CPU twin (issue 17)\n"
+    );
+    let (code, _, err) = common::secretome(&["run", f, "--out", o]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.ends_with(&expected), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1);
+    let (code, _, err) = common::secretome(&[
+        "converge",
+        f,
+        "--spacings",
+        "1,0.5",
+        "--hours",
+        "0.1",
+        "--out",
+        o,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.ends_with(&expected), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
