@@ -3,8 +3,9 @@
 //! estimate of the value at zero voxel size.
 //!
 //! Each level is an ordinary run (its own directory, checkpoint and `summary.json`); this module
-//! reads their final readouts and compares them. Until the brick grid has refinement levels
-//! (issue 17), a level is the whole grid at one voxel size.
+//! reads their final readouts and compares them. A level is either the whole grid at one voxel
+//! size (`--spacings`), or the scenario's grid refined around its depots down to one finest
+//! voxel edge (`--finest`, `[grid] finest`: issue 17).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,7 @@ pub const REGIONS: [TissueLabel; 3] = [
 /// One level: a voxel size and the run's final readouts.
 #[derive(Clone, Debug)]
 pub struct Level {
+    /// The finest voxel edge, mm: the grid's spacing, or the finest level's edge when refined.
     pub spacing_mm: f64,
     /// `summary.json`'s `final_readouts`.
     pub readouts: BTreeMap<String, f64>,
@@ -139,7 +141,31 @@ pub fn level_scenario(sc: &Scenario, spacing_mm: f64) -> Scenario {
     level
 }
 
-/// What `dir` holds of the run of `sc` (a [`level_scenario`]).
+/// The directory of the level refined down to `finest_mm` under `out`: `out/finest_0.25mm`.
+pub fn finest_dir(out: &Path, finest_mm: f64) -> PathBuf {
+    out.join(format!("finest_{finest_mm}mm"))
+}
+
+/// The scenario of one level refined down to `finest_mm` (`[grid] finest`; at or above the
+/// spacing, not refined), writing fields only at the end.
+pub fn finest_scenario(sc: &Scenario, finest_mm: f64) -> Scenario {
+    let mut level = level_scenario(sc, sc.grid_spacing_mm);
+    level.grid_finest_mm = Some(finest_mm.min(sc.grid_spacing_mm));
+    level
+}
+
+/// The default finest edges of `converge` on a scenario refined down to `finest_mm` at
+/// `spacing_mm`: that edge and the two coarser ones (doubling; the unrefined grid at most),
+/// coarsest first.
+pub fn default_finest(spacing_mm: f64, finest_mm: f64) -> Vec<f64> {
+    let mut out = vec![finest_mm.min(spacing_mm)];
+    while out.len() < 3 && out[0] * 2.0 <= spacing_mm * (1.0 + 1e-9) {
+        out.insert(0, out[0] * 2.0);
+    }
+    out
+}
+
+/// What `dir` holds of the run of `sc` (a [`level_scenario`] or [`finest_scenario`]).
 pub fn level_state(dir: &Path, sc: &Scenario) -> Result<LevelState> {
     let marker = dir.join(MARKER);
     let Ok(text) = std::fs::read_to_string(&marker) else {
@@ -174,7 +200,9 @@ pub fn level_state(dir: &Path, sc: &Scenario) -> Result<LevelState> {
         .filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].as_f64()?)))
         .collect();
     let level = Level {
-        spacing_mm: sc.grid_spacing_mm,
+        spacing_mm: sc
+            .grid_finest_mm
+            .map_or(sc.grid_spacing_mm, |f| f.min(sc.grid_spacing_mm)),
         readouts,
         wall_s: json["wall_s"].as_f64().unwrap_or(f64::NAN),
         parameters,
@@ -312,6 +340,13 @@ pub fn default_spacings(spacing_mm: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_finest_edges_halve_down_to_the_scenarios() {
+        assert_eq!(default_finest(1.0, 0.125), vec![0.5, 0.25, 0.125]);
+        assert_eq!(default_finest(1.0, 0.25), vec![1.0, 0.5, 0.25]);
+        assert_eq!(default_finest(1.0, 0.5), vec![1.0, 0.5]);
+    }
 
     #[test]
     fn richardson_recovers_the_limit_and_order_of_a_power_law() {

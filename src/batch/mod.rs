@@ -181,11 +181,7 @@ impl<'a> Runner<'a> {
         let built = build(sc)?;
         let p = &built.problem;
         let species: Vec<String> = p.species.species.iter().map(|s| s.id.clone()).collect();
-        // A problem refined by `[grid] finest` that the solver refuses: said at that key.
-        let sim = Simulation::new(ctx, p).map_err(|e| match e {
-            SimError::Problem(m) if p.levels.is_some() => sc.finest_problem(&m),
-            other => other,
-        })?;
+        let sim = Simulation::new(ctx, p)?;
         let initial_total: Vec<f64> = (0..p.n_species())
             .map(|s| {
                 sim.initial_amounts()[s]

@@ -86,30 +86,33 @@ impl<'a> Runner<'a> {
     /// Writes the fields, exposure, stats row and checkpoint of the current step.
     pub(super) fn output(&mut self) -> Result<()> {
         let p = &self.built.problem;
-        let fields = self.sim.read_fields()?;
-        let n = p.grid.voxel_count();
+        // Every level's voxels; the uniform files hold the cell averages on the problem's grid.
+        let all = self.sim.read_fields()?;
+        let n_all = p.voxel_count();
         let t = self.sim.time();
         // A broken state stops the run before anything of it is written.
         for (s, id) in self.species.iter().enumerate() {
-            let f = &fields[s * n..(s + 1) * n];
+            let f = &all[s * n_all..(s + 1) * n_all];
             let scale = f.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             if let Some(v) = f.iter().position(|c| !c.is_finite() || *c < -1e-3 * scale) {
                 return Err(SimError::Run(format!(
-                    "{id} is {} at voxel {:?} (index {v}) at t = {:.4} h: the run stopped; the outputs up to t = {:.4} h are valid",
+                    "{id} is {} at voxel {} (index {v}) at t = {:.4} h: the run stopped; the outputs up to t = {:.4} h are valid",
                     f[v],
-                    p.grid.coords(v),
+                    p.voxel_name(v),
                     t / 3600.0,
                     self.outputs.last().map_or(0.0, |o| o.0) / 3600.0
                 )));
             }
         }
+        let n = p.grid.voxel_count();
+        let fields = p.on_coarse_grid(&all);
         let k = self.outputs.len();
         let name = format!("fields/fields_{k:04}.vti");
-        let labels: Vec<u8> = p.grid.labels.iter().map(|&l| l as u8).collect();
+        let labels: Vec<u8> = p.coarse_labels().iter().map(|&l| l as u8).collect();
         let segments = if p.segments.is_empty() {
             vec![0u8; n]
         } else {
-            p.segments.clone()
+            p.segments[..n].to_vec()
         };
         let mut arrays: Vec<VtiArray> = self
             .species
@@ -152,8 +155,28 @@ impl<'a> Runner<'a> {
                 )?;
             }
         }
+        if p.levels.is_some() {
+            // The levels themselves, for ParaView (overlapping AMR).
+            let named: Vec<(&str, &[f32])> = self
+                .species
+                .iter()
+                .enumerate()
+                .map(|(s, id)| (id.as_str(), &all[s * n_all..(s + 1) * n_all]))
+                .collect();
+            crate::output::amr::write_levels_vthb(
+                &self.dir.join(format!("fields/levels_{k:04}.vthb")),
+                p,
+                &named,
+                true,
+            )?;
+        }
         if p.exposure {
-            let e = self.sim.exposure()?;
+            let mut e = self.sim.exposure()?;
+            if p.levels.is_some() {
+                e.auc = p.on_coarse_grid(&e.auc);
+                e.above = p.on_coarse_grid(&e.above);
+                e.occupancy = p.on_coarse_grid(&e.occupancy);
+            }
             // AUC in ng·h/mL and time above EC50 in h.
             let hours = |v: &[f32], s: usize| -> Vec<f32> {
                 v[s * n..(s + 1) * n].iter().map(|x| x / 3600.0).collect()
@@ -215,12 +238,17 @@ impl<'a> Runner<'a> {
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
         let p = &self.built.problem;
         let n = p.grid.voxel_count();
-        let fields = self.sim.read_fields()?;
+        let fields = p.on_coarse_grid(&self.sim.read_fields()?);
         let t_h = self.sim.time() / 3600.0;
+        // The geometry as before refinement (covered voxels are `outside` at level 0).
+        let grid = crate::base::Grid {
+            labels: p.coarse_labels(),
+            ..p.grid.clone()
+        };
         for (s, id) in self.species.iter().enumerate() {
             report::slices(
                 &dir.join(format!("slices_{id}.png")),
-                &p.grid,
+                &grid,
                 self.built.anatomy.as_ref(),
                 &fields[s * n..(s + 1) * n],
                 id,

@@ -155,7 +155,7 @@ pub(super) fn columns(built: &Built, species: &[String]) -> Columns {
             );
         }
     }
-    for (region, _) in crate::sim::readouts::regions(&p.grid, &p.segments) {
+    for (region, _) in crate::sim::readouts::regions_of(p) {
         let rn = region.name();
         for id in species {
             c.push(

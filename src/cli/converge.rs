@@ -1,7 +1,9 @@
 //! `secretome converge [SCENARIO]`: the scenario at successively finer voxels, each an ordinary
-//! run in `DIR/<h>mm`, then the headline readouts per level, the change between the two finest
-//! and Richardson's estimate (`secretome::batch::converge`). Exits non-zero when a change
-//! exceeds `--tolerance`. Levels that finished are read, not run again; stopped ones resume.
+//! run in `DIR/<h>mm` (`--spacings`: the whole grid) or `DIR/finest_<h>mm` (`--finest`: refined
+//! around the depots down to that edge), then the headline readouts per level, the change
+//! between the two finest and Richardson's estimate (`secretome::batch::converge`). Exits
+//! non-zero when a change exceeds `--tolerance`. Levels that finished are read, not run again;
+//! stopped ones resume.
 
 use std::path::PathBuf;
 
@@ -9,7 +11,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use secretome::batch::converge::{
-    default_spacings, level_dir, level_scenario, level_state, table, write_csv, Level, LevelState,
+    default_finest, default_spacings, finest_dir, finest_scenario, level_dir, level_scenario,
+    level_state, table, write_csv, Level, LevelState,
 };
 use secretome::batch::RunOptions;
 use secretome::GpuContext;
@@ -21,10 +24,20 @@ use super::run::{execute, load_scenario, RunArgs};
 pub struct ConvergeArgs {
     /// Scenario file (TOML). Default: the intramyocardial preset.
     pub scenario: Option<PathBuf>,
-    /// Voxel edges of the levels, mm, coarsest first (default: twice the scenario's, the
-    /// scenario's, half of it).
-    #[arg(long, value_delimiter = ',', value_name = "MM")]
+    /// Voxel edges of the levels, mm, coarsest first: the whole grid at each (default, for a
+    /// scenario without `[grid] finest`: twice the scenario's, the scenario's, half of it).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "MM",
+        conflicts_with = "finest"
+    )]
     pub spacings: Option<Vec<f64>>,
+    /// Finest voxel edges of the levels, mm, coarsest first: the scenario's grid refined
+    /// around its depots down to each (default, for a scenario with `[grid] finest`: that edge
+    /// and the two coarser ones, doubling).
+    #[arg(long, value_delimiter = ',', value_name = "MM")]
+    pub finest: Option<Vec<f64>>,
     /// Largest relative change allowed between the two finest levels in any headline readout.
     #[arg(long, default_value_t = 0.03)]
     pub tolerance: f64,
@@ -52,20 +65,36 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
         ..RunArgs::default()
     };
     let sc = load_scenario(a.scenario.as_deref(), &run_args)?;
-    let spacings = a
-        .spacings
-        .clone()
-        .unwrap_or_else(|| default_spacings(sc.grid_spacing_mm));
+    // Refined levels with --finest, or by default when the scenario is refined.
+    let refined = a.finest.is_some() || (a.spacings.is_none() && sc.grid_finest_mm.is_some());
+    let (flag, spacings) = if refined {
+        let h = sc.grid_spacing_mm;
+        let list = a
+            .finest
+            .clone()
+            .unwrap_or_else(|| default_finest(h, sc.grid_finest_mm.unwrap_or(h)));
+        if let Some(f) = list.iter().find(|&&f| f > h * (1.0 + 1e-9)) {
+            bail!("--finest: {f} is coarser than the scenario's voxels ({h} mm); expected finest edges ≤ {h} mm");
+        }
+        ("--finest", list)
+    } else {
+        (
+            "--spacings",
+            a.spacings
+                .clone()
+                .unwrap_or_else(|| default_spacings(sc.grid_spacing_mm)),
+        )
+    };
     if spacings.len() < 2 {
-        bail!("--spacings: expected at least two voxel edges, coarsest first, e.g. 2,1,0.5");
+        bail!("{flag}: expected at least two voxel edges, coarsest first, e.g. 2,1,0.5");
     }
     for (i, h) in spacings.iter().enumerate() {
         if !(*h > 0.0 && h.is_finite()) {
-            bail!("--spacings: {h} is not a positive voxel edge in mm");
+            bail!("{flag}: {h} is not a positive voxel edge in mm");
         }
         if i > 0 && *h >= spacings[i - 1] {
             bail!(
-                "--spacings: {h} after {}: expected voxel edges getting finer, coarsest first",
+                "{flag}: {h} after {}: expected voxel edges getting finer, coarsest first",
                 spacings[i - 1]
             );
         }
@@ -78,13 +107,23 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
 
     let mut ctx: Option<GpuContext> = None;
     let mut levels = Vec::new();
+    let name = |h: f64| {
+        if refined {
+            format!("finest {h} mm")
+        } else {
+            format!("{h} mm")
+        }
+    };
     for &h in &spacings {
-        let level = level_scenario(&sc, h);
-        let dir = level_dir(&out, h);
+        let (level, dir) = if refined {
+            (finest_scenario(&sc, h), finest_dir(&out, h))
+        } else {
+            (level_scenario(&sc, h), level_dir(&out, h))
+        };
         let state = level_state(&dir, &level)?;
         let resume = matches!(state, LevelState::Stopped);
         if let LevelState::Finished(l) = state {
-            eprintln!("{h} mm: finished earlier in {}", dir.display());
+            eprintln!("{}: finished earlier in {}", name(h), dir.display());
             levels.push(l);
             continue;
         }
@@ -97,7 +136,8 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
             bail!("internal: no GPU context");
         };
         eprintln!(
-            "{h} mm: {} h at dt = {} s → {}{}",
+            "{}: {} h at dt = {} s → {}{}",
+            name(h),
             level.duration_s / 3600.0,
             level.dt_s,
             dir.display(),
@@ -114,7 +154,7 @@ pub fn converge(a: &ConvergeArgs) -> Result<()> {
             again += &format!(" {}", p.display());
         }
         let list: Vec<String> = spacings.iter().map(|h| h.to_string()).collect();
-        again += &format!(" --spacings {}", list.join(","));
+        again += &format!(" {flag} {}", list.join(","));
         if let Some(hours) = a.hours {
             again += &format!(" --hours {hours}");
         }

@@ -12,8 +12,10 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::base::atomic::write_atomic;
+use crate::base::TissueLabel;
 use crate::output::vti::{write_vti, VtiArray, VtiData};
 use crate::problem::composite::{Cell, Composite};
+use crate::problem::Problem;
 use crate::{Result, SimError};
 
 /// Edge of the images of the levels below the coarsest, in that level's cells.
@@ -124,6 +126,107 @@ pub fn write_vthb(
             ));
         }
         xml.push_str("    </Block>\n");
+    }
+    xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
+    write_atomic(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// Writes `arrays` (name, one value per voxel of every level of `problem`, in its numbering) as
+/// an overlapping AMR `path` (`.vthb`), with its images in the folder `path` without the
+/// extension, and a `label` array in each image. Level 0 is the problem's grid holding the cell
+/// averages of the leaves (the run's uniform `.vti`); each finer level is one image of its
+/// level's grid (the box of its leaves). A cell of that box that is not a leaf of its level
+/// shows the leaf at its centre: a coarser leaf, or a finer one that ParaView shows instead.
+pub fn write_levels_vthb(
+    path: &Path,
+    problem: &Problem,
+    arrays: &[(&str, &[f32])],
+    compress: bool,
+) -> Result<()> {
+    let bad = |m: String| SimError::Io {
+        path: path.display().to_string(),
+        message: m,
+    };
+    let n = problem.voxel_count();
+    if let Some((name, a)) = arrays.iter().find(|a| a.1.len() != n) {
+        return Err(bad(format!(
+            "array '{name}' holds {} values for {n} voxels",
+            a.len()
+        )));
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| bad("expected a file name".into()))?;
+    let dir = path.with_extension("");
+    std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+    let g0 = &problem.grid;
+    let o = g0.origin;
+    let mut xml = format!(
+        "<?xml version=\"1.0\"?>\n<VTKFile type=\"vtkOverlappingAMR\" version=\"1.1\" byte_order=\"LittleEndian\" header_type=\"UInt64\">\n  <vtkOverlappingAMR origin=\"{} {} {}\" grid_description=\"XYZ\">\n",
+        o[0], o[1], o[2]
+    );
+    let offsets = problem.level_offsets();
+    for (level, g) in problem.level_grids().into_iter().enumerate() {
+        if g.voxel_count() == 0 {
+            continue;
+        }
+        let h = g.spacing;
+        let (labels, values): (Vec<u8>, Vec<Vec<f32>>) = if level == 0 {
+            (
+                problem.coarse_labels().iter().map(|&l| l as u8).collect(),
+                arrays
+                    .iter()
+                    .map(|(_, a)| problem.on_coarse_grid(a))
+                    .collect(),
+            )
+        } else {
+            // The voxel each cell shows.
+            let shown: Vec<usize> = (0..g.voxel_count())
+                .map(|i| {
+                    if g.labels[i] != TissueLabel::Outside {
+                        return offsets[level] + i;
+                    }
+                    let [x, y, z] = g.coords(i);
+                    problem
+                        .voxel_at(g.centre(x, y, z))
+                        .unwrap_or(offsets[level] + i)
+                })
+                .collect();
+            (
+                shown.iter().map(|&v| problem.label_at(v) as u8).collect(),
+                arrays
+                    .iter()
+                    .map(|(_, a)| shown.iter().map(|&v| a[v]).collect())
+                    .collect(),
+            )
+        };
+        let file = format!("{stem}_{level}.vti");
+        let mut named: Vec<VtiArray> = arrays
+            .iter()
+            .zip(&values)
+            .map(|((name, _), v)| VtiArray {
+                name,
+                data: VtiData::F32(v),
+            })
+            .collect();
+        named.push(VtiArray {
+            name: "label",
+            data: VtiData::U8(&labels),
+        });
+        write_vti(&dir.join(&file), g.dims, g.origin, h, &named, compress)?;
+        let lo = [0, 1, 2].map(|k| ((g.origin[k] - o[k]) / h).round() as i64);
+        let hi = [0, 1, 2].map(|k| lo[k] + g.dims[k] as i64 - 1);
+        xml.push_str(&format!(
+            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n      <DataSet index=\"0\" amr_box=\"{} {} {} {} {} {}\" file=\"{}/{file}\"/>\n    </Block>\n",
+            lo[0],
+            hi[0],
+            lo[1],
+            hi[1],
+            lo[2],
+            hi[2],
+            xml_name(&stem)
+        ));
     }
     xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
     write_atomic(path, |w| w.write_all(xml.as_bytes()))

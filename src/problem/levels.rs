@@ -195,6 +195,44 @@ impl Problem {
         None
     }
 
+    /// The labels of the problem's grid as before refinement: a coarse voxel that finer levels
+    /// cover takes the label its leaves inherited.
+    pub fn coarse_labels(&self) -> Vec<TissueLabel> {
+        let mut out = self.grid.labels.clone();
+        if self.levels.is_none() {
+            return out;
+        }
+        for (v, l) in out.iter_mut().enumerate() {
+            if *l == TissueLabel::Outside {
+                let [x, y, z] = self.grid.coords(v);
+                if let Some(u) = self.voxel_at(self.grid.centre(x, y, z)) {
+                    *l = self.label_at(u);
+                }
+            }
+        }
+        out
+    }
+
+    /// Arrays over the voxels of every level (one after the other, each `voxel_count` long:
+    /// species-major fields or exposure) as arrays over the problem's grid: the cell averages
+    /// of the leaves (`coarse_average`). Without levels, the arrays as they are.
+    pub fn on_coarse_grid(&self, values: &[f32]) -> Vec<f32> {
+        if self.levels.is_none() {
+            return values.to_vec();
+        }
+        let n = self.voxel_count().max(1);
+        values
+            .chunks(n)
+            .flat_map(|a| {
+                let wide: Vec<f64> = a.iter().map(|&x| f64::from(x)).collect();
+                self.coarse_average(&wide)
+                    .into_iter()
+                    .map(|x| x as f32)
+                    .collect::<Vec<f32>>()
+            })
+            .collect()
+    }
+
     /// This problem with the voxels that `composite` splits replaced by their leaves (see the
     /// module's description). The composite must cover the problem's grid voxel for voxel.
     /// Fields, sources and segments pass to the children unchanged (concentrations and

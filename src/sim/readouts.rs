@@ -92,6 +92,16 @@ pub fn regions(grid: &Grid, segments: &[u8]) -> Vec<(Region, usize)> {
     regions_present(grid.labels.iter().copied(), segments.iter().copied())
 }
 
+/// The regions a problem's statistics report, with their voxel counts: every label and AHA
+/// segment present (on a refined problem, in the voxels that carry weight).
+pub fn regions_of(p: &crate::problem::Problem) -> Vec<(Region, usize)> {
+    if p.levels.is_some() {
+        regions_weighted(&p.all_labels(), &p.region_weights(), &p.segments)
+    } else {
+        regions(&p.grid, &p.segments)
+    }
+}
+
 /// The regions of the voxels of a refined problem that carry weight
 /// ([`region_stats_weighted`]), with their voxel counts.
 pub fn regions_weighted(

@@ -1,6 +1,6 @@
 //! The scenario on levels (issue 17): `[grid] finest` refines the built problem once around
 //! every depot placed at a site (`problem::refinement`), the CPU twin runs it with a closed
-//! ledger, and the commands that run on the GPU refuse it in one line at that key.
+//! ledger, and `run` and `converge` run it on the GPU.
 
 use std::path::Path;
 
@@ -195,8 +195,12 @@ fn the_refined_scenario_runs_on_the_twin() {
 
 /// `secretome run` and `converge` on a refined scenario: one line at `[grid] finest` (the GPU
 /// solver runs one level so far), no panic.
+/// `run` on a refined scenario: the uniform `.vti` at the coarse voxels holds the cell averages,
+/// the `.vthb` beside it the levels (its level 0 the same averages, its finest level finer
+/// peaks), read back with the independent reader; `converge --finest` runs each finest level.
 #[test]
-fn the_gpu_commands_refuse_a_refined_scenario_in_one_line() {
+fn a_refined_scenario_runs_and_converges_on_the_gpu() {
+    use crate::common::vti_reader::{element, read_array, read_vti};
     let dir = std::env::temp_dir().join(format!("secretome-levels-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -209,24 +213,56 @@ fn the_gpu_commands_refuse_a_refined_scenario_in_one_line() {
     let f = file.to_str().unwrap();
     let out = dir.join("out");
     let o = out.to_str().unwrap();
-    let expected = format!(
-        "error: {f}:5:10: grid.finest: levels: the GPU solver runs one level so far; a refined problem runs on the CPU twin (issue 17)\n"
-    );
     let (code, _, err) = common::secretome(&["run", f, "--out", o]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.ends_with(&expected), "{err}");
-    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1);
-    let (code, _, err) = common::secretome(&[
+    assert_eq!(code, 0, "{err}");
+    let values = |v: &common::vti_reader::Vti, name: &str| -> Vec<f32> {
+        let (ty, bits, _) = read_array(v, name);
+        assert_eq!(ty, "Float32");
+        bits.into_iter().map(|b| f32::from_bits(b as u32)).collect()
+    };
+    let uniform = read_vti(&out.join("fields/fields_0001.vti"));
+    assert_eq!(uniform.image["WholeExtent"], "0 12 0 12 0 12");
+    let coarse = values(&uniform, "VEGF");
+    assert_eq!(coarse.len(), 12 * 12 * 12);
+    let xml = std::fs::read_to_string(out.join("fields/levels_0001.vthb")).unwrap();
+    let mut from = 0;
+    let mut images = Vec::new();
+    while let Some((end, ds)) = element(&xml, "DataSet", from) {
+        images.push(read_vti(&out.join("fields").join(&ds["file"])));
+        from = end;
+    }
+    assert_eq!(images.len(), 3, "{xml}");
+    // Level 0: the cell averages of the uniform file; the finest level resolves a higher peak.
+    assert_eq!(values(&images[0], "VEGF"), coarse);
+    let peak = |v: &[f32]| v.iter().copied().fold(0.0f32, f32::max);
+    let finest = values(&images[2], "VEGF");
+    assert!(
+        peak(&finest) > peak(&coarse),
+        "{} vs {}",
+        peak(&finest),
+        peak(&coarse)
+    );
+    assert_eq!(images[2].image["Spacing"], "0.25 0.25 0.25");
+    let (_, labels, _) = read_array(&images[2], "label");
+    assert!(labels.iter().any(|&l| l == TissueLabel::Myocardium as u64));
+
+    let conv = dir.join("conv");
+    let (code, stdout, err) = common::secretome(&[
         "converge",
         f,
-        "--spacings",
-        "1,0.5",
+        "--finest",
+        "0.5,0.25",
         "--hours",
         "0.1",
+        "--tolerance",
+        "100",
         "--out",
-        o,
+        conv.to_str().unwrap(),
     ]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.ends_with(&expected), "{err}");
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("converged"), "{stdout}");
+    let csv = std::fs::read_to_string(conv.join("converge.csv")).unwrap();
+    assert!(csv.starts_with("readout,0.5mm,0.25mm,change"), "{csv}");
+    assert!(conv.join("finest_0.25mm/summary.json").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }

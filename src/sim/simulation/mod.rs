@@ -53,7 +53,7 @@ use crate::gpu::{read_buffer, shaders, ErrorSlot, GpuContext, PendingRead};
 use crate::problem::scheme::StagePlan;
 use crate::problem::{DepotSource, Problem, SourceMap};
 use crate::sim::ledger::{Ledger, PlasmaLedger, SpeciesLedger};
-use crate::sim::readouts::{regions, regions_weighted, Exposure, Region, RegionStat, SpeciesStats};
+use crate::sim::readouts::{regions_of, Exposure, Region, RegionStat, SpeciesStats};
 
 struct Slab {
     /// The brick layers, bricks and voxels it owns and holds.
@@ -447,15 +447,7 @@ impl Simulation {
                 slots: region_slots,
                 totals_buf: region_totals_buf,
             },
-            regions: if problem.levels.is_some() {
-                regions_weighted(
-                    &problem.all_labels(),
-                    &problem.region_weights(),
-                    &problem.segments,
-                )
-            } else {
-                regions(&problem.grid, &problem.segments)
-            },
+            regions: regions_of(problem),
             region_blood: Vec::new(),
             level_kernels: None,
         };
