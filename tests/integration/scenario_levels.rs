@@ -244,7 +244,7 @@ fn a_refined_scenario_runs_and_converges_on_the_gpu() {
     );
     assert_eq!(images[2].image["Spacing"], "0.25 0.25 0.25");
     let (_, labels, _) = read_array(&images[2], "label");
-    assert!(labels.iter().any(|&l| l == TissueLabel::Myocardium as u64));
+    assert!(labels.contains(&(TissueLabel::Myocardium as u64)));
 
     let conv = dir.join("conv");
     let (code, stdout, err) = common::secretome(&[
