@@ -8,12 +8,18 @@ struct ViewUniform {
     light: vec4<f32>,    // unit direction towards the light; w = ambient share
     range: vec4<f32>,    // x, y: colour range (ng/mL, or log10 of it); z = 1: log; w: unused
     dims: vec4<u32>,     // nx, ny, nz; w bit 0: outline the tissue regions on the slice
+    fine_origin: vec4<f32>, // the fine texture's corner (mm); w = its texel edge (0: none)
+    fine_dims: vec4<u32>,   // its texels along x, y, z
 }
 
 @group(0) @binding(0) var<uniform> u: ViewUniform;
 @group(0) @binding(1) var field: texture_3d<f32>;
 @group(0) @binding(2) var labels: texture_3d<u32>;
 @group(0) @binding(3) var<uniform> lut: array<vec4<f32>, 256>;
+// A refined problem's finer levels at the finest edge (`render::levels`): a leaf's value, or
+// NO_LEAF where no leaf of a finer level lies.
+@group(0) @binding(4) var fine: texture_3d<f32>;
+const NO_LEAF: f32 = -1.0e30;
 
 const LABEL_OUTSIDE: u32 = 0u;
 const FIRST_TISSUE: u32 = 3u;   // labels 1, 2: blood; 3, 4, 5: myocardium, border zone, infarct
@@ -75,6 +81,12 @@ fn grid_coords(p: vec3<f32>) -> vec3<f32> {
 // renormalised so that the surface does not blend in the empty outside or the blood; -1
 // where none of the eight is tissue.
 fn sample_field(p: vec3<f32>) -> f32 {
+    if (u.fine_origin.w > 0.0) {
+        let v = sample_fine(p);
+        if (v > NO_LEAF) {
+            return v;
+        }
+    }
     let g = grid_coords(p);
     let b = vec3<i32>(floor(g));
     let f = g - floor(g);
@@ -94,6 +106,38 @@ fn sample_field(p: vec3<f32>) -> f32 {
         return -1.0;
     }
     return sum / wsum;
+}
+
+fn fine_at(c: vec3<i32>) -> f32 {
+    if (any(c < vec3<i32>(0)) || any(c >= vec3<i32>(u.fine_dims.xyz))) {
+        return NO_LEAF;
+    }
+    return textureLoad(fine, c, 0).x;
+}
+
+// The finer levels' field at p: where the texel holding p has a leaf's value, trilinear over
+// the texels around p that do; NO_LEAF elsewhere.
+fn sample_fine(p: vec3<f32>) -> f32 {
+    let q = (p - u.fine_origin.xyz) / u.fine_origin.w;
+    if (fine_at(vec3<i32>(floor(q))) <= NO_LEAF) {
+        return NO_LEAF;
+    }
+    let g = q - vec3<f32>(0.5);
+    let b = vec3<i32>(floor(g));
+    let f = g - floor(g);
+    var sum = 0.0;
+    var wsum = 0.0;
+    for (var k = 0; k < 8; k = k + 1) {
+        let o = vec3<i32>(k & 1, (k >> 1u) & 1, (k >> 2u) & 1);
+        let v = fine_at(b + o);
+        if (v > NO_LEAF) {
+            let t = mix(vec3<f32>(1.0) - f, f, vec3<f32>(o));
+            let w = t.x * t.y * t.z;
+            sum = sum + w * v;
+            wsum = wsum + w;
+        }
+    }
+    return sum / max(wsum, 1e-12);
 }
 
 // The colour map (sRGB) at concentration v, on the linear or log scale of `u.range`.

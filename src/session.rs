@@ -73,13 +73,16 @@ impl Session {
     }
 
     fn source(&self, d: &PlacedDepot) -> Result<DepotSource> {
+        // On the geometry as before refinement; a refined problem's leaves then share each
+        // voxel's part by volume (the refinement stays where the scenario put it).
         let voxels = place(
-            &self.problem.grid,
+            &self.problem.coarse_grid(),
             d.at,
             d.radius_mm,
             Spread::Sphere,
             &d.name,
         )?;
+        let voxels = self.problem.depot_on_levels(&voxels);
         Ok(DepotSource {
             name: d.name.clone(),
             voxels,
@@ -231,18 +234,12 @@ impl Session {
     /// Concentration of species `s` at a point, ng/mL (a readback: for probes and tests, not
     /// for the frame loop).
     pub fn concentration_at(&self, at: [f64; 3], s: usize) -> Result<f64> {
-        let g = &self.problem.grid;
-        let idx = [0, 1, 2].map(|k| ((at[k] - g.origin[k]) / g.spacing).floor());
-        if idx
-            .iter()
-            .zip(g.dims)
-            .any(|(&i, n)| i < 0.0 || i >= n as f64)
-        {
+        // The finest voxel there (the level-0 voxel without levels).
+        let Some(v) = self.problem.voxel_at(at) else {
             return Err(SimError::Problem(format!("{at:?} mm is outside the grid")));
-        }
-        let v = g.index(idx[0] as usize, idx[1] as usize, idx[2] as usize);
+        };
         let f = self.sim.read_fields()?;
-        Ok(f[s * g.voxel_count() + v] as f64)
+        Ok(f[s * self.problem.voxel_count() + v] as f64)
     }
 }
 

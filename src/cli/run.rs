@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// Replace the scenario's voxel edge, mm (coarser runs faster).
     #[arg(long)]
     pub spacing: Option<f64>,
+    /// Refine around the depots down to this voxel edge, mm (`[grid] finest`; the
+    /// scenario's voxel edge: no refinement).
+    #[arg(long)]
+    pub finest: Option<f64>,
     /// Replace the scenario's duration, hours.
     #[arg(long)]
     pub hours: Option<f64>,
@@ -57,6 +61,7 @@ fn positive(name: &str, v: Option<f64>, what: &str) -> Result<()> {
 /// Loads the scenario named (or the default) and applies the command line's replacements.
 pub fn load_scenario(path: Option<&Path>, a: &RunArgs) -> Result<Scenario> {
     positive("--spacing", a.spacing, "a positive voxel edge in mm")?;
+    positive("--finest", a.finest, "a positive voxel edge in mm")?;
     positive("--hours", a.hours, "a positive duration in hours")?;
     positive("--dt", a.dt, "a positive time step in seconds")?;
     let mut sc = match path {
@@ -70,6 +75,13 @@ pub fn load_scenario(path: Option<&Path>, a: &RunArgs) -> Result<Scenario> {
     };
     if let Some(h) = a.spacing {
         sc.grid_spacing_mm = h;
+    }
+    if let Some(f) = a.finest {
+        let h = sc.grid_spacing_mm;
+        if f > h * (1.0 + 1e-9) {
+            bail!("--finest {f}: coarser than the voxels ({h} mm); expected an edge ≤ {h} mm");
+        }
+        sc.grid_finest_mm = Some(f);
     }
     if let Some(h) = a.hours {
         sc.duration_s = h * 3600.0;
@@ -95,12 +107,17 @@ pub fn run(a: &RunArgs) -> Result<()> {
     let ctx = GpuContext::new().context("opening the GPU")?;
     eprintln!("adapter: {}", ctx.report);
     eprintln!(
-        "scenario: {} ({}), {} h at dt = {} s, {} mm voxels → {}",
+        "scenario: {} ({}), {} h at dt = {} s, {} mm voxels{} → {}",
         sc.name,
         sc.source,
         sc.duration_s / 3600.0,
         sc.dt_s,
         sc.grid_spacing_mm,
+        sc.grid_finest_mm
+            .filter(|&f| f < sc.grid_spacing_mm)
+            .map_or(String::new(), |f| format!(
+                ", refined around the depots down to {f} mm"
+            )),
         out.display()
     );
     let opts = RunOptions {
@@ -129,8 +146,19 @@ pub fn execute(
 ) -> Result<()> {
     let mut runner = Runner::new(ctx, sc, out, opts)?;
     let [nx, ny, nz] = runner.simulation().dims();
+    let per_level = runner.simulation().slabs_per_level();
+    let levels = if per_level.len() > 1 {
+        format!(
+            " + {} finer levels ({} stored voxels in all, {} faces between levels)",
+            per_level.len() - 1,
+            runner.simulation().stored().0,
+            runner.simulation().level_faces()
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "grid {nx}×{ny}×{nz}, {} species, {:.0} MiB on the GPU{}",
+        "grid {nx}×{ny}×{nz}{levels}, {} species, {:.0} MiB on the GPU{}",
         runner.simulation().n_species(),
         runner.simulation().gpu_bytes() as f64 / (1u64 << 20) as f64,
         if opts.resume {

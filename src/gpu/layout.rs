@@ -395,6 +395,12 @@ pub struct ExtractInfo {
     pub n_bricks: u32,
     pub n_packs: u32,
     pub species: u32,
+    /// On a refined problem, a slab of level l > 0: its level grid's corner in that level's
+    /// voxels from the problem's corner, and l (w); zeros for level 0.
+    pub level: [u32; 4],
+    /// The fine texture's texel of the level grid's first voxel, and texels per voxel edge
+    /// (w; 0: no fine texture).
+    pub fine: [i32; 4],
 }
 
 /// The viewer's camera, clipping plane, grid and colour scale (twin of WGSL `ViewUniform`,
@@ -414,6 +420,10 @@ pub struct ViewUniform {
     pub range: [f32; 4],
     /// nx, ny, nz and flags (bit 0: region outlines on the slice).
     pub dims: [u32; 4],
+    /// A refined problem's fine texture: corner (mm) and texel edge (mm; 0: none).
+    pub fine_origin: [f32; 4],
+    /// Its texels along x, y, z, unused.
+    pub fine_dims: [u32; 4],
 }
 
 /// Where one slab's part of the faces between levels lies in its plan (twin of WGSL

@@ -213,6 +213,75 @@ impl Problem {
         out
     }
 
+    /// The problem's grid with the labels as before refinement ([`Problem::coarse_labels`]):
+    /// what the geometry looks like, for pictures and for placing depots.
+    pub fn coarse_grid(&self) -> Grid {
+        Grid {
+            labels: self.coarse_labels(),
+            ..self.grid.clone()
+        }
+    }
+
+    /// Where level `level`'s grid starts, in voxels of that level counted from the problem's
+    /// corner.
+    pub fn level_corner(&self, level: usize) -> [i64; 3] {
+        match self.grid_of(level) {
+            Some(g) => {
+                [0, 1, 2].map(|k| ((g.origin[k] - self.grid.origin[k]) / g.spacing).round() as i64)
+            }
+            None => [0; 3],
+        }
+    }
+
+    /// The tissue leaves inside level-0 voxel `v0` (problem numbering) with their shares of its
+    /// volume: the voxel itself where it is a tissue leaf.
+    pub fn leaves_of(&self, v0: usize) -> Vec<(usize, f64)> {
+        if v0 >= self.grid.voxel_count() {
+            return Vec::new();
+        }
+        if self.grid.labels[v0].is_tissue() {
+            return vec![(v0, 1.0)];
+        }
+        let Some(levels) = &self.levels else {
+            return Vec::new();
+        };
+        let offsets = self.level_offsets();
+        let c = self.grid.coords(v0);
+        let mut out = Vec::new();
+        for (k, g) in levels.grids.iter().enumerate() {
+            let level = k + 1;
+            let n = 1i64 << level;
+            let corner = self.level_corner(level);
+            let share = 1.0 / f64::from(1u32 << (3 * level));
+            for dz in 0..n {
+                for dy in 0..n {
+                    for dx in 0..n {
+                        let ijk = [dx, dy, dz];
+                        let at: [i64; 3] = [0, 1, 2].map(|a| c[a] as i64 * n + ijk[a] - corner[a]);
+                        if (0..3).any(|a| at[a] < 0 || at[a] >= g.dims[a] as i64) {
+                            continue;
+                        }
+                        let i = g.index(at[0] as usize, at[1] as usize, at[2] as usize);
+                        if g.labels[i].is_tissue() {
+                            out.push((offsets[level] + i, share));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A depot's shares of level-0 voxels (as `depot::place` gives them on
+    /// [`Problem::coarse_grid`]) as shares of the tissue leaves, divided by volume, as
+    /// [`Problem::refine`] divides them.
+    pub fn depot_on_levels(&self, voxels: &[(usize, f64)]) -> Vec<(usize, f64)> {
+        voxels
+            .iter()
+            .flat_map(|&(v0, w)| self.leaves_of(v0).into_iter().map(move |(v, f)| (v, w * f)))
+            .collect()
+    }
+
     /// Arrays over the voxels of every level (one after the other, each `voxel_count` long:
     /// species-major fields or exposure) as arrays over the problem's grid: the cell averages
     /// of the leaves (`coarse_average`). Without levels, the arrays as they are.
@@ -648,6 +717,13 @@ mod tests {
         assert!((rate(&p) - rate(&r)).abs() < 1e-12 * rate(&p));
         let w: f64 = r.depots[0].voxels.iter().map(|x| x.1).sum();
         assert!((w - 1.0).abs() < 1e-12);
+        // A depot placed on the coarse geometry afterwards lands on the same leaves.
+        let mut placed = r.depot_on_levels(&p.depots[0].voxels);
+        let mut refined = r.depots[0].voxels.clone();
+        placed.sort_by_key(|x| x.0);
+        refined.sort_by_key(|x| x.0);
+        assert_eq!(placed, refined);
+        assert_eq!(r.coarse_labels(), p.grid.labels);
         // The finest leaf at a point, and its blood: every level holds the blood pool beside
         // its leaves.
         let v = r.voxel_at([1.6, 4.1, 4.1]).unwrap();

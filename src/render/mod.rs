@@ -11,8 +11,10 @@
 //! `camera` orbits and picks, `scene` holds the surface and what a click hits; this file draws.
 
 pub mod camera;
+mod levels;
 mod scene;
 
+pub use levels::{FineBox, MAX_FINE_TEXELS, NO_LEAF};
 pub use scene::{vertex_normals, ClipPlane, Scene, CPU_TRIANGLE_BUDGET};
 
 use glam::{DMat4, DVec3};
@@ -24,6 +26,7 @@ use crate::geometry::isosurface::surface_mesh;
 use crate::geometry::mesh::TriMesh;
 use crate::gpu::layout::{ExtractInfo, ViewUniform};
 use crate::gpu::{shaders, GpuContext};
+use crate::problem::Problem;
 use crate::render::camera::{hit_triangle, OrbitCamera, Ray};
 use crate::sim::Simulation;
 
@@ -63,6 +66,9 @@ pub struct HeartRenderer {
     origin: [f64; 3],
     h: f64,
     field_view: wgpu::TextureView,
+    /// The finer levels of a refined problem at the finest edge (a 1-texel stand-in without).
+    fine: FineBox,
+    fine_view: wgpu::TextureView,
     extract: wgpu::ComputePipeline,
     extract_info: wgpu::Buffer,
     extract_stride: u64,
@@ -92,8 +98,12 @@ struct Vertex {
 }
 
 impl HeartRenderer {
-    /// Uploads the grid's labels and the scene's surface; the field texture starts at zero.
-    pub fn new(ctx: &GpuContext, grid: &Grid, scene: &Scene) -> Result<HeartRenderer> {
+    /// Uploads the grid's labels (as before refinement) and the scene's surface; the field
+    /// texture starts at zero. A refined problem's finer levels get a texture of their own at
+    /// the finest edge (`render::levels`).
+    pub fn new(ctx: &GpuContext, problem: &Problem, scene: &Scene) -> Result<HeartRenderer> {
+        let coarse = problem.coarse_grid();
+        let grid = &coarse;
         let device = ctx.device.clone();
         let queue = ctx.queue.clone();
         let [nx, ny, nz] = grid.dims;
@@ -145,6 +155,48 @@ impl HeartRenderer {
         );
         let field_view = field.create_view(&Default::default());
         let labels_view = labels.create_view(&Default::default());
+        let fine = FineBox::of(problem, max3d as u32);
+        let fine_size = if fine.present() {
+            wgpu::Extent3d {
+                width: fine.dims[0],
+                height: fine.dims[1],
+                depth_or_array_layers: fine.dims[2],
+            }
+        } else {
+            wgpu::Extent3d {
+                width: 1,
+                height: 1,
+                depth_or_array_layers: 1,
+            }
+        };
+        let fine_texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("render::fine"),
+            size: fine_size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D3,
+            format: wgpu::TextureFormat::R32Float,
+            usage: wgpu::TextureUsages::STORAGE_BINDING
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        {
+            // No leaf anywhere until the first field update writes them.
+            let texels =
+                (fine_size.width * fine_size.height * fine_size.depth_or_array_layers) as usize;
+            queue.write_texture(
+                fine_texture.as_image_copy(),
+                bytemuck::cast_slice(&vec![NO_LEAF; texels]),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(4 * fine_size.width),
+                    rows_per_image: Some(fine_size.height),
+                },
+                fine_size,
+            );
+        }
+        let fine_view = fine_texture.create_view(&Default::default());
 
         let extract_module = ctx.shader(
             "view_extract.wgsl",
@@ -186,6 +238,7 @@ impl HeartRenderer {
                 },
                 texture_entry(1, wgpu::TextureSampleType::Float { filterable: false }),
                 texture_entry(2, wgpu::TextureSampleType::Uint),
+                texture_entry(4, wgpu::TextureSampleType::Float { filterable: false }),
                 wgpu::BindGroupLayoutEntry {
                     binding: 3,
                     visibility: wgpu::ShaderStages::FRAGMENT,
@@ -226,6 +279,10 @@ impl HeartRenderer {
                 binding: 2,
                 resource: wgpu::BindingResource::TextureView(&labels_view),
             },
+            wgpu::BindGroupEntry {
+                binding: 4,
+                resource: wgpu::BindingResource::TextureView(&fine_view),
+            },
         ];
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("render::HeartRenderer"),
@@ -234,6 +291,7 @@ impl HeartRenderer {
                 grid_entries[0].clone(),
                 grid_entries[1].clone(),
                 grid_entries[2].clone(),
+                grid_entries[3].clone(),
                 wgpu::BindGroupEntry {
                     binding: 3,
                     resource: lut.as_entire_binding(),
@@ -377,6 +435,8 @@ impl HeartRenderer {
                 grid.spacing as f32,
             ],
             dims: [nx as u32, ny as u32, nz as u32, 0],
+            fine_origin: fine_origin(&fine),
+            fine_dims: [fine.dims[0], fine.dims[1], fine.dims[2], 0],
             ..Default::default()
         };
         queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&u));
@@ -398,6 +458,8 @@ impl HeartRenderer {
             origin: grid.origin,
             h: grid.spacing,
             field_view,
+            fine,
+            fine_view,
             extract,
             extract_info,
             extract_stride,
@@ -434,11 +496,19 @@ impl HeartRenderer {
         let packs = sim.n_species().div_ceil(4) as u32;
         let mut bytes = vec![0u8; needed as usize];
         for (i, slab) in slabs.iter().enumerate() {
+            let (level, fine) = self
+                .fine
+                .levels
+                .get(slab.level)
+                .copied()
+                .unwrap_or_default();
             let info = ExtractInfo {
                 first_brick: slab.first_brick,
                 n_bricks: slab.n_bricks,
                 n_packs: packs,
                 species: s as u32,
+                level,
+                fine,
             };
             let o = i * self.extract_stride as usize;
             bytes[o..o + std::mem::size_of::<ExtractInfo>()]
@@ -475,6 +545,10 @@ impl HeartRenderer {
                         wgpu::BindGroupEntry {
                             binding: 3,
                             resource: slab.bricks.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 4,
+                            resource: wgpu::BindingResource::TextureView(&self.fine_view),
                         },
                     ],
                 })
@@ -559,6 +633,8 @@ impl HeartRenderer {
                 self.dims[2] as u32,
                 style.outlines as u32,
             ],
+            fine_origin: fine_origin(&self.fine),
+            fine_dims: [self.fine.dims[0], self.fine.dims[1], self.fine.dims[2], 0],
         };
         self.queue
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
@@ -696,6 +772,19 @@ fn make_target(device: &wgpu::Device, size: [u32; 2]) -> Target {
         depth_view: depth.create_view(&Default::default()),
         color,
     }
+}
+
+/// The fine texture's corner and texel edge as `ViewUniform::fine_origin` (edge 0: none).
+fn fine_origin(fine: &FineBox) -> [f32; 4] {
+    if !fine.present() {
+        return [0.0; 4];
+    }
+    [
+        fine.origin[0] as f32,
+        fine.origin[1] as f32,
+        fine.origin[2] as f32,
+        fine.h as f32,
+    ]
 }
 
 fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::BindGroupLayoutEntry {

@@ -125,11 +125,29 @@ fn rust_layouts() -> Vec<Layout> {
         ("LabelTable", fields!(LabelTableGpu, entries)),
         (
             "ExtractInfo",
-            fields!(ExtractInfo, first_brick, n_bricks, n_packs, species),
+            fields!(
+                ExtractInfo,
+                first_brick,
+                n_bricks,
+                n_packs,
+                species,
+                level,
+                fine
+            ),
         ),
         (
             "ViewUniform",
-            fields!(ViewUniform, view_proj, clip, origin, light, range, dims),
+            fields!(
+                ViewUniform,
+                view_proj,
+                clip,
+                origin,
+                light,
+                range,
+                dims,
+                fine_origin,
+                fine_dims
+            ),
         ),
         (
             "LevelSlabInfo",

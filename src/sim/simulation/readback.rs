@@ -11,6 +11,8 @@ pub struct FieldSlab<'a> {
     pub bricks: &'a wgpu::Buffer,
     pub first_brick: u32,
     pub n_bricks: u32,
+    /// The level whose bricks the slab holds (0 without refinement).
+    pub level: usize,
 }
 
 /// What a live view shows, read without waiting ([`Simulation::request_snapshot`]).
@@ -213,6 +215,7 @@ impl Simulation {
                 bricks: &s.bricks,
                 first_brick: s.span.info.first_brick,
                 n_bricks: s.span.info.n_bricks,
+                level: s.span.level,
             })
             .collect()
     }

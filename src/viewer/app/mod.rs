@@ -138,7 +138,7 @@ impl ViewerApp {
             }
         }
         let scene = scene_for(&built, ctx.is_cpu());
-        let renderer = HeartRenderer::new(&ctx, &built.problem.grid, &scene)?;
+        let renderer = HeartRenderer::new(&ctx, &built.problem, &scene)?;
         let markers = markers_of(&session, &built);
         let heart = Heart {
             anatomy: built.anatomy.clone(),

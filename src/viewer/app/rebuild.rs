@@ -124,7 +124,7 @@ impl ViewerApp {
             Ok(s) => s,
             Err(e) => return self.say(e.to_string(), true),
         };
-        let renderer = match HeartRenderer::new(&self.ctx, &built.problem.grid, &scene) {
+        let renderer = match HeartRenderer::new(&self.ctx, &built.problem, &scene) {
             Ok(r) => r,
             Err(e) => return self.say(e.to_string(), true),
         };
@@ -197,7 +197,7 @@ impl ViewerApp {
 /// Markers for the depots of a new session: each at the centre of its voxels, with the
 /// radius of a sphere of their volume.
 pub(super) fn markers_of(session: &Session, built: &Built) -> Vec<Marker> {
-    let g = &built.problem.grid;
+    let p = &built.problem;
     session
         .depots()
         .iter()
@@ -205,12 +205,12 @@ pub(super) fn markers_of(session: &Session, built: &Built) -> Vec<Marker> {
             let mut c = DVec3::ZERO;
             let mut w = 0.0;
             for &(v, wt) in &d.voxels {
-                let [x, y, z] = g.coords(v);
-                c += DVec3::from_array(g.centre(x, y, z)) * wt;
+                c += DVec3::from_array(p.voxel_centre(v)) * wt;
                 w += wt;
             }
             let centre = if w > 0.0 { c / w } else { c };
-            let volume = d.voxels.len() as f64 * g.spacing.powi(3);
+            // mm³ (voxels of every level).
+            let volume: f64 = d.voxels.iter().map(|&(v, _)| p.voxel_ml_at(v) * 1e3).sum();
             Marker {
                 name: d.name.clone(),
                 centre,
@@ -246,5 +246,8 @@ fn infarct_of(sc: &Scenario) -> (Option<Territory>, f64, f64) {
 /// The surface the window draws: at the grid's spacing on a GPU; through a CPU driver, which
 /// does vertex work on one thread, coarsened to about [`CPU_TRIANGLE_BUDGET`] triangles.
 pub(super) fn scene_for(built: &Built, cpu: bool) -> Scene {
-    Scene::with_triangle_budget(&built.problem.grid, cpu.then_some(CPU_TRIANGLE_BUDGET))
+    Scene::with_triangle_budget(
+        &built.problem.coarse_grid(),
+        cpu.then_some(CPU_TRIANGLE_BUDGET),
+    )
 }
