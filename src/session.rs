@@ -4,7 +4,7 @@
 
 use crate::error::{Result, SimError};
 use crate::problem::build::{Built, Event};
-use crate::problem::depot::{place, Spread};
+use crate::problem::depot::{place_on_levels, Spread};
 use crate::problem::route::K_DEATH_HEART;
 use crate::problem::{DepotSource, Problem};
 use crate::sim::Schedule;
@@ -73,16 +73,9 @@ impl Session {
     }
 
     fn source(&self, d: &PlacedDepot) -> Result<DepotSource> {
-        // On the geometry as before refinement; a refined problem's leaves then share each
-        // voxel's part by volume (the refinement stays where the scenario put it).
-        let voxels = place(
-            &self.problem.coarse_grid(),
-            d.at,
-            d.radius_mm,
-            Spread::Sphere,
-            &d.name,
-        )?;
-        let voxels = self.problem.depot_on_levels(&voxels);
+        // On a refined problem, the sphere's shares of the leaves (the refinement stays where
+        // the scenario put it).
+        let voxels = place_on_levels(&self.problem, d.at, d.radius_mm, Spread::Sphere, &d.name)?;
         Ok(DepotSource {
             name: d.name.clone(),
             voxels,

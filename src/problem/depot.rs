@@ -41,7 +41,6 @@ pub fn place(
             "{what}: radius {radius} mm at {centre:?}: expected a finite centre and a radius ≥ 0"
         )));
     }
-    let h = grid.spacing;
     let home = voxel_of(grid, centre);
     match home {
         Some(i) if grid.labels[i].is_tissue() => {}
@@ -54,6 +53,64 @@ pub fn place(
                 centre[0], centre[1], centre[2]
             )));
         }
+    }
+    let mut w = shares_on(grid, centre, radius, spread, 1.0);
+    if w.is_empty() {
+        // Smaller than a voxel: all of it in the voxel holding the centre.
+        if let Some(i) = home {
+            w.push((i, 1.0));
+        }
+    }
+    Ok(normalised(w))
+}
+
+/// A depot's shares of the tissue leaves of a refined problem: its shape on every level's
+/// leaves, each leaf's part of the sphere (or Gaussian) by its own volume, so that the depot's
+/// surface is resolved as finely as the leaves around it. Without levels, [`place`].
+pub fn place_on_levels(
+    problem: &super::Problem,
+    centre: [f64; 3],
+    radius: f64,
+    spread: Spread,
+    what: &str,
+) -> Result<Vec<(usize, f64)>> {
+    if problem.levels.is_none() {
+        return place(&problem.grid, centre, radius, spread, what);
+    }
+    // The checks of the centre and radius, on the geometry as before refinement.
+    place(&problem.coarse_grid(), centre, radius, spread, what)?;
+    let offsets = problem.level_offsets();
+    let h0 = problem.grid.spacing;
+    let mut w = Vec::new();
+    for (l, g) in problem.level_grids().into_iter().enumerate() {
+        let volume = (g.spacing / h0).powi(3);
+        w.extend(
+            shares_on(g, centre, radius, spread, volume)
+                .into_iter()
+                .map(|(i, x)| (offsets[l] + i, x)),
+        );
+    }
+    if w.is_empty() {
+        if let Some(v) = problem.voxel_at(centre) {
+            w.push((v, 1.0));
+        }
+    }
+    Ok(normalised(w))
+}
+
+/// The unnormalised shares of the tissue voxels of `grid` in a depot's shape: a sphere's
+/// fraction of each voxel times `volume` (the voxel's volume in some unit), or the Gaussian's
+/// mass in it.
+fn shares_on(
+    grid: &Grid,
+    centre: [f64; 3],
+    radius: f64,
+    spread: Spread,
+    volume: f64,
+) -> Vec<(usize, f64)> {
+    let h = grid.spacing;
+    if grid.voxel_count() == 0 {
+        return Vec::new();
     }
     let reach = match spread {
         Spread::Sphere => radius,
@@ -74,7 +131,7 @@ pub fn place(
                 }
                 let c = grid.centre(x, y, z);
                 let weight = match spread {
-                    Spread::Sphere => sphere_in_cube(c, h, centre, radius),
+                    Spread::Sphere => volume * sphere_in_cube(c, h, centre, radius),
                     Spread::Gaussian => {
                         let r2: f64 = (0..3).map(|k| (c[k] - centre[k]).powi(2)).sum();
                         if r2 > reach * reach {
@@ -89,13 +146,7 @@ pub fn place(
             }
         }
     }
-    if w.is_empty() {
-        // Smaller than a voxel: all of it in the voxel holding the centre.
-        if let Some(i) = home {
-            w.push((i, 1.0));
-        }
-    }
-    Ok(normalised(w))
+    w
 }
 
 /// Sample points per axis in a voxel that the sphere's surface crosses.

@@ -6,10 +6,12 @@
 //! depot's surface for every species that level l − 1 leaves unresolved (λ/2 below its edge),
 //! down to the finest edge not below `finest`. The decay lengths are those of the tissues the
 //! depot covers, `√(D·m_D / k_eff)` with the terms that run. The criteria of all sites are
-//! united and the problem is refined once ([`Problem::refine`]).
+//! united and the problem is refined once ([`Problem::refine`]). Each depot placed at a site
+//! then takes its shape on the leaves ([`place_on_levels`]): its surface as fine as the leaves
+//! around it, not the coarse voxels' staircase.
 
 use super::composite::{depot_refinement, Composite};
-use super::depot::{place, Spread};
+use super::depot::{place, place_on_levels, Spread};
 use super::Problem;
 use crate::base::TissueLabel;
 use crate::error::Result;
@@ -97,5 +99,31 @@ pub fn refine_around(p: Problem, finest: f64, sites: &[DepotSite]) -> Result<Pro
     if composite.per_level().len() < 2 {
         return Ok(p); // every species resolved on the coarse grid already
     }
-    p.refine(&composite)
+    // The site each depot was placed from (its shares on the coarse grid are that site's).
+    let from: Vec<Option<DepotSite>> = p
+        .depots
+        .iter()
+        .map(|d| {
+            sites
+                .iter()
+                .find(|s| {
+                    place(&p.grid, s.centre, s.radius_mm, s.spread, "depot")
+                        .is_ok_and(|v| v == d.voxels)
+                })
+                .copied()
+        })
+        .collect();
+    let mut refined = p.refine(&composite)?;
+    let shapes = from
+        .iter()
+        .zip(&refined.depots)
+        .map(|(site, d)| match site {
+            Some(s) => place_on_levels(&refined, s.centre, s.radius_mm, s.spread, &d.name),
+            None => Ok(d.voxels.clone()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (d, voxels) in refined.depots.iter_mut().zip(shapes) {
+        d.voxels = voxels;
+    }
+    Ok(refined)
 }

@@ -122,6 +122,42 @@ fn finest_refines_twice_around_the_depot() {
         );
         assert!((x - y).abs() <= 1e-12, "{}: {x} vs {y}", d.name);
         assert!(d.voxels.iter().all(|&(v, _)| p.label_at(v).is_tissue()));
+        // The sphere on the leaves is the sphere on a uniform grid of the finest voxels where
+        // its surface lies: their mean r² (each voxel's over its whole cube, its centre's plus
+        // h²/4) agree, and the coarse staircase's is far off.
+        let mean_r2 = |q: &Problem, voxels: &[(usize, f64)]| -> f64 {
+            voxels
+                .iter()
+                .map(|&(v, w)| {
+                    let c = q.voxel_centre(v);
+                    let h = (q.voxel_ml_at(v) * 1e3).cbrt();
+                    w * ((0..3).map(|k| (c[k] - centre[k]).powi(2)).sum::<f64>() + h * h / 4.0)
+                })
+                .sum()
+        };
+        let uniform = {
+            let mut q = plain.clone();
+            q.grid = secretome::base::Grid::filled([48; 3], 0.25, TissueLabel::Myocardium);
+            let v = secretome::problem::depot::place(
+                &q.grid,
+                centre,
+                radius,
+                secretome::problem::depot::Spread::Sphere,
+                "uniform",
+            )
+            .unwrap();
+            mean_r2(&q, &v)
+        };
+        let (fine, staircase) = (mean_r2(&p, &d.voxels), mean_r2(&plain, &e.voxels));
+        eprintln!(
+            "{}: mean r² {fine:.5} on the leaves, {uniform:.5} on uniform 250 µm voxels, {staircase:.4} on the coarse voxels (3/5 R² = 2.4)",
+            d.name
+        );
+        assert!(
+            (fine - uniform).abs() < 1e-3 * uniform,
+            "{fine} vs {uniform}"
+        );
+        assert!((staircase - uniform).abs() > 0.1 * uniform);
     }
 }
 
