@@ -238,6 +238,12 @@ pub const HEART_SCENARIO: &str = include_str!("../assets/scenarios/intramyocardi
 
 /// The heart benchmark's problem at `spacing_mm`.
 pub fn heart_problem(spacing_mm: f64) -> Result<Built> {
+    heart_problem_refined(spacing_mm, None)
+}
+
+/// The heart benchmark's problem at `spacing_mm`, refined around its depot down to
+/// `finest_mm` (`[grid] finest`) when given.
+pub fn heart_problem_refined(spacing_mm: f64, finest_mm: Option<f64>) -> Result<Built> {
     let mut sc = Scenario::parse(
         HEART_SCENARIO,
         "intramyocardial.toml",
@@ -245,6 +251,7 @@ pub fn heart_problem(spacing_mm: f64) -> Result<Built> {
         &SpeciesTable::default_table()?,
     )?;
     sc.grid_spacing_mm = spacing_mm;
+    sc.grid_finest_mm = finest_mm;
     build(&sc)
 }
 
@@ -252,9 +259,12 @@ pub fn heart_problem(spacing_mm: f64) -> Result<Built> {
 #[derive(Clone, Debug)]
 pub struct HeartGrid {
     pub spacing_mm: f64,
+    /// Levels below the coarse grid (0 without refinement) and the finest voxel edge, mm.
+    pub levels: usize,
+    pub finest_mm: f64,
     pub dims: [usize; 3],
     pub box_voxels: usize,
-    /// Voxels of myocardium, border zone and infarct (the voxels stored).
+    /// Voxels of myocardium, border zone and infarct (the voxels stored), every level's.
     pub tissue_voxels: usize,
     /// Bricks of 4³ voxels that hold tissue (the bricks stored).
     pub bricks: usize,
@@ -268,15 +278,21 @@ pub struct HeartGrid {
 impl HeartGrid {
     pub fn of(spacing_mm: f64, problem: &Problem) -> HeartGrid {
         let g = &problem.grid;
-        let tissue_voxels = g.labels.iter().filter(|l| l.is_tissue()).count();
-        // One pass over the grid for its bricks; the byte counts follow from them.
-        let bricks = stored_bricks(g);
+        let grids = problem.level_grids();
+        let tissue_voxels = grids
+            .iter()
+            .map(|g| g.labels.iter().filter(|l| l.is_tissue()).count())
+            .sum::<usize>();
+        // One pass over each level's grid for its bricks; the byte counts follow from them.
+        let bricks = grids.iter().map(|g| stored_bricks(g)).sum::<usize>();
         let table = bricks as u64 * BRICK_BYTES;
         let tissue = tissue_voxels as u64;
         let grid = tissue * grid_bytes_per_voxel(problem) + table;
         let state_bytes = tissue * bytes_per_voxel(problem.n_species()) as u64 + table;
         HeartGrid {
             spacing_mm,
+            levels: grids.len() - 1,
+            finest_mm: grids[grids.len() - 1].spacing,
             dims: g.dims,
             box_voxels: g.voxel_count(),
             tissue_voxels,
@@ -319,11 +335,12 @@ pub struct HeartFigures {
 pub fn bench_heart(
     ctx: &GpuContext,
     spacing_mm: f64,
+    finest_mm: Option<f64>,
     min_seconds: f64,
     rounds: usize,
 ) -> Result<HeartFigures> {
     let t0 = Instant::now();
-    let built = heart_problem(spacing_mm)?;
+    let built = heart_problem_refined(spacing_mm, finest_mm)?;
     let build_s = t0.elapsed().as_secs_f64();
     let grid = HeartGrid::of(spacing_mm, &built.problem);
     let mut sim = Simulation::new(ctx, &built.problem)?;

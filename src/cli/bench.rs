@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 
-use secretome::bench::{bench_cpu, bench_gpu, bench_heart, heart_problem, HeartGrid};
+use secretome::bench::{bench_cpu, bench_gpu, bench_heart, heart_problem_refined, HeartGrid};
 use secretome::sim::LayoutOptions;
 use secretome::GpuContext;
 
@@ -44,6 +44,11 @@ pub struct BenchArgs {
     /// running anything on the GPU.
     #[arg(long, requires = "heart")]
     pub dry: bool,
+    /// With --heart: also measure each heart refined around its depot down to these voxel
+    /// edges in mm (`[grid] finest`), e.g. `--finest 0.25,0.125`, with each one's cost against
+    /// the unrefined heart at the same voxel size.
+    #[arg(long, requires = "heart", value_delimiter = ',', value_name = "MM")]
+    pub finest: Vec<f64>,
 }
 
 /// Runs `secretome bench`: prints the adapter and one row per grid size.
@@ -146,6 +151,27 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     if let Some(h) = args.heart.iter().find(|&&h| !(0.1..=10.0).contains(&h)) {
         anyhow::bail!("--heart {h}: expected voxel sizes from 0.1 to 10 mm");
     }
+    let coarsest = args.heart.iter().copied().fold(0.0, f64::max);
+    if let Some(f) = args
+        .finest
+        .iter()
+        .find(|&&f| !(f > 0.0 && f * 32.0 >= coarsest && f.is_finite()))
+    {
+        anyhow::bail!("--finest {f}: expected voxel edges from 1/32 of the --heart voxels up");
+    }
+    // Each heart unrefined, then refined down to each finest edge finer than its voxels.
+    let runs: Vec<(f64, Option<f64>)> = args
+        .heart
+        .iter()
+        .flat_map(|&h| {
+            std::iter::once((h, None)).chain(
+                args.finest
+                    .iter()
+                    .filter(move |&&f| f < h)
+                    .map(move |&f| (h, Some(f))),
+            )
+        })
+        .collect();
     if !(args.seconds > 0.0 && args.seconds.is_finite()) {
         anyhow::bail!(
             "--seconds {}: expected a positive number of seconds",
@@ -157,9 +183,14 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     let grid_line = |g: &HeartGrid| {
+        let voxel = if g.levels > 0 {
+            format!("{}→{}", g.spacing_mm, g.finest_mm)
+        } else {
+            format!("{}", g.spacing_mm)
+        };
         format!(
-            "{:>5} mm {:>4}×{:>3}×{:>3} {:>11} {:>11} ({:>4.1} %)",
-            g.spacing_mm,
+            "{:>9} mm {:>4}×{:>3}×{:>3} {:>11} {:>11} ({:>4.1} %)",
+            voxel,
             g.dims[0],
             g.dims[1],
             g.dims[2],
@@ -171,7 +202,7 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     println!("problem: the intramyocardial preset (default heart, LAD infarct, its depot, 4 species, every term on)");
     if args.dry {
         println!(
-            "{:>8} {:>12} {:>11} {:>20} {:>8} {:>14} {:>16} {:>14}",
+            "{:>12} {:>12} {:>11} {:>20} {:>8} {:>14} {:>16} {:>14}",
             "voxel",
             "grid",
             "box voxels",
@@ -181,8 +212,9 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
             "per tissue voxel",
             "state only"
         );
-        for &h in &args.heart {
-            let built = heart_problem(h).with_context(|| format!("the heart at {h} mm"))?;
+        for &(h, f) in &runs {
+            let built =
+                heart_problem_refined(h, f).with_context(|| format!("the heart at {h} mm"))?;
             let g = HeartGrid::of(h, &built.problem);
             let per = |b: u64| b as f64 / g.tissue_voxels.max(1) as f64;
             println!(
@@ -201,7 +233,7 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
     let ctx = GpuContext::new().context("opening the GPU")?;
     println!("adapter: {}", ctx.report);
     println!(
-        "{:>8} {:>12} {:>11} {:>20} {:>7} {:>20} {:>9} {:>14} {:>10} {:>8}",
+        "{:>12} {:>12} {:>11} {:>20} {:>7} {:>20} {:>9} {:>14} {:>10} {:>8} {:>8} {:>8}",
         "voxel",
         "grid",
         "box voxels",
@@ -211,14 +243,20 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
         "steps/s",
         "1 h (wall)",
         "B/tissue voxel",
-        "(state)"
+        "(state)",
+        "build",
+        "cost"
     );
-    for &h in &args.heart {
-        let f = bench_heart(&ctx, h, args.seconds, args.rounds)
+    let mut unrefined_hour = f64::NAN;
+    for &(h, finest) in &runs {
+        let f = bench_heart(&ctx, h, finest, args.seconds, args.rounds)
             .with_context(|| format!("the heart at {h} mm"))?;
+        if finest.is_none() {
+            unrefined_hour = f.hour_wall_s;
+        }
         let range = round_range(&f.round_rates);
         println!(
-            "{} {:>7} {:>18.1} M {:>9.2} {:>9.2} s ({:.0} s) {:>10.1} {:>8.1}{range}",
+            "{} {:>7} {:>18.1} M {:>9.2} {:>9.2} s ({:.0} s) {:>10.1} {:>8.1} {:>6.1} s {:>7.2}×{range}",
             grid_line(&f.grid),
             f.stages,
             f.tissue_updates_per_s / 1e6,
@@ -226,12 +264,15 @@ fn bench_hearts(args: &BenchArgs) -> Result<()> {
             f.hour_wall_s,
             f.dt,
             f.bytes_per_tissue_voxel,
-            f.state_bytes_per_tissue_voxel
+            f.state_bytes_per_tissue_voxel,
+            f.build_s,
+            f.hour_wall_s / unrefined_hour
         );
     }
     println!("tissue updates/s: species-voxel updates per second over tissue voxels only (each stage updates every species of every tissue voxel once); the median of the rounds");
     println!("1 h (wall): one simulated hour at the preset's time step (in brackets)");
     println!("B/tissue voxel: all the GPU memory the simulation holds, per tissue voxel; (state): without the exposure readouts and segments");
+    println!("voxel a→b: refined around the depot down to b mm (--finest); tissue voxels count every level's; build: the geometry and the problem, s; cost: 1 h (wall) over the unrefined heart's at the same voxel size");
     Ok(())
 }
 

@@ -121,28 +121,29 @@ impl Composite {
                 split_cell(&mut leaves, c);
             }
         }
-        // 2:1 balance: split any leaf with a face neighbour region holding leaves two or more
-        // levels finer, until none is left.
-        loop {
-            let mut split = Vec::new();
-            for c in leaves.keys() {
-                for dir in 0..6 {
-                    if let Some(n) = same_level_neighbour(c, dir, dims) {
-                        // The neighbour region is split twice if a grandchild touching our
-                        // face is a leaf or is split further.
-                        if finest_touching(&leaves, &n, dir ^ 1) > c.level + 1 {
-                            split.push(*c);
-                            break;
-                        }
-                    }
+        // 2:1 balance: a leaf across a face of a leaf two or more levels finer is split, until
+        // none is. Only leaves of level ≥ 2 can call for a split, and only those a split
+        // creates can call for more: a worklist of them, not passes over the whole box.
+        let mut work: Vec<Cell> = leaves.keys().filter(|c| c.level >= 2).copied().collect();
+        while let Some(b) = work.pop() {
+            if !leaves.contains_key(&b) {
+                continue; // split since: its children are on the list
+            }
+            for dir in 0..6 {
+                let Some(n) = same_level_neighbour(&b, dir, dims) else {
+                    continue;
+                };
+                // The leaf holding that position, where a coarser one does.
+                let mut up = n;
+                while up.level > 0 && !leaves.contains_key(&up) {
+                    up = up.parent();
                 }
-            }
-            if split.is_empty() {
-                break;
-            }
-            for c in split {
-                if leaves.contains_key(&c) {
-                    split_cell(&mut leaves, c);
+                if up.level + 1 < b.level && leaves.contains_key(&up) {
+                    split_cell(&mut leaves, up);
+                    work.extend(up.children().into_iter().filter(|c| c.level >= 2));
+                    // Its children may still be too coarse for b: look again.
+                    work.push(b);
+                    break;
                 }
             }
         }
@@ -461,6 +462,7 @@ pub(crate) fn same_level_neighbour(c: &Cell, dir: usize, dims: [usize; 3]) -> Op
 
 /// The finest level of the leaves inside region `r` (a cell position, leaf or not) that touch
 /// its face `dir`; `r.level` if `r` is a leaf, less if a coarser leaf holds it.
+#[cfg(test)]
 fn finest_touching(leaves: &HashMap<Cell, ()>, r: &Cell, dir: usize) -> u8 {
     if leaves.contains_key(r) {
         return r.level;
@@ -497,11 +499,46 @@ fn finest_touching(leaves: &HashMap<Cell, ()>, r: &Cell, dir: usize) -> u8 {
     finest
 }
 
+#[cfg(test)]
 fn finest_touching_child(leaves: &HashMap<Cell, ()>, c: &Cell, dir: usize) -> u8 {
     // (Level 24 stops a malformed tree from recursing without end.)
     if leaves.contains_key(c) || c.level >= 24 {
         c.level
     } else {
         finest_touching(leaves, c, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The balance's worklist leaves no leaf beside a region two or more levels finer (the
+    /// condition checked the slow way, by the finest leaf touching each face), and the leaves
+    /// tile the box.
+    #[test]
+    fn refinement_is_balanced_and_tiles_the_box() {
+        let dims = [9, 7, 8];
+        // Two sharp spots refined four levels down: unbalanced before the balance.
+        let comp = Composite::new(dims, 1.0, 4, |level, p| {
+            let near = |c: [f64; 3], r: f64| (0..3).all(|k| (p[k] - c[k]).abs() < r);
+            near([2.3, 2.2, 2.6], 0.4 / f64::from(1u32 << level))
+                || near([6.6, 4.1, 5.2], 0.3 / f64::from(1u32 << level))
+        })
+        .unwrap();
+        let leaves: HashMap<Cell, ()> = comp.cells.iter().map(|c| (*c, ())).collect();
+        assert!(comp.cells.iter().any(|c| c.level == 4));
+        for c in &comp.cells {
+            for dir in 0..6 {
+                if let Some(n) = same_level_neighbour(c, dir, dims) {
+                    assert!(
+                        finest_touching(&leaves, &n, dir ^ 1) <= c.level + 1,
+                        "{c:?} across {dir}"
+                    );
+                }
+            }
+        }
+        let volume: f64 = (0..comp.cells.len()).map(|i| comp.volume(i)).sum();
+        assert!((volume - (9 * 7 * 8) as f64).abs() < 1e-9, "{volume}");
     }
 }

@@ -23,6 +23,10 @@ pub(super) struct LevelKernels {
     _values: wgpu::Buffer,
     /// Faces between levels.
     faces: usize,
+    /// Every voxel's label and weight in the regional statistics (`Problem::region_weights`),
+    /// kept for the host's reduction of each snapshot.
+    pub(super) labels: Vec<crate::base::TissueLabel>,
+    pub(super) weights: Vec<f64>,
 }
 
 /// One slab's plan words (`levels.wgsl`) and where its sections start.
@@ -138,6 +142,8 @@ impl Simulation {
             slabs,
             _values: values,
             faces: levels.faces.len(),
+            labels: self.problem.all_labels(),
+            weights: self.problem.region_weights(),
         });
         Ok(())
     }

@@ -190,6 +190,11 @@ impl Simulation {
     /// read back: each voxel weighs its volume in coarse voxels
     /// ([`Problem::region_weights`]), which the GPU's reduction (whole voxels) does not know.
     pub(super) fn region_stats_on_levels(&self) -> Result<Vec<RegionStat>> {
+        let Some(k) = &self.level_kernels else {
+            return Err(SimError::Problem(
+                "regional statistics on levels asked of a problem without levels".into(),
+            ));
+        };
         let fields: Vec<f64> = self.read_fields()?.iter().map(|&c| f64::from(c)).collect();
         let exposure = if self.problem.exposure {
             let e = self.exposure()?;
@@ -202,8 +207,8 @@ impl Simulation {
         let ec50: Vec<f64> = species.iter().map(|s| s.ec50.value).collect();
         let kd: Vec<f64> = species.iter().map(|s| s.kd.value).collect();
         Ok(crate::sim::readouts::region_stats_weighted(
-            &self.problem.all_labels(),
-            &self.problem.region_weights(),
+            &k.labels,
+            &k.weights,
             &self.problem.segments,
             &fields,
             exposure.as_ref().map(
