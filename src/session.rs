@@ -4,7 +4,8 @@
 
 use crate::error::{Result, SimError};
 use crate::problem::build::{Built, Event};
-use crate::problem::depot::{place_on_levels, Spread};
+use crate::problem::depot::{place, place_on_levels, Spread};
+use crate::problem::refinement::{DepotSite, Refinement};
 use crate::problem::route::K_DEATH_HEART;
 use crate::problem::{DepotSource, Problem};
 use crate::sim::Schedule;
@@ -32,6 +33,21 @@ pub struct Session {
     /// For each depot, its index in the scenario's list (`None`: placed here), so that a
     /// later injection reaches its depots after others were placed or deleted.
     scenario_index: Vec<Option<usize>>,
+    /// A refined scenario's refinement, which follows the depots ([`Session::regrid`]).
+    levels: Option<SessionLevels>,
+}
+
+/// What a refined session needs to refine again around its depots.
+struct SessionLevels {
+    refinement: Refinement,
+    /// Per depot: the site it was placed at (`None`: spread by perfusion), and its shares of
+    /// the coarse voxels.
+    sites: Vec<Option<DepotSite>>,
+    coarse_voxels: Vec<Vec<(usize, f64)>>,
+    /// The depots changed since the last refinement.
+    pending: bool,
+    /// Refinements since the start.
+    generation: u64,
 }
 
 impl Session {
@@ -43,7 +59,99 @@ impl Session {
             depots: built.problem.depots.clone(),
             problem: built.problem.clone(),
             sim,
+            levels: built.refinement.as_ref().map(|r| SessionLevels {
+                sites: r.sites.clone(),
+                coarse_voxels: r.coarse.depots.iter().map(|d| d.voxels.clone()).collect(),
+                refinement: r.clone(),
+                pending: false,
+                generation: 0,
+            }),
         })
+    }
+
+    /// On a refined scenario, after depots were placed, moved, resized or deleted: refines
+    /// the coarse problem again around the depots as they are and carries the run onto it
+    /// ([`Simulation::carried_onto`]: fields and exposure averaged onto the new leaves, the
+    /// compartments, ledger, step and time as they are). Returns whether it did; a window
+    /// then draws from the new levels ([`Session::refinements`] counts them).
+    pub fn regrid(&mut self, ctx: &GpuContext) -> Result<bool> {
+        let Some(l) = &mut self.levels else {
+            return Ok(false);
+        };
+        if !l.pending {
+            return Ok(false);
+        }
+        let coarse: Vec<DepotSource> = self
+            .depots
+            .iter()
+            .zip(&l.coarse_voxels)
+            .map(|(d, v)| DepotSource {
+                voxels: v.clone(),
+                ..d.clone()
+            })
+            .collect();
+        let mut to = l.refinement.refine(&coarse, &l.sites)?;
+        // What was switched while running stays switched.
+        let now = self.sim.problem();
+        to.species = self.problem.species.clone();
+        to.terms = now.terms;
+        to.autocrine = now.autocrine.clone();
+        to.dt = now.dt;
+        let sim = self.sim.carried_onto(ctx, &to)?;
+        l.pending = false;
+        l.generation += 1;
+        self.depots = sim.problem().depots.clone();
+        self.problem = to;
+        self.sim = sim;
+        Ok(true)
+    }
+
+    /// Whether depots changed since the refinement last followed them.
+    pub fn regrid_pending(&self) -> bool {
+        self.levels.as_ref().is_some_and(|l| l.pending)
+    }
+
+    /// How many times the refinement has followed the depots (0 without levels).
+    pub fn refinements(&self) -> u64 {
+        self.levels.as_ref().map_or(0, |l| l.generation)
+    }
+
+    /// Records a depot's site and coarse shares for the next refinement (`None`: removed).
+    fn note_site(&mut self, i: usize, d: Option<&PlacedDepot>) -> Result<()> {
+        let Some(l) = &mut self.levels else {
+            return Ok(());
+        };
+        match d {
+            Some(d) => {
+                let site = DepotSite {
+                    centre: d.at,
+                    radius_mm: d.radius_mm,
+                    spread: Spread::Sphere,
+                };
+                let coarse = place(
+                    &l.refinement.coarse.grid,
+                    d.at,
+                    d.radius_mm,
+                    Spread::Sphere,
+                    &d.name,
+                )?;
+                if i < l.sites.len() {
+                    l.sites[i] = Some(site);
+                    l.coarse_voxels[i] = coarse;
+                } else {
+                    l.sites.push(Some(site));
+                    l.coarse_voxels.push(coarse);
+                }
+            }
+            None => {
+                if i < l.sites.len() {
+                    l.sites.remove(i);
+                    l.coarse_voxels.remove(i);
+                }
+            }
+        }
+        l.pending = true;
+        Ok(())
     }
 
     pub fn simulation(&self) -> &Simulation {
@@ -97,6 +205,7 @@ impl Session {
     pub fn place_depot(&mut self, d: &PlacedDepot) -> Result<usize> {
         let src = self.source(d)?;
         let live = self.sim.depot_cells()?;
+        self.note_site(self.depots.len(), Some(d))?;
         self.depots.push(src);
         self.scenario_index.push(None);
         let mut cells = live;
@@ -119,6 +228,7 @@ impl Session {
             cells: live[i],
         };
         self.depots[i] = self.source(&placed)?;
+        self.note_site(i, Some(&placed))?;
         self.upload(live)
     }
 
@@ -141,6 +251,7 @@ impl Session {
         live.remove(i);
         self.depots.remove(i);
         self.scenario_index.remove(i);
+        self.note_site(i, None)?;
         self.upload(live)
     }
 

@@ -7,7 +7,7 @@ use crate::error::{Result, SimError};
 use crate::geometry::sites::{endocardial_sites, label_centre, remote_myocardium, segment_voxels};
 use crate::geometry::{label_heart, HeartAnatomy};
 use crate::problem::depot::{place, Spread};
-use crate::problem::refinement::{levels_below, refine_around, DepotSite};
+use crate::problem::refinement::{levels_below, refine_around, DepotSite, Refinement};
 use crate::problem::route::{deliver, Delivery};
 use crate::problem::{Autocrine, DepotSource, PlasmaCompartment, Problem, RemoteDepot, Terms};
 use crate::scenario::{
@@ -18,6 +18,9 @@ use crate::scenario::{
 #[derive(Clone, Debug)]
 pub struct Built {
     pub problem: Problem,
+    /// What a refined problem was refined from (`[grid] finest`), to refine it again around
+    /// depots moved in the viewer.
+    pub refinement: Option<Refinement>,
     /// The labelled heart (absent for a box).
     pub anatomy: Option<HeartAnatomy>,
     /// What happens after the start (injections with a `start` > 0), in step order.
@@ -425,12 +428,13 @@ pub fn build(sc: &Scenario) -> Result<Built> {
     }
     events.sort_by_key(|e| e.step);
     p.validate()?;
-    let problem = match sc.grid_finest_mm {
+    let (problem, refinement) = match sc.grid_finest_mm {
         Some(finest) => refined(sc, p, finest, &sites)?,
-        None => p,
+        None => (p, None),
     };
     Ok(Built {
         problem,
+        refinement,
         anatomy,
         events,
     })
@@ -480,7 +484,12 @@ fn delivery_sites(anat: &HeartAnatomy, delivery: &Delivery) -> Result<Vec<DepotS
 
 /// The problem refined around `sites` down to `finest` mm (`[grid] finest`). A grid already
 /// that fine (`--spacing` may make it so) is not refined.
-fn refined(sc: &Scenario, p: Problem, finest: f64, sites: &[DepotSite]) -> Result<Problem> {
+fn refined(
+    sc: &Scenario,
+    p: Problem,
+    finest: f64,
+    sites: &[DepotSite],
+) -> Result<(Problem, Option<Refinement>)> {
     let h = p.grid.spacing;
     if !(finest > 0.0 && finest.is_finite()) || h / finest > MAX_LEVEL_RATIO * (1.0 + FINEST_SLACK)
     {
@@ -490,7 +499,7 @@ fn refined(sc: &Scenario, p: Problem, finest: f64, sites: &[DepotSite]) -> Resul
         )));
     }
     if levels_below(h, finest) == 0 {
-        return Ok(p);
+        return Ok((p, None));
     }
     if sites.is_empty() {
         return Err(sc.finest_problem(&format!(

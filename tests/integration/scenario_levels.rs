@@ -302,3 +302,68 @@ fn a_refined_scenario_runs_and_converges_on_the_gpu() {
     assert!(conv.join("finest_0.25mm/summary.json").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Moving the depot of a refined scenario in a session: the refinement follows it, the run
+/// carries over (fields averaged onto the new leaves: the amounts stay; time, steps, cells,
+/// plasma and the ledger's totals as they were), and the ledger keeps closing after it.
+#[test]
+fn the_refinement_follows_a_moved_depot() {
+    use secretome::session::Session;
+    let sc = parse(&box_scenario("spacing = \"1 mm\"\nfinest = \"250 um\"")).unwrap();
+    let built = build(&sc).unwrap();
+    assert!(built.refinement.is_some());
+    let mut session = Session::new(common::gpu(), &built).unwrap();
+    session.advance(20).unwrap();
+    let before = session.simulation().ledger().unwrap();
+    let cells = session.simulation().depot_cells().unwrap();
+    let (t, steps) = (
+        session.simulation().time(),
+        session.simulation().steps_taken(),
+    );
+    // Move the cells 3 mm along x; no refinement until asked.
+    session.move_depot(0, [8.5, 6.0, 6.0], 1.5).unwrap();
+    assert!(session.regrid_pending());
+    let mid = session.simulation().ledger().unwrap();
+    assert!(session.regrid(common::gpu()).unwrap());
+    assert!(!session.regrid_pending() && session.refinements() == 1);
+    let p = session.problem();
+    // The finest leaves now lie around the new sphere and none around the old one's far side.
+    let off = p.level_offsets();
+    let finest: Vec<[f64; 3]> = (off[2]..off[3])
+        .filter(|&v| p.label_at(v).is_tissue())
+        .map(|v| p.voxel_centre(v))
+        .collect();
+    let dist =
+        |c: &[f64; 3], at: [f64; 3]| (0..3).map(|k| (c[k] - at[k]).powi(2)).sum::<f64>().sqrt();
+    assert!(finest
+        .iter()
+        .all(|c| (dist(c, [8.5, 6.0, 6.0]) - 1.5).abs() < 1.6));
+    assert!(finest
+        .iter()
+        .any(|c| (dist(c, [8.5, 6.0, 6.0]) - 1.5).abs() < 0.2));
+    assert!(!finest.iter().any(|c| c[0] < 4.0));
+    let sim = session.simulation();
+    assert_eq!((sim.time(), sim.steps_taken()), (t, steps));
+    let after = sim.ledger().unwrap();
+    for s in 0..4 {
+        let (a, b) = (mid.species[s], after.species[s]);
+        eprintln!(
+            "species {s}: in tissue {:.6e} before the regrid, {:.6e} after",
+            a.in_tissue, b.in_tissue
+        );
+        assert!((a.in_tissue - b.in_tissue).abs() <= 1e-6 * a.in_tissue.max(1e-30));
+        assert!((a.secreted - b.secreted).abs() <= 1e-6 * a.secreted.max(1e-30));
+        assert!(b.secreted >= before.species[s].secreted);
+    }
+    for (c, d) in sim.depot_cells().unwrap().iter().zip(&cells) {
+        assert!((c - d).abs() <= 1e-6 * d.max(1.0), "{c} vs {d}");
+    }
+    session.advance(20).unwrap();
+    let end = session.simulation().ledger().unwrap();
+    let initial = session.simulation().initial_amounts().to_vec();
+    for (s, l) in end.species.iter().enumerate() {
+        let e = l.closure_error(initial[s]);
+        eprintln!("species {s}: closure {e:.1e} after 20 more steps");
+        assert!(e.abs() < 1e-5, "species {s}: {e:e}");
+    }
+}

@@ -138,3 +138,90 @@ impl Simulation {
         Ok(())
     }
 }
+
+impl Simulation {
+    /// This run carried onto `to`: the same coarse problem refined elsewhere (the viewer's
+    /// depots moved), with the same species, depots and remote sites in the same order. The
+    /// fields and exposure are averaged onto `to`'s leaves ([`Problem::carry_onto`]: the
+    /// amounts stay), the compartments (plasma, depots' cells, remote sites and their running
+    /// totals) and the ledger's totals carry over as they are, and so do the step count and
+    /// time: the ledger keeps closing across the change.
+    pub fn carried_onto(&self, ctx: &GpuContext, to: &Problem) -> Result<Simulation> {
+        if to.n_species() != self.n_species
+            || to.depots.len() != self.problem.depots.len()
+            || to.compartment.remote.len() != self.problem.compartment.remote.len()
+        {
+            return Err(SimError::Problem(
+                "a run carries onto a problem with the same species, depots and remote sites"
+                    .into(),
+            ));
+        }
+        let mut p = to.clone();
+        let fields = self.problem.carry_onto(&self.read_fields()?, to);
+        // A run may hold round-off below zero, which a problem's initial fields may not: the
+        // solver starts from them clamped, then takes them as they are.
+        p.initial = fields.iter().map(|&c| c.max(0.0)).collect();
+        for (d, c) in p.depots.iter_mut().zip(self.depot_cells()?) {
+            d.cells = c;
+        }
+        let ledger = self.ledger()?;
+        let mut sim = Simulation::new(ctx, &p)?;
+        sim.set_fields(&fields)?;
+        if self.problem.exposure {
+            let e = self.exposure()?;
+            sim.set_exposure(&Exposure {
+                auc: self.problem.carry_onto(&e.auc, to),
+                above: self.problem.carry_onto(&e.above, to),
+                occupancy: self.problem.carry_onto(&e.occupancy, to),
+            })?;
+        }
+        // The compartments, byte for byte (their sizes depend on the species and depots only).
+        let pairs = [
+            (Some(&self.plasma_buf), Some(&sim.plasma_buf)),
+            (
+                self.depot_kernels.cells_buf.as_ref(),
+                sim.depot_kernels.cells_buf.as_ref(),
+            ),
+            (
+                self.plasma_kernel.remote_buf.as_ref(),
+                sim.plasma_kernel.remote_buf.as_ref(),
+            ),
+            (
+                self.plasma_kernel.state_buf.as_ref(),
+                sim.plasma_kernel.state_buf.as_ref(),
+            ),
+        ];
+        for (from, into) in pairs {
+            if let (Some(a), Some(b)) = (from, into) {
+                let size = a.size().min(b.size());
+                let bytes = read_buffer(&self.device, &self.queue, a, 0, size)?;
+                sim.queue.write_buffer(b, 0, &bytes);
+            }
+        }
+        // The ledger's running totals into its first slot (the others start at zero).
+        let np = packs(self.n_species);
+        let t = consts::LEDGER_TERMS as usize;
+        let mut slot0 = vec![0f32; np * t * 2 * PACK];
+        for (s, l) in ledger.species.iter().enumerate() {
+            for (term, v) in [
+                (consts::L_SECRETED, l.secreted),
+                (consts::L_DEGRADED, l.degraded),
+                (consts::L_UPTAKE, l.taken_up),
+                (consts::L_CAPILLARY, l.to_plasma_capillary),
+                (consts::L_BLOOD, l.to_blood_faces),
+            ] {
+                slot0[((s / PACK) * t + term) * 2 * PACK + s % PACK] = v as f32;
+            }
+        }
+        sim.queue
+            .write_buffer(&sim.ledger_buf, 0, bytemuck::cast_slice(&slot0));
+        sim.steps = self.steps;
+        sim.time = self.time;
+        sim.initial_amount = self.initial_amount.clone();
+        for (d, c) in sim.problem.depots.iter_mut().zip(self.depot_cells()?) {
+            d.cells = c;
+        }
+        sim.problem.plasma = self.problem.plasma.clone();
+        Ok(sim)
+    }
+}

@@ -69,6 +69,10 @@ pub struct Marker {
 /// Fraction of delivered cells retained at ~1 h by both needle routes (MODEL.md §3).
 pub const RETAINED: f64 = 0.15;
 
+/// How long after the last edit of the depots a refined scenario's refinement follows them,
+/// ms (a slider's drag refines once).
+const REGRID_DELAY_MS: u64 = 400;
+
 /// The window's state: the run and what it is on, and one part per concern of the window
 /// (see `state`); panels in the other viewer files read and edit the parts' public fields.
 pub struct ViewerApp {
@@ -214,6 +218,35 @@ impl ViewerApp {
     pub(super) fn steered(&mut self) {
         self.readouts.forget_pending();
         self.picture.field_dirty = true;
+        if self.session.regrid_pending() {
+            self.placing.regrid_at =
+                Some(Instant::now() + std::time::Duration::from_millis(REGRID_DELAY_MS));
+        }
+    }
+
+    /// On a refined scenario, a moment after the depots were last edited: the refinement
+    /// follows them (`Session::regrid`) and the picture draws from the new levels.
+    pub(super) fn poll_regrid(&mut self) {
+        match self.placing.regrid_at {
+            Some(t) if Instant::now() >= t && self.placing.dragging.is_none() => {}
+            _ => return,
+        }
+        self.placing.regrid_at = None;
+        let r = self.session.regrid(&self.ctx);
+        if self.report(r) == Some(true) {
+            match HeartRenderer::new(&self.ctx, self.session.problem(), &self.heart.scene) {
+                Ok(renderer) => self.picture.replace_renderer(renderer),
+                Err(e) => self.say(e.to_string(), true),
+            }
+            self.readouts.forget_pending();
+            self.say(
+                format!(
+                    "refined around the depots again ({} voxels on every level)",
+                    self.session.simulation().stored().0
+                ),
+                false,
+            );
+        }
     }
 
     fn update_range(&mut self) {
@@ -298,6 +331,7 @@ impl eframe::App for ViewerApp {
         let ctx = ui.ctx().clone();
         let wall_dt = self.pacing.next_frame();
         self.poll_rebuild();
+        self.poll_regrid();
         self.poll_snapshot();
         self.simulate(wall_dt);
         self.handle_capture(&ctx);

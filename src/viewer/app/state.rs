@@ -140,6 +140,9 @@ pub struct Placing {
     pub selected: Option<usize>,
     /// The depot being dragged: it follows the pointer and moves on release.
     pub(super) dragging: Option<usize>,
+    /// On a refined scenario, when the refinement follows the depots edited last (a moment
+    /// after the last edit, so that a slider's drag refines once).
+    pub(super) regrid_at: Option<std::time::Instant>,
 }
 
 impl Default for Placing {
@@ -151,6 +154,7 @@ impl Default for Placing {
             radius: 2.0,
             selected: None,
             dragging: None,
+            regrid_at: None,
         }
     }
 }
