@@ -107,6 +107,69 @@ impl FineBox {
     pub fn present(&self) -> bool {
         self.dims.iter().all(|&d| d > 0)
     }
+
+    /// The fine texture's corner and texel edge as `ViewUniform::fine_origin` (edge 0: none).
+    pub fn uniform_origin(&self) -> [f32; 4] {
+        if !self.present() {
+            return [0.0; 4];
+        }
+        [
+            self.origin[0] as f32,
+            self.origin[1] as f32,
+            self.origin[2] as f32,
+            self.h as f32,
+        ]
+    }
+}
+
+/// The fine texture of `fine` (a 1-texel stand-in without one), holding [`NO_LEAF`] until the
+/// first field update writes the leaves.
+pub(super) fn fine_texture(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    fine: &FineBox,
+) -> wgpu::TextureView {
+    let fine_size = if fine.present() {
+        wgpu::Extent3d {
+            width: fine.dims[0],
+            height: fine.dims[1],
+            depth_or_array_layers: fine.dims[2],
+        }
+    } else {
+        wgpu::Extent3d {
+            width: 1,
+            height: 1,
+            depth_or_array_layers: 1,
+        }
+    };
+    let fine_texture = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("render::fine"),
+        size: fine_size,
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D3,
+        format: wgpu::TextureFormat::R32Float,
+        usage: wgpu::TextureUsages::STORAGE_BINDING
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    });
+    {
+        // No leaf anywhere until the first field update writes them.
+        let texels =
+            (fine_size.width * fine_size.height * fine_size.depth_or_array_layers) as usize;
+        queue.write_texture(
+            fine_texture.as_image_copy(),
+            bytemuck::cast_slice(&vec![NO_LEAF; texels]),
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(4 * fine_size.width),
+                rows_per_image: Some(fine_size.height),
+            },
+            fine_size,
+        );
+    }
+    fine_texture.create_view(&Default::default())
 }
 
 #[cfg(test)]

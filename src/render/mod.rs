@@ -156,47 +156,7 @@ impl HeartRenderer {
         let field_view = field.create_view(&Default::default());
         let labels_view = labels.create_view(&Default::default());
         let fine = FineBox::of(problem, max3d as u32);
-        let fine_size = if fine.present() {
-            wgpu::Extent3d {
-                width: fine.dims[0],
-                height: fine.dims[1],
-                depth_or_array_layers: fine.dims[2],
-            }
-        } else {
-            wgpu::Extent3d {
-                width: 1,
-                height: 1,
-                depth_or_array_layers: 1,
-            }
-        };
-        let fine_texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("render::fine"),
-            size: fine_size,
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D3,
-            format: wgpu::TextureFormat::R32Float,
-            usage: wgpu::TextureUsages::STORAGE_BINDING
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        {
-            // No leaf anywhere until the first field update writes them.
-            let texels =
-                (fine_size.width * fine_size.height * fine_size.depth_or_array_layers) as usize;
-            queue.write_texture(
-                fine_texture.as_image_copy(),
-                bytemuck::cast_slice(&vec![NO_LEAF; texels]),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(4 * fine_size.width),
-                    rows_per_image: Some(fine_size.height),
-                },
-                fine_size,
-            );
-        }
-        let fine_view = fine_texture.create_view(&Default::default());
+        let fine_view = levels::fine_texture(&device, &queue, &fine);
 
         let extract_module = ctx.shader(
             "view_extract.wgsl",
@@ -435,7 +395,7 @@ impl HeartRenderer {
                 grid.spacing as f32,
             ],
             dims: [nx as u32, ny as u32, nz as u32, 0],
-            fine_origin: fine_origin(&fine),
+            fine_origin: fine.uniform_origin(),
             fine_dims: [fine.dims[0], fine.dims[1], fine.dims[2], 0],
             ..Default::default()
         };
@@ -633,7 +593,7 @@ impl HeartRenderer {
                 self.dims[2] as u32,
                 style.outlines as u32,
             ],
-            fine_origin: fine_origin(&self.fine),
+            fine_origin: self.fine.uniform_origin(),
             fine_dims: [self.fine.dims[0], self.fine.dims[1], self.fine.dims[2], 0],
         };
         self.queue
@@ -772,19 +732,6 @@ fn make_target(device: &wgpu::Device, size: [u32; 2]) -> Target {
         depth_view: depth.create_view(&Default::default()),
         color,
     }
-}
-
-/// The fine texture's corner and texel edge as `ViewUniform::fine_origin` (edge 0: none).
-fn fine_origin(fine: &FineBox) -> [f32; 4] {
-    if !fine.present() {
-        return [0.0; 4];
-    }
-    [
-        fine.origin[0] as f32,
-        fine.origin[1] as f32,
-        fine.origin[2] as f32,
-        fine.h as f32,
-    ]
 }
 
 fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::BindGroupLayoutEntry {
