@@ -173,3 +173,45 @@ fn the_window_places_revoxelises_opens_lessons_and_saves() {
         "no cells reach the heart in this lesson"
     );
 }
+
+/// On a refined scenario, moving a depot refines around it again a moment later: the session
+/// carries the run onto the new levels and the picture draws from them.
+#[test]
+fn the_refinement_follows_a_depot_moved_in_the_window() {
+    let ctx = GpuContext::new().unwrap();
+    let mut scenario = crate::viewer::load(None).unwrap();
+    scenario.grid_spacing_mm = 3.0;
+    scenario.grid_finest_mm = Some(0.75);
+    let built = build(&scenario).unwrap();
+    assert!(built.problem.levels.is_some());
+    let start = Start {
+        scenario,
+        scenario_text: crate::viewer::DEFAULT_SCENARIO.to_string(),
+        path: None,
+        built,
+        species: None,
+        speed: 0.5,
+        start_at_h: None,
+        cut: true,
+        capture: None,
+    };
+    let mut app = ViewerApp::create(ctx, start).unwrap();
+    app.step(3);
+    app.update_picture([160, 120]);
+    let stored = app.session.simulation().stored().0;
+    let at = app.markers[0].centre;
+    app.move_depot(0, at, 1.0);
+    assert!(app.session.regrid_pending());
+    // Not before the moment has passed.
+    app.poll_regrid();
+    assert_eq!(app.session.refinements(), 0);
+    app.placing.regrid_at = Some(Instant::now());
+    app.poll_regrid();
+    assert_eq!(app.session.refinements(), 1);
+    // A smaller depot: fewer leaves around it.
+    assert!(app.session.simulation().stored().0 < stored);
+    app.step(2);
+    app.update_picture([160, 120]);
+    app.ctx.wait().unwrap();
+    assert_eq!(app.session.simulation().steps_taken(), 5);
+}
