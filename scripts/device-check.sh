@@ -37,6 +37,8 @@ for g in 512 4096; do
 done
 # The heart on the brick grid (the 0.25 mm heart needs about 1 GiB).
 $B bench --heart 1,0.5,0.25 --seconds 2 --rounds 3
+# The heart refined around its depot (issue 17), with the cost against the unrefined one.
+$B bench --heart 1 --finest 0.25,0.125,0.0625 --seconds 2 --rounds 3
 # The viewer's frame loop at 1 mm without a window: frames/s while simulating at the default
 # speed (0.5 simulated h/s) and flat out.
 $B view --bench --spacing 1 --frames 600
