@@ -94,7 +94,7 @@ struct SlabInfo {
     voxel_ml: f32,       // voxel volume, mL
     bricks_x: u32,       // bricks along x, and in a brick layer: the slot strides of a grid
     bricks_xy: u32,      // whose bricks are all stored (ALL_FULL)
-    _pad0: u32,
+    weight: f32,         // a voxel's volume in coarse voxels (8^-level): its regional weight
     _pad1: u32,
     _pad2: u32,
 }

@@ -15,6 +15,10 @@
 // to its own slot (one per workgroup of every slab, the ledger's numbering). `region_totals`
 // sums the slots in slot order.
 
+// A refined problem (issue 17): each voxel weighs its volume in coarse voxels (`slab.weight`),
+// and the count above EC50 becomes that weight summed as f32 (the host reads it so).
+override WEIGHTED: bool = false;
+
 const REGIONS: u32 = 26u;
 // 0 Σc, 1 max c, 2 Σ AUC, 3 Σ time above, 4 count above, 5 Σ occupancy, 6 Σ its integral
 const STATS: u32 = 7u;
@@ -73,15 +77,25 @@ fn region_stats(
             above = exposure[x + 1u];
             occupied = exposure[x + 2u];
         }
-        let over = select(vec4<f32>(0.0), vec4<f32>(1.0), c > e);
+        var over = select(vec4<f32>(0.0), vec4<f32>(1.0), c > e);
         let cc = max(c, vec4<f32>(0.0));
-        let occupancy = cc / (cc + kd);
+        var occupancy = cc / (cc + kd);
+        var cw = c;
+        if (WEIGHTED) {
+            let w = slab.weight;
+            cw = c * w;
+            auc = auc * w;
+            above = above * w;
+            over = over * w;
+            occupancy = occupancy * w;
+            occupied = occupied * w;
+        }
         var r = label;
         for (var twice = 0u; twice < 2u; twice = twice + 1u) {
             if (r < REGIONS) {
                 touched |= 1u << r;
                 let p = r * STATS;
-                part[p] += c;
+                part[p] += cw;
                 part[p + 1u] = max(part[p + 1u], cc);
                 part[p + 2u] += auc;
                 part[p + 3u] += above;
@@ -124,7 +138,7 @@ fn region_stats(
         }
         if (li < ENTRY) {
             let v = tree[0][li / 4u][li % 4u];
-            slots[out + r * ENTRY + li] = select(bitcast<u32>(v), u32(v), li / 4u == 4u);
+            slots[out + r * ENTRY + li] = select(bitcast<u32>(v), u32(v), li / 4u == 4u && !WEIGHTED);
         }
         workgroupBarrier();
     }
@@ -147,7 +161,7 @@ fn region_totals(@builtin(global_invocation_id) gid: vec3<u32>) {
         let v = slots[w * entries + i];
         if (stat == 1u) {
             bits = max(bits, v);
-        } else if (stat == 4u) {
+        } else if (stat == 4u && !WEIGHTED) {
             bits += v;
         } else {
             // Kahan summation of the workgroups' totals.
@@ -157,7 +171,7 @@ fn region_totals(@builtin(global_invocation_id) gid: vec3<u32>) {
             sum = t;
         }
     }
-    if (stat == 1u || stat == 4u) {
+    if (stat == 1u || (stat == 4u && !WEIGHTED)) {
         totals[i] = bits;
     } else {
         totals[i] = bitcast<u32>(sum);

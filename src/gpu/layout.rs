@@ -89,7 +89,9 @@ pub struct SlabInfo {
     /// are all stored.
     pub bricks_x: u32,
     pub bricks_xy: u32,
-    pub _pad0: u32,
+    /// Volume of one of its voxels in the problem's coarse voxels (8^−level), the weight of
+    /// its voxels in the regional statistics of a refined problem.
+    pub weight: f32,
     pub _pad1: u32,
     pub _pad2: u32,
 }

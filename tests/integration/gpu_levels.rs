@@ -75,7 +75,20 @@ fn compare(dims: [usize; 3], opts: LayoutOptions, min_slabs: usize) {
     let e = sim.exposure().unwrap();
     let err = max_rel_diff(&e.auc, cpu.exposure().auc);
     assert!(err <= 1e-4, "AUC GPU vs CPU: {err:e}");
+    // Reduced on the GPU, each voxel weighted by its volume; the live view's snapshot reads
+    // the same reduction.
     let (gs, cs) = (sim.region_stats().unwrap(), cpu.region_stats());
+    let pending = sim.request_snapshot();
+    let snap = loop {
+        if let Some(s) = sim.take_snapshot(&pending) {
+            break s.unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    assert_eq!(snap.regions, gs);
+    assert!(gs
+        .iter()
+        .any(|r| r.species.iter().any(|s| s.fraction_above > 0.0)));
     assert_eq!(gs.len(), cs.len());
     assert_eq!(
         sim.regions().iter().map(|r| r.0).collect::<Vec<_>>(),
@@ -87,9 +100,22 @@ fn compare(dims: [usize; 3], opts: LayoutOptions, min_slabs: usize) {
             let (x, y) = (a.species[s], b.species[s]);
             let close = |u: f64, v: f64| (u - v).abs() <= 1e-4 * v.abs().max(1e-9);
             assert!(
-                close(x.mean, y.mean) && close(x.max, y.max) && close(x.auc, y.auc),
+                close(x.mean, y.mean)
+                    && close(x.max, y.max)
+                    && close(x.auc, y.auc)
+                    && close(x.time_above, y.time_above)
+                    && close(x.occupancy, y.occupancy)
+                    && close(x.occupancy_auc, y.occupancy_auc),
                 "{} species {s}: {x:?} vs {y:?}",
                 a.region.name()
+            );
+            // A voxel sitting on EC50 may fall either side in f32 and f64.
+            assert!(
+                (x.fraction_above - y.fraction_above).abs() <= 2.0 / a.voxels as f64,
+                "{} species {s}: fraction above {} vs {}",
+                a.region.name(),
+                x.fraction_above,
+                y.fraction_above
             );
         }
     }

@@ -180,7 +180,7 @@ fn rust_layouts() -> Vec<Layout> {
                 voxel_ml,
                 bricks_x,
                 bricks_xy,
-                _pad0,
+                weight,
                 _pad1,
                 _pad2
             ),

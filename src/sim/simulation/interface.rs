@@ -23,10 +23,9 @@ pub(super) struct LevelKernels {
     _values: wgpu::Buffer,
     /// Faces between levels.
     faces: usize,
-    /// Every voxel's label and weight in the regional statistics (`Problem::region_weights`),
-    /// kept for the host's reduction of each snapshot.
-    pub(super) labels: Vec<crate::base::TissueLabel>,
-    pub(super) weights: Vec<f64>,
+    /// Each reported region's weight in coarse voxels (`Simulation::regions`' order): what
+    /// the GPU's weighted sums are divided by.
+    pub(super) region_weights: Vec<f64>,
 }
 
 /// One slab's plan words (`levels.wgsl`) and where its sections start.
@@ -142,8 +141,25 @@ impl Simulation {
             slabs,
             _values: values,
             faces: levels.faces.len(),
-            labels: self.problem.all_labels(),
-            weights: self.problem.region_weights(),
+            region_weights: {
+                let labels = self.problem.all_labels();
+                let weights = self.problem.region_weights();
+                let mut per_slot = [0.0f64; REGION_SLOTS];
+                for (v, (&l, &w)) in labels.iter().zip(&weights).enumerate() {
+                    if w > 0.0 {
+                        per_slot[Region::Label(l).slot()] += w;
+                        if let Some(&s) = self.problem.segments.get(v) {
+                            if s > 0 {
+                                per_slot[Region::Segment(s).slot()] += w;
+                            }
+                        }
+                    }
+                }
+                self.regions
+                    .iter()
+                    .map(|(r, _)| per_slot[r.slot()])
+                    .collect()
+            },
         });
         Ok(())
     }

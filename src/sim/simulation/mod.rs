@@ -191,7 +191,8 @@ impl Simulation {
         } = plan;
 
         let all_full = plan.layout.all_full();
-        let p = Pipelines::new(ctx, subgroups, exposure_on, all_full)?;
+        let weighted = problem.levels.is_some();
+        let p = Pipelines::new(ctx, subgroups, exposure_on, all_full, weighted)?;
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;

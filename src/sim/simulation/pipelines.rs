@@ -38,6 +38,7 @@ impl Pipelines {
         subgroups: bool,
         exposure_on: bool,
         all_full: bool,
+        weighted: bool,
     ) -> Result<Pipelines> {
         let full = ("ALL_FULL", f64::from(u8::from(all_full)));
         let device = &ctx.device;
@@ -212,18 +213,21 @@ impl Pipelines {
             immediate_size: 0,
         });
         let region_module = module("regions.wgsl")?;
+        // A refined problem's voxels weigh their volume in the statistics.
+        let weight = ("WEIGHTED", f64::from(u8::from(weighted)));
         let region_stats = specialised(
             "Simulation::region_stats",
             &region_module,
             "region_stats",
             &region_pl,
-            &exposure_constant,
+            &[exposure_constant[0], weight],
         );
-        let region_totals = pipeline(
+        let region_totals = specialised(
             "Simulation::region_totals",
             &region_module,
             "region_totals",
             &region_pl,
+            &[weight],
         );
 
         let depot_sample = pipeline_auto(device, &module("depot_sample.wgsl")?, "depot_sample");

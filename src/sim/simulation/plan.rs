@@ -535,6 +535,8 @@ pub(super) fn plan_slabs(
                 voxel_ml: grid.voxel_ml() as f32,
                 bricks_x: bricks.nb[0] as u32,
                 bricks_xy: (bricks.nb[0] * bricks.nb[1]) as u32,
+                // 8^−level: an exact power of two.
+                weight: 0.125f32.powi(level as i32),
                 ..SlabInfo::zeroed()
             };
             slots += groups;

@@ -131,15 +131,7 @@ impl Simulation {
                     .map_or(0.0, |&v| v as f64)
             })
             .collect();
-        let regions = if self.level_kernels.is_some() {
-            // Weighted by volume on the host (a blocking read of the fields).
-            match self.region_stats_on_levels() {
-                Ok(r) => r,
-                Err(e) => return Some(Err(e)),
-            }
-        } else {
-            self.decode_region_stats(&parts[1], &plasma)
-        };
+        let regions = self.decode_region_stats(&parts[1], &plasma);
         let remote_cells = match parts.get(2) {
             Some(bytes) => {
                 let sites: Vec<RemoteSite> = bytemuck::pod_collect_to_vec(bytes);

@@ -164,9 +164,6 @@ impl Simulation {
     /// mean time above EC50 and the fraction of voxels above EC50. Reads back a few kB. AUC and
     /// time above are zero unless [`Problem::exposure`] is on.
     pub fn region_stats(&self) -> Result<Vec<RegionStat>> {
-        if self.level_kernels.is_some() {
-            return self.region_stats_on_levels();
-        }
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -184,43 +181,6 @@ impl Simulation {
             self.region_bytes(),
         )?;
         Ok(self.decode_region_stats(bytes.as_slice(), &self.plasma_now()?))
-    }
-
-    /// The regional statistics of a refined problem, on the host from the fields and exposure
-    /// read back: each voxel weighs its volume in coarse voxels
-    /// ([`Problem::region_weights`]), which the GPU's reduction (whole voxels) does not know.
-    pub(super) fn region_stats_on_levels(&self) -> Result<Vec<RegionStat>> {
-        let Some(k) = &self.level_kernels else {
-            return Err(SimError::Problem(
-                "regional statistics on levels asked of a problem without levels".into(),
-            ));
-        };
-        let fields: Vec<f64> = self.read_fields()?.iter().map(|&c| f64::from(c)).collect();
-        let exposure = if self.problem.exposure {
-            let e = self.exposure()?;
-            let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-            Some([wide(&e.auc), wide(&e.above), wide(&e.occupancy)])
-        } else {
-            None
-        };
-        let species = &self.problem.species.species;
-        let ec50: Vec<f64> = species.iter().map(|s| s.ec50.value).collect();
-        let kd: Vec<f64> = species.iter().map(|s| s.kd.value).collect();
-        Ok(crate::sim::readouts::region_stats_weighted(
-            &k.labels,
-            &k.weights,
-            &self.problem.segments,
-            &fields,
-            exposure.as_ref().map(
-                |[auc, above, occupancy]| crate::sim::readouts::ExposureView {
-                    auc,
-                    above,
-                    occupancy,
-                },
-            ),
-            &ec50,
-            &kd,
-        ))
     }
 
     pub(super) fn region_bytes(&self) -> u64 {
@@ -272,11 +232,15 @@ impl Simulation {
     pub(super) fn decode_region_stats(&self, bytes: &[u8], plasma: &[f64]) -> Vec<RegionStat> {
         let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
         let exposure = self.problem.exposure;
+        // A refined problem's sums are weighted by volume (coarse voxels), and so is the
+        // count above EC50 (an f32 there).
+        let weights = self.level_kernels.as_ref().map(|k| &k.region_weights);
         self.regions
             .iter()
             .zip(&self.region_blood)
-            .map(|(&(region, voxels), &blood)| {
-                let count = voxels as f64;
+            .enumerate()
+            .map(|(i, (&(region, voxels), &blood))| {
+                let count = weights.map_or(voxels as f64, |w| w[i]);
                 let nb = blood as f64;
                 let species = (0..self.n_species)
                     .map(|s| {
@@ -286,7 +250,12 @@ impl Simulation {
                         let sp = &self.problem.species.species[s];
                         // Blood voxels hold the plasma as f32, as stored fields are.
                         let cp = plasma.get(s).map_or(0.0, |&c| c as f32 as f64);
-                        let (mut max, mut above) = (f(1), words[base + 16] as f64);
+                        let counted = if weights.is_some() {
+                            f(4)
+                        } else {
+                            words[base + 16] as f64
+                        };
+                        let (mut max, mut above) = (f(1), counted);
                         if blood > 0 {
                             max = max.max(cp.max(0.0));
                             if cp as f32 > sp.ec50.value as f32 {
