@@ -11,7 +11,7 @@
 //! of the discrete-space problem is known and every run reports its error against it.
 
 use std::f64::consts::PI;
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::base::Grid;
 use crate::base::{Species, SpeciesTable, TissueLabel};

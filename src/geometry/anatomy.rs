@@ -507,9 +507,16 @@ pub fn label_heart(
     // Transmural depth and wall thickness.
     let blood_lv: Vec<bool> = labels.iter().map(|&l| l == TissueLabel::BloodLv).collect();
     let not_lv: Vec<bool> = (0..n).map(|i| !lv_myo[i] && !blood_lv[i]).collect();
-    // Depth needs distances only around the LV wall: compute them in its box, on two threads.
+    // Depth needs distances only around the LV wall: compute them in its box, on two threads
+    // (one after the other in the browser, which has none).
     let dims = spec.dims;
     let (d_endo, d_epi) = match bounding_box(&lv_myo, dims, 2) {
+        #[cfg(target_arch = "wasm32")]
+        Some((blo, bhi)) => (
+            distance_in_box(&blood_lv, dims, spacing, blo, bhi),
+            distance_in_box(&not_lv, dims, spacing, blo, bhi),
+        ),
+        #[cfg(not(target_arch = "wasm32"))]
         Some((blo, bhi)) => std::thread::scope(|sc| {
             let other = sc.spawn(|| distance_in_box(&blood_lv, dims, spacing, blo, bhi));
             let d_epi = distance_in_box(&not_lv, dims, spacing, blo, bhi);

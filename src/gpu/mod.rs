@@ -2,8 +2,10 @@
 
 pub mod layout;
 pub mod shaders;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, SimError};
 
@@ -70,6 +72,29 @@ impl ErrorSlot {
     }
 }
 
+/// An error scope whose answer the caller waits for. On the web a scope answers only after
+/// the page's current task, which cannot wait: no scope is pushed there, so the errors reach
+/// the device's uncaptured-error slot ([`ErrorSlot`]) that the solver checks after each step.
+pub struct Scope(#[cfg(not(target_arch = "wasm32"))] wgpu::ErrorScopeGuard);
+
+impl Scope {
+    #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+    pub fn push(device: &wgpu::Device, filter: wgpu::ErrorFilter) -> Scope {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Scope(device.push_error_scope(filter));
+        #[cfg(target_arch = "wasm32")]
+        Scope()
+    }
+
+    /// The error the scope caught (never one on the web: see [`Scope`]).
+    pub fn error(self) -> Option<wgpu::Error> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return pollster::block_on(self.0.pop());
+        #[cfg(target_arch = "wasm32")]
+        None
+    }
+}
+
 /// An open GPU device and what it can do.
 pub struct GpuContext {
     pub adapter: wgpu::Adapter,
@@ -82,11 +107,40 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the adapter chosen by `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME`
     /// (a case-insensitive substring of the adapter name), or the high-performance default.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Result<Self> {
-        pollster::block_on(Self::new_async())
+        pollster::block_on(Self::open())
     }
 
-    async fn new_async() -> Result<Self> {
+    /// Opens the browser's WebGPU adapter (the page cannot wait, so this is the only way in).
+    #[cfg(target_arch = "wasm32")]
+    pub async fn open() -> Result<Self> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+        let instance = wgpu::Instance::new(desc);
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|_| SimError::NoAdapter {
+                tried: "browser WebGPU (navigator.gpu gave no adapter)".into(),
+            })?;
+        let info = adapter.get_info();
+        let (device, queue) = adapter
+            .request_device(&device_descriptor(&adapter))
+            .await
+            .map_err(|e| SimError::Device {
+                adapter: info.name.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(GpuContext::from_device(adapter, device, queue))
+    }
+
+    /// Opens the adapter [`GpuContext::new`] chooses; blocking callers use that.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn open() -> Result<Self> {
         let from_env = wgpu::Backends::from_env();
         let mut tried = Vec::new();
         let mut adapters = Vec::new();
@@ -198,13 +252,13 @@ impl GpuContext {
 
     /// Compiles a WGSL module, turning a validation error into a `SimError`.
     pub fn shader(&self, name: &str, source: &str) -> Result<wgpu::ShaderModule> {
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = Scope::push(&self.device, wgpu::ErrorFilter::Validation);
         let desc = wgpu::ShaderModuleDescriptor {
             label: Some(name),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         };
         let module = self.device.create_shader_module(desc);
-        if let Some(e) = pollster::block_on(scope.pop()) {
+        if let Some(e) = scope.error() {
             let text = e
                 .to_string()
                 .split_whitespace()
@@ -352,6 +406,25 @@ pub fn read_buffer(
     if size == 0 {
         return Ok(Vec::new());
     }
+    // In the browser the copy lands only after the page's task: `web::read_async` answers
+    // the read, or it fails in one line instead of hanging the page.
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (device, queue);
+        web::read(buffer, offset, size)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    read_blocking(device, queue, buffer, offset, size)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn read_blocking(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    size: u64,
+) -> Result<Vec<u8>> {
     let staging = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback"),
         size,
@@ -363,7 +436,7 @@ pub fn read_buffer(
     });
     enc.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
     queue.submit([enc.finish()]);
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::channel();
     staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
         let _ = tx.send(r);
     });

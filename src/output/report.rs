@@ -30,9 +30,19 @@ pub const BULLSEYE_PANEL: (u32, u32) = (300, 330);
 pub const PLASMA_SIZE: (u32, u32) = (1400, 540);
 pub const REGIONAL_SIZE: (u32, u32) = (1200, 800);
 
+#[cfg(not(target_arch = "wasm32"))]
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
+/// The report's pictures are drawn by batch runs, which the browser has none of.
+#[cfg(target_arch = "wasm32")]
+fn register_font() -> Result<()> {
+    Err(SimError::Run(
+        "report pictures are not drawn in the browser".into(),
+    ))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn register_font() -> Result<()> {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *DONE

@@ -65,6 +65,7 @@ pub struct ViewArgs {
 /// taken (adapter, grid, frame time, steps/s, time), or the error if saving failed.
 pub type CaptureResult = Arc<Mutex<Option<Result<String, String>>>>;
 
+#[cfg(not(target_arch = "wasm32"))]
 fn parse_size(s: &str) -> Result<[f32; 2]> {
     let bad = || anyhow!("--size {s}: expected WIDTHxHEIGHT in points, e.g. 1440x900");
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
@@ -89,6 +90,7 @@ pub fn load(path: Option<&Path>) -> Result<Scenario> {
     })
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub fn execute(a: ViewArgs) -> Result<()> {
     let size = parse_size(&a.size)?;
     if a.frames == 0 {
@@ -221,6 +223,7 @@ pub fn execute(a: ViewArgs) -> Result<()> {
     Ok(())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `view --bench`: the window's state on the solver's own device, driven frame by frame.
 fn bench(start: app::Start, frames: u32, size: [f32; 2]) -> Result<()> {
     let ctx = secretome::GpuContext::new().context("opening the GPU")?;
@@ -235,10 +238,12 @@ fn bench(start: app::Start, frames: u32, size: [f32; 2]) -> Result<()> {
     Ok(())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// eframe opens the device the solver would: its adapter ranking and the adapter's limits.
 fn wgpu_options() -> eframe::egui_wgpu::WgpuConfiguration {
     use eframe::egui_wgpu::{WgpuSetup, WgpuSetupCreateNew};

@@ -108,14 +108,14 @@ pub(super) fn probe_memory(device: &wgpu::Device, max_buffer: u64) -> u64 {
     let mut held = Vec::new();
     let mut total = 0u64;
     for _ in 0..1024 {
-        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let scope = crate::gpu::Scope::push(device, wgpu::ErrorFilter::OutOfMemory);
         let b = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("memory probe"),
             size: block,
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
-        if pollster::block_on(scope.pop()).is_some() {
+        if scope.error().is_some() {
             break;
         }
         held.push(b);

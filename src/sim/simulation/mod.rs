@@ -194,7 +194,7 @@ impl Simulation {
         let weighted = problem.levels.is_some();
         let p = Pipelines::new(ctx, subgroups, exposure_on, all_full, weighted)?;
 
-        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let scope = crate::gpu::Scope::push(&device, wgpu::ErrorFilter::OutOfMemory);
         let mut gpu_bytes = 0u64;
         let mut buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             gpu_bytes += size;
@@ -323,7 +323,7 @@ impl Simulation {
                 groups,
             });
         }
-        if let Some(e) = pollster::block_on(scope.pop()) {
+        if let Some(e) = scope.error() {
             drop(slabs);
             let avail = probe_memory(&device, ctx.report.max_buffer_size);
             let side = largest_cube(avail, per_voxel);

@@ -1,0 +1,3 @@
+//! The viewer in a web page (wasm32, WebGPU).
+
+pub fn start() {}
