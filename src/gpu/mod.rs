@@ -205,8 +205,14 @@ impl GpuContext {
     pub fn from_device(adapter: wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> Self {
         let info = adapter.get_info();
         let limits = device.limits();
+        // A browser names no adapter (its description is empty unless the user allows it).
+        let name = match (info.name.is_empty(), info.device_type) {
+            (false, _) => info.name.clone(),
+            (true, wgpu::DeviceType::Cpu) => "browser WebGPU (software adapter)".into(),
+            (true, _) => "browser WebGPU".into(),
+        };
         let report = AdapterReport {
-            name: info.name.clone(),
+            name,
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             driver: format!("{} {}", info.driver, info.driver_info)

@@ -37,6 +37,7 @@ use heart::{AnatomyHints, BasePlane, HeartParams, InfarctSpec, Territory};
 mod depots;
 mod geometry;
 pub mod heart;
+pub mod presets;
 mod read;
 mod resolve;
 pub mod route_defaults;

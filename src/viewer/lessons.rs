@@ -1,69 +1,8 @@
-//! The lessons menu: the presets of `assets/scenarios/`, built into the binary, each with
-//! the explanation its file gives.
+//! The lessons menu: the presets built into the program (`scenario::presets`), each with the
+//! explanation its file gives.
 
 /// (menu group, file name, text).
-pub const LESSONS: &[(&str, &str, &str)] = &[
-    (
-        "Three axes",
-        "paracrine_border_zone.toml",
-        include_str!("../../assets/scenarios/paracrine_border_zone.toml"),
-    ),
-    (
-        "Three axes",
-        "paracrine_remote.toml",
-        include_str!("../../assets/scenarios/paracrine_remote.toml"),
-    ),
-    (
-        "Three axes",
-        "autocrine_on.toml",
-        include_str!("../../assets/scenarios/autocrine_on.toml"),
-    ),
-    (
-        "Three axes",
-        "autocrine_off.toml",
-        include_str!("../../assets/scenarios/autocrine_off.toml"),
-    ),
-    (
-        "Three axes",
-        "endocrine_iv.toml",
-        include_str!("../../assets/scenarios/endocrine_iv.toml"),
-    ),
-    (
-        "Routes",
-        "intramyocardial.toml",
-        include_str!("../../assets/scenarios/intramyocardial.toml"),
-    ),
-    (
-        "Routes",
-        "transendocardial.toml",
-        include_str!("../../assets/scenarios/transendocardial.toml"),
-    ),
-    (
-        "Routes",
-        "intracoronary.toml",
-        include_str!("../../assets/scenarios/intracoronary.toml"),
-    ),
-    (
-        "Routes",
-        "intravenous.toml",
-        include_str!("../../assets/scenarios/intravenous.toml"),
-    ),
-    (
-        "Routes",
-        "intramuscular.toml",
-        include_str!("../../assets/scenarios/intramuscular.toml"),
-    ),
-    (
-        "Routes",
-        "subcutaneous.toml",
-        include_str!("../../assets/scenarios/subcutaneous.toml"),
-    ),
-    (
-        "Routes",
-        "bolus.toml",
-        include_str!("../../assets/scenarios/bolus.toml"),
-    ),
-];
+pub use secretome::scenario::presets::PRESETS as LESSONS;
 
 #[cfg(test)]
 mod tests {

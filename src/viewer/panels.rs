@@ -24,6 +24,10 @@ impl ViewerApp {
     pub(super) fn menu_bar(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                #[cfg(target_arch = "wasm32")]
+                if self.web_file_menu(ui) {
+                    return;
+                }
                 if ui.button("Open scenario…").clicked() {
                     self.menus.file_dialog = Some(FileDialog {
                         kind: DialogKind::Open,
@@ -486,6 +490,42 @@ impl ViewerApp {
                 DialogKind::Save => self.save_scenario(&path),
                 DialogKind::Screenshot => self.screenshot(ctx, path),
             }
+        }
+    }
+
+    /// The File menu in the browser: the page's file dialog opens a scenario, saving hands
+    /// the scenario or the picture over as a download; there is nothing to quit.
+    #[cfg(target_arch = "wasm32")]
+    fn web_file_menu(&mut self, ui: &mut egui::Ui) -> bool {
+        if ui.button("Open scenario…").clicked() {
+            if let Err(e) = crate::web::files::pick_scenario() {
+                self.say(e, true);
+            }
+        }
+        if ui.button("Save scenario").clicked() {
+            let name = format!("{}_saved.toml", self.opened.scenario.name);
+            self.save_scenario(Path::new(&name));
+        }
+        if ui.button("Save screenshot").clicked() {
+            let name = format!("{}_{:.0}h.png", self.opened.scenario.name, self.time_h());
+            self.screenshot(ui.ctx(), PathBuf::from(name));
+        }
+        true
+    }
+
+    /// Opens the scenario picked in the page's file dialog, once it has been read.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) fn poll_picked(&mut self) {
+        match crate::web::files::take_picked() {
+            Some(Ok((name, text))) => match crate::web::parse(&text, &name) {
+                Ok(sc) => {
+                    self.opened.text = text;
+                    self.open(sc, None);
+                }
+                Err(e) => self.say(format!("{e:#}"), true),
+            },
+            Some(Err(e)) => self.say(e, true),
+            None => {}
         }
     }
 

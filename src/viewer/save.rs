@@ -1,7 +1,7 @@
 //! Open / save dialogs (a path field: no platform file dialog is needed) and the scenario
 //! file the viewer writes for its current state.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{anyhow, Result};
 
@@ -249,9 +249,19 @@ pub fn scenario_toml(s: &SavedState<'_>) -> Result<String> {
     ))
 }
 
-/// Writes `text` to `path` whole or not at all.
+/// In the browser: hands `text` over as a download named as `path`'s file name.
+#[cfg(target_arch = "wasm32")]
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let tmp: PathBuf = path.with_extension("toml.part");
+    let name = path
+        .file_name()
+        .map_or("scenario.toml".into(), |n| n.to_string_lossy().into_owned());
+    crate::web::files::download(&name, text.as_bytes(), "application/toml").map_err(|e| anyhow!(e))
+}
+
+/// Writes `text` to `path` whole or not at all.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let tmp: std::path::PathBuf = path.with_extension("toml.part");
     std::fs::write(&tmp, text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| anyhow!("{}: {e}", path.display()))
 }

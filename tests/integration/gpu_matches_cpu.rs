@@ -4,113 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{gpu, heterogeneous_grid, max_rel_diff, Rng};
-use secretome::problem::{Autocrine, DepotSource, PlasmaCompartment, RemoteDepot};
+use crate::common::{assert_ledgers_match, gpu, max_rel_diff, twin_problem, with_compartments};
 use secretome::sim::LayoutOptions;
-use secretome::{CpuReference, Problem, Simulation, SpeciesTable};
-
-fn problem() -> Problem {
-    let grid = heterogeneous_grid([26, 22, 40], 0.1);
-    let species = SpeciesTable::default_table().unwrap();
-    // dt = 120 s needs several RKL1 stages at h = 0.1 mm.
-    let mut p = Problem::new(grid, species, 120.0);
-    p.plasma = vec![0.4, 0.2, 1.5, 3.0];
-    let mut rng = Rng(7);
-    let n = p.grid.voxel_count();
-    for s in 0..p.n_species() {
-        for v in 0..n {
-            let [x, y, _] = p.grid.coords(v);
-            p.initial[s * n + v] = (2.0
-                + (x as f64 * 0.3).sin() * (y as f64 * 0.2).cos()
-                + 0.5 * rng.next_f64()) as f32
-                * (s + 1) as f32;
-        }
-    }
-    // Readouts: exposure on, synthetic AHA segments over the tissue, EC50s that the fields
-    // cross.
-    p.exposure = true;
-    p.segments = (0..n)
-        .map(|v| {
-            let [x, y, z] = p.grid.coords(v);
-            if p.grid.labels[v].is_tissue() {
-                (1 + (x / 3 + y / 4 + z / 5) % 17) as u8
-            } else {
-                0
-            }
-        })
-        .collect();
-    for (s, sp) in p.species.species.iter_mut().enumerate() {
-        sp.ec50.value = 2.5 * (s + 1) as f64;
-    }
-    for k in 0..12 {
-        let v = p.grid.index(3 + k * 2, 4 + k, 5 + 2 * k);
-        if !p.grid.labels[v].is_tissue() {
-            continue;
-        }
-        for s in 0..p.n_species() {
-            let vol = p.interstitial_ml(v);
-            p.sources.add_amount(v, s, 1e-4 * (k + s + 1) as f64, vol);
-        }
-    }
-    p
-}
-
-/// The problem with depots and dynamic plasma: six depots (their cells four to a vec4) with the
-/// autocrine feedback, a small plasma volume so the heart's exchange moves it, and a remote
-/// site feeding it, so that every compartment slot has something to compare.
-fn with_compartments(mut p: Problem) -> Problem {
-    let sigma: Vec<f64> = p
-        .species
-        .species
-        .iter()
-        .map(|s| 50.0 * s.secretion.value)
-        .collect();
-    for d in 0..6usize {
-        let voxels: Vec<(usize, f64)> = (0..3)
-            .map(|i| p.grid.index(4 + 3 * d + i, 6 + d, 8 + 4 * d))
-            .filter(|&v| p.grid.labels[v].is_tissue())
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|&v| (v, 1.0))
-            .collect();
-        let w = 1.0 / voxels.len() as f64;
-        p.depots.push(DepotSource {
-            name: format!("depot {d}"),
-            voxels: voxels.into_iter().map(|(v, _)| (v, w)).collect(),
-            cells: 1e6 * (d + 1) as f64,
-            secretion: sigma.clone(),
-            k_death: std::f64::consts::LN_2 / 3600.0 * (1.0 + d as f64),
-            cell_free: false,
-        });
-    }
-    let ns = p.n_species();
-    p.autocrine = Autocrine {
-        enabled: true,
-        a_max: 0.5,
-        k_half: 5.0,
-        hill: 1.0,
-        weights: vec![0.25; ns],
-    };
-    p.compartment = PlasmaCompartment {
-        dynamic: true,
-        volume_ml: 5.0,
-        remote: vec![RemoteDepot {
-            name: "lungs".into(),
-            cells: 5e7,
-            secretion: sigma,
-            k_death: std::f64::consts::LN_2 / 7200.0,
-            k_abs: std::f64::consts::LN_2 / 600.0,
-            bioavailability: 0.9,
-            k_local: vec![1e-4; ns],
-            volume_ml: 10.0,
-            amount: vec![2.0; ns],
-        }],
-    };
-    p
-}
+use secretome::{CpuReference, Problem, Simulation};
 
 fn compare(opts: LayoutOptions, min_slabs: usize) {
-    let p = with_compartments(problem());
+    let p = with_compartments(twin_problem());
     let mut cpu = CpuReference::new(&p).unwrap();
     let mut sim = Simulation::with_layout(gpu(), &p, opts).unwrap();
     assert!(sim.slab_count() >= min_slabs, "{} slabs", sim.slab_count());
@@ -129,39 +28,12 @@ fn compare(opts: LayoutOptions, min_slabs: usize) {
     );
 
     // The ledgers agree term by term (1e-4 of the largest term) and both close.
-    let lg = sim.ledger().unwrap();
-    let lc = cpu.ledger();
-    for s in 0..p.n_species() {
-        let (a, b) = (lg.species[s], lc.species[s]);
-        let scale = [
-            b.secreted,
-            b.degraded,
-            b.taken_up,
-            b.to_plasma_capillary.abs(),
-            b.to_blood_faces.abs(),
-            b.in_tissue,
-        ]
-        .into_iter()
-        .fold(0.0, f64::max);
-        for (name, x, y) in [
-            ("secreted", a.secreted, b.secreted),
-            ("degraded", a.degraded, b.degraded),
-            ("taken up", a.taken_up, b.taken_up),
-            ("capillary", a.to_plasma_capillary, b.to_plasma_capillary),
-            ("blood faces", a.to_blood_faces, b.to_blood_faces),
-            ("in tissue", a.in_tissue, b.in_tissue),
-        ] {
-            assert!(
-                (x - y).abs() <= 1e-4 * scale,
-                "species {s} {name}: GPU {x} CPU {y}"
-            );
-        }
-        let ec = b.closure_error(cpu.initial_amounts()[s]);
-        let eg = a.closure_error(sim.initial_amounts()[s]);
-        assert!(ec.abs() < 1e-10, "CPU ledger closure {ec:e}");
-        assert!(eg.abs() < 1e-4, "GPU ledger closure {eg:e}");
-        assert!(b.to_blood_faces.abs() > 0.0 && b.taken_up > 0.0 && b.secreted > 0.0);
-    }
+    assert_ledgers_match(
+        &sim.ledger().unwrap(),
+        &cpu.ledger(),
+        sim.initial_amounts(),
+        cpu.initial_amounts(),
+    );
     // Every depot's cells and concentrations, the plasma the next step reads, the lungs.
     crate::common::assert_compartments_match(
         &sim.compartments().unwrap(),
@@ -344,7 +216,7 @@ fn gpu_matches_cpu_with_the_workgroup_tree_reduction() {
 
 #[test]
 fn sources_and_plasma_changed_mid_run_take_effect_at_the_next_step() {
-    let mut p = problem();
+    let mut p = twin_problem();
     let sources = std::mem::replace(&mut p.sources, secretome::SourceMap::new(4));
     let mut cpu = CpuReference::new(&p).unwrap();
     let mut sim = Simulation::new(gpu(), &p).unwrap();
@@ -385,7 +257,7 @@ fn sources_and_plasma_changed_mid_run_take_effect_at_the_next_step() {
 fn batching_steps_does_not_change_the_fields() {
     // step(n) fuses each step's trailing reaction half-step with the next one's leading
     // half-step; the operations are the same, so the fields must be bit-identical.
-    let p = problem();
+    let p = twin_problem();
     let mut batched = Simulation::new(gpu(), &p).unwrap();
     let mut single = Simulation::new(gpu(), &p).unwrap();
     batched.step(6);

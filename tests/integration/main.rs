@@ -35,3 +35,5 @@ mod verification;
 mod viewer_window;
 mod voxelize_shapes;
 mod vti_io;
+#[cfg(feature = "viewer")]
+mod web_page;

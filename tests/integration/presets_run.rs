@@ -2,7 +2,7 @@
 //! Every preset in `assets/scenarios/` builds into a problem and runs a few steps on the GPU
 //! (at 3 mm voxels to keep the test quick), with its whole-body ledger closed.
 
-use crate::common::gpu;
+use crate::common::{body_closures, gpu};
 use secretome::problem::build::build;
 use secretome::scenario::Scenario;
 use secretome::sim::body_closure;
@@ -25,20 +25,10 @@ fn every_preset_builds_and_runs() {
         sim.step(12);
         let heart = sim.ledger().unwrap();
         let (plasma, _) = sim.plasma_state().unwrap();
-        let in_plasma0: Vec<f64> = p
-            .plasma
-            .iter()
-            .map(|c| c * p.compartment.volume_ml)
-            .collect();
-        for s in 0..p.n_species() {
-            let initial = sim.initial_amounts()[s]
-                + in_plasma0[s]
-                + p.compartment
-                    .remote
-                    .iter()
-                    .map(|r| r.amount[s])
-                    .sum::<f64>();
-            let e = body_closure(&heart.species[s], &plasma[s], initial);
+        for (s, e) in body_closures(p, sim.initial_amounts(), &heart, &plasma)
+            .into_iter()
+            .enumerate()
+        {
             assert!(
                 e.abs() < 1e-4,
                 "{}: species {s} ledger off by {e:e}",

@@ -190,13 +190,20 @@ impl Simulation {
         if nd == 0 {
             return Ok(Vec::new());
         }
-        let bytes = read_buffer(
+        let bytes = match read_buffer(
             &self.device,
             &self.queue,
             &self.plasma_buf,
             0,
             compartments_bytes(np, nd),
-        )?;
+        ) {
+            Ok(b) => b,
+            // The page cannot wait: the cells of the last snapshot or upload (`known`).
+            #[cfg(target_arch = "wasm32")]
+            Err(e) => return self.known_cells().ok_or(e),
+            #[cfg(not(target_arch = "wasm32"))]
+            Err(e) => return Err(e),
+        };
         let v: &[f32] = bytemuck::cast_slice(&bytes);
         Ok((0..nd)
             .map(|d| v[scale_offset(np) + d + 1] as f64)
@@ -235,6 +242,8 @@ impl Simulation {
         for (d, &c) in self.problem.depots.iter_mut().zip(cells) {
             d.cells = c;
         }
+        #[cfg(target_arch = "wasm32")]
+        self.uploaded(cells.to_vec(), None);
         // The scales only: plasma, in front of them, lives on the GPU while it is dynamic.
         let scales: Vec<f32> = self
             .problem

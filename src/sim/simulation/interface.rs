@@ -44,12 +44,15 @@ impl Simulation {
     /// Builds the plans and bind groups of the faces between levels (none without levels).
     pub(super) fn build_level_kernels(
         &mut self,
-        layout: &wgpu::BindGroupLayout,
-        gather: wgpu::ComputePipeline,
-        apply: wgpu::ComputePipeline,
+        pipelines: Option<super::pipelines::LevelPipelines>,
     ) -> Result<()> {
         let Some(levels) = &self.problem.levels else {
             return Ok(());
+        };
+        let Some((layout, gather, apply)) = pipelines else {
+            return Err(SimError::Gpu(
+                "levels: the kernels of the faces between levels were not built".into(),
+            ));
         };
         let slab_of = |i: usize| {
             self.slabs
@@ -130,7 +133,7 @@ impl Simulation {
             );
             let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("Simulation::levels"),
-                layout,
+                layout: &layout,
                 entries: &[entry(0, &values), entry(1, &plan), entry(2, &info)],
             });
             slabs.push(Some((group, w.info.n_gather, w.info.n_receivers)));

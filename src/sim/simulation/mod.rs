@@ -14,6 +14,8 @@
 mod bind;
 mod depots;
 mod interface;
+#[cfg(target_arch = "wasm32")]
+mod known;
 mod pipelines;
 mod plan;
 mod plasma;
@@ -77,6 +79,10 @@ pub struct Simulation {
     device: wgpu::Device,
     queue: wgpu::Queue,
     errors: ErrorSlot,
+    /// In the browser: the depots' cells and the plasma as last read back or uploaded
+    /// ([`known::Known`]).
+    #[cfg(target_arch = "wasm32")]
+    known: std::sync::Mutex<known::Known>,
     adapter_name: String,
     /// Every level's bricks and where their voxels are stored.
     layout: Layout,
@@ -185,6 +191,8 @@ impl Simulation {
                 1
             },
         };
+        #[cfg(target_arch = "wasm32")]
+        web_budget(problem, &ctx.report.name)?;
         let plan = plan_slabs(problem, &limits, &opts)?;
         let SlabPlan {
             per_voxel, slots, ..
@@ -377,9 +385,10 @@ impl Simulation {
         );
 
         let region_species_group = device_group(&device, &p.region_species_layout, &species_buf);
-        let (level_layout, level_gather, level_apply) =
-            (p.level_layout, p.level_gather, p.level_apply);
+        let level_pipelines = p.levels;
         let mut sim = Simulation {
+            #[cfg(target_arch = "wasm32")]
+            known: std::sync::Mutex::new(known::Known::of(problem)),
             layout: plan.layout,
             device,
             queue,
@@ -457,13 +466,23 @@ impl Simulation {
         sim.upload_voxels()?;
         sim.upload_segments();
         sim.build_depot_kernels();
-        sim.build_plasma_kernel()?;
-        sim.build_level_kernels(&level_layout, level_gather, level_apply)?;
+        // A new run has exchanged nothing with the plasma yet: no ledger to read.
+        sim.build_plasma_kernel(false)?;
+        sim.build_level_kernels(level_pipelines)?;
         sim.set_fields(&problem.initial)?;
         sim.write_stages()?;
         sim.queue
             .write_buffer(&sim.ledger_buf, 0, &vec![0u8; (ledger_floats * 4) as usize]);
-        sim.initial_amount = sim.ledger()?.species.iter().map(|l| l.in_tissue).collect();
+        // The GPU's own sum, as the ledger will count; the browser cannot wait for it and
+        // counts the same initial fields on the host (they agree to f32 round-off).
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            sim.initial_amount = sim.ledger()?.species.iter().map(|l| l.in_tissue).collect();
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            sim.initial_amount = problem.tissue_amounts(&problem.initial);
+        }
         Ok(sim)
     }
 
@@ -551,4 +570,26 @@ impl Simulation {
     pub fn source_voxels(&self) -> &[usize] {
         &self.source_voxels
     }
+}
+
+/// The most a grid may take on the GPU in the browser, bytes. WebGPU does not tell a page
+/// how much memory its GPU has, and a page whose allocation fails loses its device: the
+/// browser build refuses larger grids at once, with the voxel that would fit.
+#[cfg(target_arch = "wasm32")]
+pub const WEB_GRID_BUDGET: u64 = 1 << 30;
+
+#[cfg(target_arch = "wasm32")]
+fn web_budget(problem: &Problem, adapter: &str) -> Result<()> {
+    let need = grid_bytes(problem);
+    if need <= WEB_GRID_BUDGET {
+        return Ok(());
+    }
+    // Bytes scale as 1/h³: the voxel that fits, rounded up to a tenth of a millimetre.
+    let h = problem.grid.spacing * (need as f64 / WEB_GRID_BUDGET as f64).cbrt();
+    let fits = (h * 10.0).ceil() / 10.0;
+    Err(SimError::TooLarge(format!(
+        "this grid needs {} MiB of GPU memory, more than the {} MiB a page may take here ('{adapter}'): choose a coarser voxel, {fits:.1} mm or more",
+        need >> 20,
+        WEB_GRID_BUDGET >> 20
+    )))
 }

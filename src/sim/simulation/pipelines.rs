@@ -23,11 +23,19 @@ pub(super) struct Pipelines {
     pub(super) depot_update: wgpu::ComputePipeline,
     pub(super) plasma_update: wgpu::ComputePipeline,
     pub(super) plasma_predict: wgpu::ComputePipeline,
-    /// The faces between levels (`levels.wgsl`): its own group 3 after the grid kernels' three.
-    pub(super) level_layout: wgpu::BindGroupLayout,
-    pub(super) level_gather: wgpu::ComputePipeline,
-    pub(super) level_apply: wgpu::ComputePipeline,
+    /// The faces between levels (`levels.wgsl`), for a refined problem only: its layout (its
+    /// own group 3 after the grid kernels' three), `level_gather` and `level_apply`.
+    pub(super) levels: Option<LevelPipelines>,
 }
+
+/// The layout of group 3 and the two kernels of the faces between levels. Built only for a
+/// refined problem: with group 3 their pipeline layout holds 11 storage buffers, more than
+/// browsers' WebGPU allows (10, or the default 8), and would fail every unrefined run there.
+pub(super) type LevelPipelines = (
+    wgpu::BindGroupLayout,
+    wgpu::ComputePipeline,
+    wgpu::ComputePipeline,
+);
 
 impl Pipelines {
     /// Compiles the kernels for `ctx`: `subgroups` picks the ledger reduction (subgroup
@@ -140,37 +148,42 @@ impl Pipelines {
             &[full],
         );
 
-        let level_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("Simulation::levels"),
-            entries: &[
-                storage(false, 0),
-                storage(true, 1),
-                uniform(2, false, std::mem::size_of::<LevelSlabInfo>() as u64),
-            ],
-        });
-        let level_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("Simulation::levels"),
-            bind_group_layouts: &[
-                Some(&slab_layout),
-                Some(&globals_layout),
-                Some(&stage_layout),
-                Some(&level_layout),
-            ],
-            immediate_size: 0,
-        });
-        let level_module = module("levels.wgsl")?;
-        let level_gather = pipeline(
-            "Simulation::level_gather",
-            &level_module,
-            "level_gather",
-            &level_pl,
-        );
-        let level_apply = pipeline(
-            "Simulation::level_apply",
-            &level_module,
-            "level_apply",
-            &level_pl,
-        );
+        let levels = if weighted {
+            let level_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("Simulation::levels"),
+                entries: &[
+                    storage(false, 0),
+                    storage(true, 1),
+                    uniform(2, false, std::mem::size_of::<LevelSlabInfo>() as u64),
+                ],
+            });
+            let level_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("Simulation::levels"),
+                bind_group_layouts: &[
+                    Some(&slab_layout),
+                    Some(&globals_layout),
+                    Some(&stage_layout),
+                    Some(&level_layout),
+                ],
+                immediate_size: 0,
+            });
+            let level_module = module("levels.wgsl")?;
+            let gather = pipeline(
+                "Simulation::level_gather",
+                &level_module,
+                "level_gather",
+                &level_pl,
+            );
+            let apply = pipeline(
+                "Simulation::level_apply",
+                &level_module,
+                "level_apply",
+                &level_pl,
+            );
+            Some((level_layout, gather, apply))
+        } else {
+            None
+        };
 
         let (reduce_layout, reduce_pl) = one_group_layout(
             device,
@@ -276,9 +289,7 @@ impl Pipelines {
             depot_update,
             plasma_update,
             plasma_predict,
-            level_layout,
-            level_gather,
-            level_apply,
+            levels,
         })
     }
 }

@@ -33,10 +33,12 @@ impl Simulation {
     pub fn set_compartment(&mut self, c: &crate::problem::PlasmaCompartment) -> Result<()> {
         self.problem.validate_compartment(c)?;
         self.problem.compartment = c.clone();
-        self.build_plasma_kernel()
+        self.build_plasma_kernel(true)
     }
 
-    pub(super) fn build_plasma_kernel(&mut self) -> Result<()> {
+    /// `exchanged`: whether the heart may have exchanged with the plasma already (false for a
+    /// new run, whose ledger is zero and is not read back: a web page cannot wait for it).
+    pub(super) fn build_plasma_kernel(&mut self, exchanged: bool) -> Result<()> {
         self.plasma_kernel.group = None;
         self.plasma_kernel.remote_buf = None;
         self.plasma_kernel.state_buf = None;
@@ -46,7 +48,11 @@ impl Simulation {
             return Ok(());
         }
         // The plasma counts only exchange from now on: start from the ledger's totals.
-        let start = self.ledger()?;
+        let start = if exchanged {
+            self.ledger()?
+        } else {
+            Ledger::default()
+        };
         let pk = &mut self.plasma_kernel;
         let c = &self.problem.compartment;
         let np = packs(self.n_species);

@@ -34,6 +34,9 @@ pub struct Snapshot {
 /// A snapshot on its way back from the GPU.
 pub struct PendingSnapshot {
     pub(super) read: PendingRead,
+    /// The depots' upload it follows (in the browser, see `known`).
+    #[cfg(target_arch = "wasm32")]
+    pub(super) generation: u64,
     pub(super) steps: u64,
     pub(super) time: f64,
     pub(super) depots: usize,
@@ -109,6 +112,8 @@ impl Simulation {
         };
         PendingSnapshot {
             read: PendingRead::start(&self.device, &self.queue, enc, &sources),
+            #[cfg(target_arch = "wasm32")]
+            generation: self.known_generation(),
             steps: self.steps,
             time: self.time,
             depots: nd,
@@ -125,7 +130,7 @@ impl Simulation {
         let np = packs(self.n_species);
         let comp: Vec<f32> = bytemuck::pod_collect_to_vec(&parts[0]);
         let plasma = plasma_now(&parts[0], self.n_species);
-        let depot_cells = (0..pending.depots)
+        let depot_cells: Vec<f64> = (0..pending.depots)
             .map(|d| {
                 comp.get(scale_offset(np) + d + 1)
                     .map_or(0.0, |&v| v as f64)
@@ -143,6 +148,8 @@ impl Simulation {
             }
             None => Vec::new(),
         };
+        #[cfg(target_arch = "wasm32")]
+        self.snapshot_taken(pending.generation, &depot_cells, &plasma);
         Some(Ok(Snapshot {
             steps: pending.steps,
             time: pending.time,

@@ -267,15 +267,22 @@ impl Simulation {
     pub fn set_depots(&mut self, depots: &[DepotSource]) -> Result<()> {
         self.problem.validate_depots(depots)?;
         if self.plasma_kernel.group.is_some() {
-            // Dynamic plasma lives on the GPU: keep it as it is now.
-            self.problem.plasma = self
-                .plasma_state()?
-                .0
-                .iter()
-                .map(|l| l.concentration)
-                .collect();
+            // Dynamic plasma lives on the GPU: keep it as it is now (in the browser, which
+            // cannot wait for it, as last known: `known`).
+            self.problem.plasma = match self.plasma_state() {
+                Ok((ledgers, _)) => ledgers.iter().map(|l| l.concentration).collect(),
+                #[cfg(target_arch = "wasm32")]
+                Err(e) => self.known_plasma().ok_or(e)?,
+                #[cfg(not(target_arch = "wasm32"))]
+                Err(e) => return Err(e),
+            };
         }
         self.problem.depots = depots.to_vec();
+        #[cfg(target_arch = "wasm32")]
+        self.uploaded(
+            depots.iter().map(|d| d.cells).collect(),
+            Some(self.problem.plasma.clone()),
+        );
         self.upload_voxels()?;
         self.write_compartments();
         self.build_depot_kernels();

@@ -13,7 +13,7 @@ mod tests;
 mod view3d;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use web_time::Instant;
 
 use anyhow::{anyhow, Context, Result};
 use eframe::egui;
@@ -24,7 +24,7 @@ use secretome::render::camera::OrbitCamera;
 use secretome::render::HeartRenderer;
 use secretome::scenario::Scenario;
 use secretome::session::Session;
-use secretome::sim::{Region, Snapshot};
+use secretome::sim::Region;
 use secretome::GpuContext;
 
 use super::plots::History;
@@ -105,7 +105,8 @@ impl ViewerApp {
             .as_ref()
             .ok_or_else(|| anyhow!("the window has no wgpu renderer"))?;
         let ctx = GpuContext::from_device(rs.adapter.clone(), rs.device.clone(), rs.queue.clone());
-        cc.egui_ctx.set_visuals(egui::Visuals::dark());
+        // Dark whatever the system prefers (a browser follows its page's light scheme otherwise).
+        cc.egui_ctx.set_theme(egui::ThemePreference::Dark);
         Self::create(ctx, start)
     }
 
@@ -123,7 +124,15 @@ impl ViewerApp {
             capture,
         } = start;
         let mut session = Session::new(&ctx, &built).context("starting the simulation")?;
+        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
         let mut history = History::default();
+        // In the browser, which cannot wait for the samples on the way, the steps are only
+        // queued and the plots start at `start_at_h`.
+        #[cfg(target_arch = "wasm32")]
+        if let Some(h) = start_at_h {
+            session.advance((h * 3600.0 / built.problem.dt).round() as u64)?;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(h) = start_at_h {
             // The plots still start at t = 0: about 60 samples on the way (each a pass over
             // the grid), as the window would have taken them.
@@ -283,6 +292,7 @@ impl ViewerApp {
         self.range_around_ec50();
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// The window's frame loop without the window (`view --bench`): each frame polls the
     /// snapshot, queues the steps the pacing allows, turns the camera a little (as a user
     /// dragging it would, so the picture is drawn every frame) and draws the picture at
@@ -331,6 +341,11 @@ impl eframe::App for ViewerApp {
         let ctx = ui.ctx().clone();
         let wall_dt = self.pacing.next_frame();
         self.poll_rebuild();
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::web::frame_drawn();
+            self.poll_picked();
+        }
         self.poll_regrid();
         self.poll_snapshot();
         self.simulate(wall_dt);
@@ -369,7 +384,8 @@ impl eframe::App for ViewerApp {
 }
 
 /// A snapshot taken now, waiting for the GPU (only before the window opens).
-fn snapshot_now(ctx: &GpuContext, session: &Session) -> Result<Snapshot> {
+#[cfg(not(target_arch = "wasm32"))]
+fn snapshot_now(ctx: &GpuContext, session: &Session) -> Result<secretome::sim::Snapshot> {
     let pending = session.simulation().request_snapshot();
     ctx.wait()?;
     session

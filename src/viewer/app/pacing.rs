@@ -2,7 +2,7 @@
 //! and the snapshots (about two a second) that feed the plots, the bullseye and the colours.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use web_time::Instant;
 
 use super::ViewerApp;
 

@@ -1,9 +1,12 @@
 //! Opening scenarios and rebuilding the geometry: a lesson or file opened, the run reset,
 //! re-voxelising with the window's spacing and infarct (built off the frame loop), and the
 //! new session installed in the window.
+//!
+//! In the browser there is no thread: the geometry is built in one piece in the frame after
+//! the one that says "building…" (the page does not answer meanwhile: about a second for the
+//! default heart at 1 mm).
 
 use std::path::PathBuf;
-use std::thread::JoinHandle;
 
 use glam::DVec3;
 
@@ -21,8 +24,22 @@ use crate::viewer::plots::History;
 /// A geometry being rebuilt off the frame loop, and whether the depots placed in the window
 /// are placed again on it.
 pub(super) struct Rebuild {
-    handle: JoinHandle<std::result::Result<(Scenario, Built, Scene), String>>,
+    #[cfg(not(target_arch = "wasm32"))]
+    handle: std::thread::JoinHandle<BuildResult>,
+    /// In the browser: the scenario, built at the next frame; whether that frame came.
+    #[cfg(target_arch = "wasm32")]
+    pending: (Scenario, bool),
+    #[cfg(target_arch = "wasm32")]
+    shown: bool,
     keep_placed: bool,
+}
+
+type BuildResult = std::result::Result<(Scenario, Built, Scene), String>;
+
+fn build_scene(sc: Scenario, cpu: bool) -> BuildResult {
+    let built = build(&sc).map_err(|e| e.to_string())?;
+    let scene = scene_for(&built, cpu);
+    Ok((sc, built, scene))
 }
 
 impl GeometryEdits {
@@ -84,36 +101,63 @@ impl ViewerApp {
             false,
         );
         let cpu = self.ctx.is_cpu();
-        let handle = std::thread::spawn(move || {
-            let built = build(&sc).map_err(|e| e.to_string())?;
-            let scene = scene_for(&built, cpu);
-            Ok((sc, built, scene))
-        });
-        self.rebuild = Some(Rebuild {
-            handle,
+        #[cfg(not(target_arch = "wasm32"))]
+        let rebuild = Rebuild {
+            handle: std::thread::spawn(move || build_scene(sc, cpu)),
             keep_placed,
-        });
+        };
+        #[cfg(target_arch = "wasm32")]
+        let rebuild = Rebuild {
+            pending: (sc, cpu),
+            shown: false,
+            keep_placed,
+        };
+        self.rebuild = Some(rebuild);
     }
 
-    pub(in crate::viewer) fn poll_rebuild(&mut self) {
+    /// The rebuilt geometry, once it is there.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn rebuilt(&mut self) -> Option<(BuildResult, bool)> {
         if !self
             .rebuild
             .as_ref()
             .is_some_and(|r| r.handle.is_finished())
         {
-            return;
+            return None;
         }
-        let Some(Rebuild {
+        let Rebuild {
             handle,
             keep_placed,
-        }) = self.rebuild.take()
-        else {
-            return;
-        };
-        match handle.join() {
-            Ok(Ok((sc, built, scene))) => self.install(sc, built, scene, keep_placed),
-            Ok(Err(e)) => self.say(e, true),
-            Err(_) => self.say("building the geometry failed", true),
+        } = self.rebuild.take()?;
+        let result = handle
+            .join()
+            .unwrap_or_else(|_| Err("building the geometry failed".into()));
+        Some((result, keep_placed))
+    }
+
+    /// The rebuilt geometry: built here, in the frame after the one that said so.
+    #[cfg(target_arch = "wasm32")]
+    fn rebuilt(&mut self) -> Option<(BuildResult, bool)> {
+        let r = self.rebuild.as_mut()?;
+        if !r.shown {
+            r.shown = true;
+            return None;
+        }
+        let Rebuild {
+            pending: (sc, cpu),
+            keep_placed,
+            ..
+        } = self.rebuild.take()?;
+        Some((build_scene(sc, cpu), keep_placed))
+    }
+
+    pub(in crate::viewer) fn poll_rebuild(&mut self) {
+        match self.rebuilt() {
+            Some((Ok((sc, built, scene)), keep_placed)) => {
+                self.install(sc, built, scene, keep_placed)
+            }
+            Some((Err(e), _)) => self.say(e, true),
+            None => {}
         }
     }
 

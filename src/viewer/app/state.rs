@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use web_time::Instant;
 
 use eframe::egui::{self, Pos2};
 use glam::DVec3;
@@ -142,7 +142,7 @@ pub struct Placing {
     pub(super) dragging: Option<usize>,
     /// On a refined scenario, when the refinement follows the depots edited last (a moment
     /// after the last edit, so that a slider's drag refines once).
-    pub(super) regrid_at: Option<std::time::Instant>,
+    pub(super) regrid_at: Option<web_time::Instant>,
 }
 
 impl Default for Placing {

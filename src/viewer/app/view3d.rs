@@ -346,25 +346,28 @@ impl ViewerApp {
     }
 
     pub(super) fn handle_capture(&mut self, ctx: &egui::Context) {
+        if self.menus.capture.is_none() {
+            return;
+        }
+        let figures = self.status_figures();
         let Some(c) = &mut self.menus.capture else {
             return;
         };
         let taken = c.image.lock().ok().and_then(|mut g| g.take());
         if let Some(img) = taken {
+            // A headless capture in the browser goes to the page's server (the browser test).
+            #[cfg(target_arch = "wasm32")]
+            let r = match &c.result {
+                Some(_) => {
+                    png_bytes(&img).map(|png| crate::web::files::post("/capture", &png, &figures))
+                }
+                None => save_png(&c.path, &img),
+            };
+            #[cfg(not(target_arch = "wasm32"))]
             let r = save_png(&c.path, &img);
             let path = c.path.clone();
             match c.result.take() {
                 Some(slot) => {
-                    // What the status bar shows, for scripts timing the window.
-                    let [nx, ny, nz] = self.session.problem().grid.dims;
-                    let figures = format!(
-                        "{} · {nx}×{ny}×{nz} voxels at {} mm · frame {:.1} ms · {:.1} steps/s · t = {:.2} h",
-                        self.ctx.report.name,
-                        self.session.problem().grid.spacing,
-                        self.pacing.frame_ms,
-                        self.pacing.steps_per_s,
-                        self.session.simulation().time() / 3600.0
-                    );
                     if let Ok(mut g) = slot.lock() {
                         *g = Some(r.map(|()| figures));
                     }
@@ -396,6 +399,25 @@ impl ViewerApp {
             });
         }
         ctx.request_repaint();
+    }
+
+    /// What the status bar shows, for scripts timing the window.
+    fn status_figures(&self) -> String {
+        let [nx, ny, nz] = self.session.problem().grid.dims;
+        #[cfg(target_arch = "wasm32")]
+        let load = crate::web::first_frame_s().map_or(String::new(), |s| {
+            format!(" · first frame {s:.1} s after load")
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        let load = String::new();
+        format!(
+            "{} · {nx}×{ny}×{nz} voxels at {} mm · frame {:.1} ms · {:.1} steps/s · t = {:.2} h{load}",
+            self.ctx.report.name,
+            self.session.problem().grid.spacing,
+            self.pacing.frame_ms,
+            self.pacing.steps_per_s,
+            self.session.simulation().time() / 3600.0
+        )
     }
 
     /// Saves the window as a PNG (menu: Screenshot).
@@ -433,17 +455,20 @@ fn fit_distance(radius: f64, fov: f64) -> f64 {
     1.05 * radius / (0.5 * fov).tan()
 }
 
-fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Result<(), String> {
-    let [w, h] = img.size;
-    let bytes: Vec<u8> = img
-        .pixels
+fn rgba(img: &egui::ColorImage) -> Vec<u8> {
+    img.pixels
         .iter()
         .flat_map(|c| c.to_srgba_unmultiplied())
-        .collect();
+        .collect()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Result<(), String> {
+    let [w, h] = img.size;
     let tmp = path.with_extension("png.part");
     image::save_buffer_with_format(
         &tmp,
-        &bytes,
+        &rgba(img),
         w as u32,
         h as u32,
         image::ColorType::Rgba8,
@@ -451,4 +476,30 @@ fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Resu
     )
     .map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The picture as PNG bytes.
+#[cfg(target_arch = "wasm32")]
+fn png_bytes(img: &egui::ColorImage) -> std::result::Result<Vec<u8>, String> {
+    let [w, h] = img.size;
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::write_buffer_with_format(
+        &mut out,
+        &rgba(img),
+        w as u32,
+        h as u32,
+        image::ColorType::Rgba8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| format!("the screenshot: {e}"))?;
+    Ok(out.into_inner())
+}
+
+/// In the browser: the picture handed over as a download named as `path`'s file name.
+#[cfg(target_arch = "wasm32")]
+fn save_png(path: &std::path::Path, img: &egui::ColorImage) -> std::result::Result<(), String> {
+    let name = path
+        .file_name()
+        .map_or("secretome.png".into(), |n| n.to_string_lossy().into_owned());
+    crate::web::files::download(&name, &png_bytes(img)?, "image/png")
 }
