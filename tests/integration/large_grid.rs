@@ -80,3 +80,29 @@ fn a_brick_layer_wider_than_a_binding_is_refused_clearly() {
         "{msg}"
     );
 }
+
+/// An adapter that binds fewer storage buffers per shader stage than the solver's kernels
+/// (a browser's WebGPU may allow only the default 8) is refused in one line naming both
+/// numbers, before any kernel runs; the same device with one more is accepted.
+#[test]
+fn an_adapter_binding_too_few_storage_buffers_is_refused_in_one_line() {
+    let ctx = gpu();
+    let p = p1_problem(16, 60.0);
+    let limited = |n: u32| {
+        let mut desc = secretome::gpu::device_descriptor(&ctx.adapter);
+        desc.required_limits.max_storage_buffers_per_shader_stage = n;
+        let (device, queue) = pollster::block_on(ctx.adapter.request_device(&desc)).unwrap();
+        secretome::GpuContext::from_device(ctx.adapter.clone(), device, queue)
+    };
+    let err = match Simulation::new(&limited(8), &p) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a device binding 8 storage buffers was accepted"),
+    };
+    assert!(
+        err.contains("at most 8 storage buffers per shader stage")
+            && err.contains("need 9")
+            && !err.contains('\n'),
+        "{err}"
+    );
+    assert!(Simulation::new(&limited(9), &p).is_ok());
+}

@@ -11,6 +11,8 @@
 //!   (`tests/integration/gpu_matches_cpu.rs`) on the same problem, at the same tolerances.
 //! - [`default_lesson_closes_its_ledger_in_the_browser`]: the viewer's default scenario runs
 //!   60 steps and its whole-body mass ledger closes to 1e-4.
+//! - [`steering_in_the_browser_keeps_the_ledger`]: depots placed, moved, refilled and
+//!   deleted in the page (from the cells the host last knew) keep the ledger closed.
 //! - [`every_lesson_opens_in_the_browser`]: every preset of the lessons menu builds in the
 //!   page, starts a session as the viewer does and runs, its ledger closing to 1e-4.
 //!
@@ -34,7 +36,7 @@ use portable::{
 use secretome::gpu::web::read_async;
 use secretome::problem::build::build;
 use secretome::scenario::{presets::PRESETS, Scenario};
-use secretome::session::Session;
+use secretome::session::{PlacedDepot, Session};
 use secretome::{CpuReference, GpuContext, Simulation, SpeciesTable};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_time::Instant;
@@ -229,4 +231,67 @@ async fn every_lesson_opens_in_the_browser() {
             "{file}: no factor anywhere in the body after 10 steps"
         );
     }
+}
+
+/// Steering in the page, where nothing may wait: a depot placed, moved, given new cells and
+/// deleted (each re-uploads every depot's cells from what the host last knew: the last
+/// snapshot or upload) on the default lesson at 2 mm. The placed depot secretes while it
+/// exists and not after; the whole-body ledger still closes to 1e-4.
+#[wasm_bindgen_test]
+async fn steering_in_the_browser_keeps_the_ledger() {
+    let ctx = gpu().await;
+    let mut scenario = lesson("intramyocardial.toml");
+    scenario.grid_spacing_mm = 2.0;
+    let built = build(&scenario).unwrap();
+    let mut session = Session::new(&ctx, &built).unwrap();
+    // At the scenario's own depot: tissue.
+    let (v, _) = session.depots()[0].voxels[0];
+    let g = &session.problem().grid;
+    let [x, y, z] = g.coords(v);
+    let at = g.centre(x, y, z);
+    session.step(3);
+    let i = session
+        .place_depot(&PlacedDepot {
+            name: "clicked".into(),
+            at,
+            radius_mm: 4.0,
+            cells: 1e7,
+        })
+        .unwrap();
+    session.step(5);
+    let snapshot = session.simulation().request_snapshot();
+    let taken = loop {
+        if let Some(s) = session.simulation().take_snapshot(&snapshot) {
+            break s.unwrap();
+        }
+        secretome::gpu::web::next_task().await;
+    };
+    assert_eq!(taken.depot_cells.len(), 2);
+    session.move_depot(i, at, 6.0).unwrap();
+    session.set_cells(i, 5e6).unwrap();
+    session.step(5);
+    let tsg6 = session.problem().species.index_of("TSG6").unwrap();
+    let sim = session.simulation();
+    let before = read_async(&ctx, || sim.ledger()).await.unwrap().species[tsg6].secreted;
+    session.delete_depot(i).unwrap();
+    assert_eq!(session.depots().len(), 1);
+    session.step(5);
+    let sim = session.simulation();
+    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
+    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
+    let cells = read_async(&ctx, || sim.depot_cells()).await.unwrap();
+    let closures = body_closures(session.problem(), sim.initial_amounts(), &heart, &plasma);
+    console_log!(
+        "steering: TSG-6 secreted {before:.4e} ng before the delete, {:.4e} after; cells {cells:?}; closure {closures:?}",
+        heart.species[tsg6].secreted
+    );
+    assert_eq!(cells.len(), 1, "the deleted depot is gone on the GPU");
+    for (s, e) in closures.iter().enumerate() {
+        assert!(
+            e.abs() < 1e-4,
+            "species {s}: ledger off by {e:e} after steering"
+        );
+    }
+    // The scenario's own depot keeps secreting; the deleted one no longer adds.
+    assert!(heart.species[tsg6].secreted > before);
 }

@@ -51,26 +51,41 @@ impl Pipelines {
         let full = ("ALL_FULL", f64::from(u8::from(all_full)));
         let device = &ctx.device;
         // Layouts and pipelines.
+        let slab_entries = [
+            storage(true, 0),
+            storage(false, 1),
+            storage(true, 2),
+            storage(false, 3),
+            uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
+            storage(false, 5),
+            storage(true, 6),
+        ];
+        let globals_entries = [
+            storage(true, 0),
+            uniform(1, false, std::mem::size_of::<LabelTableGpu>() as u64),
+            storage(true, 2),
+            storage(true, 3),
+        ];
+        let level_entries = [
+            storage(false, 0),
+            storage(true, 1),
+            uniform(2, false, std::mem::size_of::<LevelSlabInfo>() as u64),
+        ];
+        // The grid kernels bind the slab's and the globals' buffers at once, the faces between
+        // levels theirs too: an adapter that allows fewer (a browser's WebGPU may allow 8) is
+        // told so in one line instead of failing at the first dispatch.
+        let mut groups = vec![&slab_entries[..], &globals_entries[..]];
+        if weighted {
+            groups.push(&level_entries[..]);
+        }
+        check_storage_buffers(ctx, &groups, weighted)?;
         let slab_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::slab"),
-            entries: &[
-                storage(true, 0),
-                storage(false, 1),
-                storage(true, 2),
-                storage(false, 3),
-                uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
-                storage(false, 5),
-                storage(true, 6),
-            ],
+            entries: &slab_entries,
         });
         let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::globals"),
-            entries: &[
-                storage(true, 0),
-                uniform(1, false, std::mem::size_of::<LabelTableGpu>() as u64),
-                storage(true, 2),
-                storage(true, 3),
-            ],
+            entries: &globals_entries,
         });
         let stage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::stage"),
@@ -151,11 +166,7 @@ impl Pipelines {
         let levels = if weighted {
             let level_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("Simulation::levels"),
-                entries: &[
-                    storage(false, 0),
-                    storage(true, 1),
-                    uniform(2, false, std::mem::size_of::<LevelSlabInfo>() as u64),
-                ],
+                entries: &level_entries,
             });
             let level_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("Simulation::levels"),
@@ -292,4 +303,41 @@ impl Pipelines {
             levels,
         })
     }
+}
+
+/// Refuses an adapter that binds fewer storage buffers per shader stage than the layouts
+/// `groups` of one pipeline hold together.
+fn check_storage_buffers(
+    ctx: &GpuContext,
+    groups: &[&[wgpu::BindGroupLayoutEntry]],
+    levels: bool,
+) -> Result<()> {
+    let need = groups
+        .iter()
+        .flat_map(|g| g.iter())
+        .filter(|e| {
+            matches!(
+                e.ty,
+                wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { .. },
+                    ..
+                }
+            )
+        })
+        .count() as u32;
+    let have = ctx.report.max_storage_buffers_per_stage;
+    if have >= need {
+        return Ok(());
+    }
+    Err(SimError::Device {
+        adapter: ctx.report.name.clone(),
+        message: format!(
+            "it binds at most {have} storage buffers per shader stage; the solver's kernels need {need}{}",
+            if levels {
+                " on refinement levels (a scenario without `[grid] finest` needs 2 fewer)"
+            } else {
+                ""
+            }
+        ),
+    })
 }

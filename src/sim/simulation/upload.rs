@@ -121,27 +121,47 @@ impl Simulation {
     /// and source-group scales (see `common.wgsl`).
     pub(super) fn write_compartments(&mut self) {
         let np = packs(self.n_species);
-        let mut data: Vec<f32> =
-            bytemuck::cast_slice(&constant_course(&self.problem.plasma)).to_vec();
+        // In the browser the host cannot read dynamic plasma first (`known`): its course stays
+        // on the GPU as it is, and only the depots' scales are written.
+        let keep_course = cfg!(target_arch = "wasm32") && self.plasma_kernel.group.is_some();
+        let mut data: Vec<f32> = if keep_course {
+            Vec::new()
+        } else {
+            bytemuck::cast_slice(&constant_course(&self.problem.plasma)).to_vec()
+        };
         let scales = self.problem.depot_scales();
         let mut s: Vec<f32> = scales.iter().map(|&x| x as f32).collect();
         s.resize(scales.len().div_ceil(PACK) * PACK, 0.0);
         data.extend(s);
+        let course_bytes = (scale_offset(np) * 4) as u64;
         let needed = compartments_bytes(np, self.problem.depots.len());
         if needed > self.plasma_buf.size() {
-            self.plasma_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("Simulation::compartments"),
-                size: needed.next_power_of_two(),
-                usage: wgpu::BufferUsages::STORAGE
-                    | wgpu::BufferUsages::COPY_DST
-                    | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            });
+            let old = std::mem::replace(
+                &mut self.plasma_buf,
+                self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("Simulation::compartments"),
+                    size: needed.next_power_of_two(),
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_DST
+                        | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+            );
+            if keep_course {
+                let mut enc = self
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("Simulation::compartments"),
+                    });
+                enc.copy_buffer_to_buffer(&old, 0, &self.plasma_buf, 0, course_bytes);
+                self.queue.submit([enc.finish()]);
+            }
             self.rebuild_globals();
             self.bind_plasma_kernel();
         }
+        let at = if keep_course { course_bytes } else { 0 };
         self.queue
-            .write_buffer(&self.plasma_buf, 0, bytemuck::cast_slice(&data));
+            .write_buffer(&self.plasma_buf, at, bytemuck::cast_slice(&data));
     }
 
     pub(super) fn rebuild_globals(&mut self) {
