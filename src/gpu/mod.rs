@@ -127,15 +127,7 @@ impl GpuContext {
             .map_err(|_| SimError::NoAdapter {
                 tried: "browser WebGPU (navigator.gpu gave no adapter)".into(),
             })?;
-        let info = adapter.get_info();
-        let (device, queue) = adapter
-            .request_device(&device_descriptor(&adapter))
-            .await
-            .map_err(|e| SimError::Device {
-                adapter: info.name.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(GpuContext::from_device(adapter, device, queue))
+        Self::on(adapter).await
     }
 
     /// Opens the adapter [`GpuContext::new`] chooses; blocking callers use that.
@@ -189,6 +181,11 @@ impl GpuContext {
                     .ok_or(SimError::NoAdapter { tried })?
             }
         };
+        Self::on(adapter).await
+    }
+
+    /// Opens the device [`device_descriptor`] asks for on `adapter`.
+    async fn on(adapter: wgpu::Adapter) -> Result<Self> {
         let info = adapter.get_info();
         let (device, queue) = adapter
             .request_device(&device_descriptor(&adapter))

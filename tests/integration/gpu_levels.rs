@@ -1,7 +1,9 @@
 //! The GPU solver on levels (issue 17) against its double-precision CPU twin: a refined
 //! problem holding every label and term, on one slab per level and on several.
 
-use crate::common::{assert_compartments_match, gpu, heterogeneous_grid, max_rel_diff};
+use crate::common::{
+    assert_compartments_match, assert_ledger_terms_match, gpu, heterogeneous_grid, max_rel_diff,
+};
 use crate::levels::full_problem;
 use secretome::problem::Problem;
 use secretome::sim::levels::Composite;
@@ -49,22 +51,7 @@ fn compare(dims: [usize; 3], opts: LayoutOptions, min_slabs: usize) {
     let lc = cpu.ledger();
     for s in 0..4 {
         let (a, b) = (lg.species[s], lc.species[s]);
-        let scale = [b.secreted, b.degraded, b.taken_up, b.in_tissue]
-            .into_iter()
-            .fold(0.0, f64::max);
-        for (name, x, y) in [
-            ("secreted", a.secreted, b.secreted),
-            ("degraded", a.degraded, b.degraded),
-            ("taken up", a.taken_up, b.taken_up),
-            ("capillary", a.to_plasma_capillary, b.to_plasma_capillary),
-            ("blood faces", a.to_blood_faces, b.to_blood_faces),
-            ("in tissue", a.in_tissue, b.in_tissue),
-        ] {
-            assert!(
-                (x - y).abs() <= 1e-4 * scale,
-                "species {s} {name}: GPU {x} CPU {y}"
-            );
-        }
+        assert_ledger_terms_match(s, &a, &b);
         let eg = a.closure_error(sim.initial_amounts()[s]);
         eprintln!("species {s}: GPU ledger closure {eg:.1e}");
         // The issue's bound (measured −2e-8 to 3.7e-7).
