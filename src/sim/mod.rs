@@ -14,6 +14,6 @@ pub use ledger::{body_closure, Ledger, PlasmaLedger, SpeciesLedger};
 pub use readouts::{Exposure, Region, RegionStat, SpeciesStats};
 pub use schedule::Schedule;
 pub use simulation::{
-    bytes_per_voxel, grid_bytes, grid_bytes_per_voxel, stored_bricks, FieldSlab, LayoutOptions,
-    PendingSnapshot, SimState, Simulation, Snapshot, BRICK_BYTES,
+    bytes_per_voxel, grid_bytes, grid_bytes_per_voxel, stored_bricks, within_budget, FieldSlab,
+    LayoutOptions, PendingSnapshot, SimState, Simulation, Snapshot, BRICK_BYTES,
 };

@@ -106,3 +106,23 @@ fn an_adapter_binding_too_few_storage_buffers_is_refused_in_one_line() {
     );
     assert!(Simulation::new(&limited(9), &p).is_ok());
 }
+
+/// The browser's memory budget (`WEB_GRID_BUDGET`, where WebGPU cannot say how much a page
+/// may allocate): a grid over it is refused in one line that names the voxel edge which fits.
+/// Bytes go as 1/h³, so an eighth of the budget asks for twice the voxel.
+#[test]
+fn a_grid_over_the_page_budget_names_the_voxel_that_fits() {
+    let p = p1_problem(64, 60.0);
+    let need = secretome::sim::grid_bytes(&p);
+    assert!(secretome::sim::within_budget(&p, need, "page").is_ok());
+    let err = secretome::sim::within_budget(&p, need / 8, "page")
+        .unwrap_err()
+        .to_string();
+    let fits = (p.grid.spacing * 2.0 * 10.0).ceil() / 10.0;
+    assert!(
+        err.contains(&format!("choose a coarser voxel, {fits:.1} mm or more"))
+            && err.contains("'page'")
+            && !err.contains('\n'),
+        "{err}"
+    );
+}

@@ -192,7 +192,7 @@ impl Simulation {
             },
         };
         #[cfg(target_arch = "wasm32")]
-        web_budget(problem, &ctx.report.name)?;
+        within_budget(problem, WEB_GRID_BUDGET, &ctx.report.name)?;
         let plan = plan_slabs(problem, &limits, &opts)?;
         let SlabPlan {
             per_voxel, slots, ..
@@ -578,18 +578,19 @@ impl Simulation {
 #[cfg(target_arch = "wasm32")]
 pub const WEB_GRID_BUDGET: u64 = 1 << 30;
 
-#[cfg(target_arch = "wasm32")]
-fn web_budget(problem: &Problem, adapter: &str) -> Result<()> {
+/// Refuses a grid that needs more than `budget` bytes on the GPU, in one line naming the
+/// voxel edge that would fit (the browser's limit, [`WEB_GRID_BUDGET`]).
+pub fn within_budget(problem: &Problem, budget: u64, adapter: &str) -> Result<()> {
     let need = grid_bytes(problem);
-    if need <= WEB_GRID_BUDGET {
+    if need <= budget {
         return Ok(());
     }
     // Bytes scale as 1/h³: the voxel that fits, rounded up to a tenth of a millimetre.
-    let h = problem.grid.spacing * (need as f64 / WEB_GRID_BUDGET as f64).cbrt();
+    let h = problem.grid.spacing * (need as f64 / budget as f64).cbrt();
     let fits = (h * 10.0).ceil() / 10.0;
     Err(SimError::TooLarge(format!(
         "this grid needs {} MiB of GPU memory, more than the {} MiB a page may take here ('{adapter}'): choose a coarser voxel, {fits:.1} mm or more",
-        need >> 20,
-        WEB_GRID_BUDGET >> 20
+        need.div_ceil(1 << 20),
+        budget >> 20
     )))
 }
