@@ -114,16 +114,7 @@ pub fn write_vthb(
                 compress,
             )?;
             let hi = [0, 1, 2].map(|k| lo[k] + size[k] - 1);
-            xml.push_str(&format!(
-                "      <DataSet index=\"{b}\" amr_box=\"{} {} {} {} {} {}\" file=\"{}/{file}\"/>\n",
-                lo[0],
-                hi[0],
-                lo[1],
-                hi[1],
-                lo[2],
-                hi[2],
-                xml_name(&stem)
-            ));
+            xml.push_str(&dataset(b, lo.map(i64::from), hi.map(i64::from), &stem, &file));
         }
         xml.push_str("    </Block>\n");
     }
@@ -218,18 +209,27 @@ pub fn write_levels_vthb(
         let lo = [0, 1, 2].map(|k| ((g.origin[k] - o[k]) / h).round() as i64);
         let hi = [0, 1, 2].map(|k| lo[k] + g.dims[k] as i64 - 1);
         xml.push_str(&format!(
-            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n      <DataSet index=\"0\" amr_box=\"{} {} {} {} {} {}\" file=\"{}/{file}\"/>\n    </Block>\n",
-            lo[0],
-            hi[0],
-            lo[1],
-            hi[1],
-            lo[2],
-            hi[2],
-            xml_name(&stem)
+            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n{}    </Block>\n",
+            dataset(0, lo, hi, &stem, &file)
         ));
     }
     xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
     write_atomic(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// One image of a level in the `.vthb`: its box in the level's index space and its file, in
+/// the folder `folder`.
+fn dataset(index: usize, lo: [i64; 3], hi: [i64; 3], folder: &str, file: &str) -> String {
+    format!(
+        "      <DataSet index=\"{index}\" amr_box=\"{} {} {} {} {} {}\" file=\"{}/{file}\"/>\n",
+        lo[0],
+        hi[0],
+        lo[1],
+        hi[1],
+        lo[2],
+        hi[2],
+        xml_name(folder)
+    )
 }
 
 fn xml_name(s: &str) -> String {
