@@ -114,7 +114,13 @@ pub fn write_vthb(
                 compress,
             )?;
             let hi = [0, 1, 2].map(|k| lo[k] + size[k] - 1);
-            xml.push_str(&dataset(b, lo.map(i64::from), hi.map(i64::from), &stem, &file));
+            xml.push_str(&dataset(
+                b,
+                lo.map(i64::from),
+                hi.map(i64::from),
+                &stem,
+                &file,
+            ));
         }
         xml.push_str("    </Block>\n");
     }

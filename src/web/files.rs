@@ -70,8 +70,24 @@ pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
         .map_err(|_| fail("the page cannot make a link"))?;
     a.set_href(&url);
     a.set_download(name);
+    // In the document while clicked (Firefox downloads only from attached links), and the
+    // address kept a minute: revoked at once, some browsers cancel the download.
+    let body = document
+        .body()
+        .ok_or_else(|| fail("the page has no body"))?;
+    let _ = body.append_child(&a);
     a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
+    a.remove();
+    let revoke = Closure::once(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.as_ref().unchecked_ref(),
+            60_000,
+        );
+    }
+    revoke.forget();
     Ok(())
 }
 
