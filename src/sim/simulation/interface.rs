@@ -16,9 +16,11 @@ use super::*;
 pub(super) struct LevelKernels {
     gather: wgpu::ComputePipeline,
     apply: wgpu::ComputePipeline,
-    /// Per slab: its bind group and dispatch widths (gather entries, receivers), or `None`
-    /// where it has neither.
-    slabs: Vec<Option<(wgpu::BindGroup, u32, u32)>>,
+    /// Per slab: its group 0 (fields in each direction, as the slab's own groups), its group 3
+    /// and dispatch widths (gather entries, receivers), or `None` where it has neither.
+    slabs: Vec<Option<LevelSlab>>,
+    /// Group 1: the species.
+    globals: wgpu::BindGroup,
     /// The table of stencil values, kept alive for the bind groups.
     _values: wgpu::Buffer,
     /// Faces between levels.
@@ -26,6 +28,14 @@ pub(super) struct LevelKernels {
     /// Each reported region's weight in coarse voxels (`Simulation::regions`' order): what
     /// the GPU's weighted sums are divided by.
     pub(super) region_weights: Vec<f64>,
+}
+
+/// One slab's bind groups for the faces between levels and its dispatch widths.
+struct LevelSlab {
+    fields: [wgpu::BindGroup; 2],
+    own: wgpu::BindGroup,
+    n_gather: u32,
+    n_receivers: u32,
 }
 
 /// One slab's plan words (`levels.wgsl`) and where its sections start.
@@ -49,7 +59,7 @@ impl Simulation {
         let Some(levels) = &self.problem.levels else {
             return Ok(());
         };
-        let Some((layout, gather, apply)) = pipelines else {
+        let Some(p) = pipelines else {
             return Err(SimError::Gpu(
                 "levels: the kernels of the faces between levels were not built".into(),
             ));
@@ -131,17 +141,40 @@ impl Simulation {
                 bytemuck::bytes_of(&w.info),
                 wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             );
-            let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            let own = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("Simulation::levels"),
-                layout: &layout,
+                layout: &p.own,
                 entries: &[entry(0, &values), entry(1, &plan), entry(2, &info)],
             });
-            slabs.push(Some((group, w.info.n_gather, w.info.n_receivers)));
+            let slab = &self.slabs[s];
+            let fields = |from: usize| {
+                self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("Simulation::level_slab"),
+                    layout: &p.slab,
+                    entries: &[
+                        entry(0, &slab.fields[from]),
+                        entry(1, &slab.fields[1 - from]),
+                        entry(4, &slab.info),
+                    ],
+                })
+            };
+            slabs.push(Some(LevelSlab {
+                fields: [fields(0), fields(1)],
+                own,
+                n_gather: w.info.n_gather,
+                n_receivers: w.info.n_receivers,
+            }));
         }
+        let globals = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Simulation::level_globals"),
+            layout: &p.globals,
+            entries: &[entry(0, &self.species_buf)],
+        });
         self.level_kernels = Some(LevelKernels {
-            gather,
-            apply,
+            gather: p.gather,
+            apply: p.apply,
             slabs,
+            globals,
             _values: values,
             faces: levels.faces.len(),
             region_weights: {
@@ -221,22 +254,19 @@ impl Simulation {
             return;
         };
         pass.set_pipeline(if gather { &k.gather } else { &k.apply });
-        pass.set_bind_group(1, &self.globals, &[]);
+        pass.set_bind_group(1, &k.globals, &[]);
         pass.set_bind_group(
             2,
             &self.stage_group,
             &[(stage as u64 * self.stage_stride) as u32],
         );
-        for (slab, lk) in self.slabs.iter().zip(&k.slabs) {
-            let Some((group, n_gather, n_receivers)) = lk else {
-                continue;
-            };
-            let n = if gather { *n_gather } else { *n_receivers };
+        for lk in k.slabs.iter().flatten() {
+            let n = if gather { lk.n_gather } else { lk.n_receivers };
             if n == 0 {
                 continue;
             }
-            pass.set_bind_group(0, &slab.groups[self.cur], &[]);
-            pass.set_bind_group(3, group, &[]);
+            pass.set_bind_group(0, &lk.fields[self.cur], &[]);
+            pass.set_bind_group(3, &lk.own, &[]);
             pass.dispatch_workgroups(n.div_ceil(64), np, 1);
         }
     }

@@ -23,19 +23,21 @@ pub(super) struct Pipelines {
     pub(super) depot_update: wgpu::ComputePipeline,
     pub(super) plasma_update: wgpu::ComputePipeline,
     pub(super) plasma_predict: wgpu::ComputePipeline,
-    /// The faces between levels (`levels.wgsl`), for a refined problem only: its layout (its
-    /// own group 3 after the grid kernels' three), `level_gather` and `level_apply`.
+    /// The faces between levels (`levels.wgsl`), for a refined problem only.
     pub(super) levels: Option<LevelPipelines>,
 }
 
-/// The layout of group 3 and the two kernels of the faces between levels. Built only for a
-/// refined problem: with group 3 their pipeline layout holds 11 storage buffers, more than
-/// browsers' WebGPU allows (10, or the default 8), and would fail every unrefined run there.
-pub(super) type LevelPipelines = (
-    wgpu::BindGroupLayout,
-    wgpu::ComputePipeline,
-    wgpu::ComputePipeline,
-);
+/// The two kernels of the faces between levels and their layouts: groups 0 and 1 hold only
+/// what they read of the grid kernels' (the slab's fields and info, the species), group 3 their
+/// own plan and table. Seven storage buffers with the grid kernels' full groups would be 11,
+/// more than browsers offer (10); these are 5.
+pub(super) struct LevelPipelines {
+    pub(super) slab: wgpu::BindGroupLayout,
+    pub(super) globals: wgpu::BindGroupLayout,
+    pub(super) own: wgpu::BindGroupLayout,
+    pub(super) gather: wgpu::ComputePipeline,
+    pub(super) apply: wgpu::ComputePipeline,
+}
 
 impl Pipelines {
     /// Compiles the kernels for `ctx`: `subgroups` picks the ledger reduction (subgroup
@@ -66,19 +68,29 @@ impl Pipelines {
             storage(true, 2),
             storage(true, 3),
         ];
+        // The faces between levels read the current fields, write the next (as `src`, `dst`)
+        // and read the slab's info and the species: their groups 0 and 1 hold only those.
+        let level_slab_entries = [
+            storage(true, 0),
+            storage(false, 1),
+            uniform(4, false, std::mem::size_of::<SlabInfo>() as u64),
+        ];
+        let level_globals_entries = [storage(true, 0)];
         let level_entries = [
             storage(false, 0),
             storage(true, 1),
             uniform(2, false, std::mem::size_of::<LevelSlabInfo>() as u64),
         ];
-        // The grid kernels bind the slab's and the globals' buffers at once, the faces between
-        // levels theirs too: an adapter that allows fewer (a browser's WebGPU may allow 8) is
-        // told so in one line instead of failing at the first dispatch.
-        let mut groups = vec![&slab_entries[..], &globals_entries[..]];
+        // The grid kernels bind the slab's and the globals' buffers at once (the faces between
+        // levels fewer): an adapter that allows fewer (a browser's WebGPU may allow 8) is told
+        // so in one line instead of failing at the first dispatch.
+        check_storage_buffers(ctx, &[&slab_entries, &globals_entries])?;
         if weighted {
-            groups.push(&level_entries[..]);
+            check_storage_buffers(
+                ctx,
+                &[&level_slab_entries, &level_globals_entries, &level_entries],
+            )?;
         }
-        check_storage_buffers(ctx, &groups, weighted)?;
         let slab_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Simulation::slab"),
             entries: &slab_entries,
@@ -164,15 +176,20 @@ impl Pipelines {
         );
 
         let levels = if weighted {
-            let level_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("Simulation::levels"),
-                entries: &level_entries,
-            });
+            let layout = |label: &str, entries: &[wgpu::BindGroupLayoutEntry]| {
+                device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(label),
+                    entries,
+                })
+            };
+            let level_slab = layout("Simulation::level_slab", &level_slab_entries);
+            let level_globals = layout("Simulation::level_globals", &level_globals_entries);
+            let level_layout = layout("Simulation::levels", &level_entries);
             let level_pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("Simulation::levels"),
                 bind_group_layouts: &[
-                    Some(&slab_layout),
-                    Some(&globals_layout),
+                    Some(&level_slab),
+                    Some(&level_globals),
                     Some(&stage_layout),
                     Some(&level_layout),
                 ],
@@ -191,7 +208,13 @@ impl Pipelines {
                 "level_apply",
                 &level_pl,
             );
-            Some((level_layout, gather, apply))
+            Some(LevelPipelines {
+                slab: level_slab,
+                globals: level_globals,
+                own: level_layout,
+                gather,
+                apply,
+            })
         } else {
             None
         };
@@ -307,11 +330,7 @@ impl Pipelines {
 
 /// Refuses an adapter that binds fewer storage buffers per shader stage than the layouts
 /// `groups` of one pipeline hold together.
-fn check_storage_buffers(
-    ctx: &GpuContext,
-    groups: &[&[wgpu::BindGroupLayoutEntry]],
-    levels: bool,
-) -> Result<()> {
+fn check_storage_buffers(ctx: &GpuContext, groups: &[&[wgpu::BindGroupLayoutEntry]]) -> Result<()> {
     let need = groups
         .iter()
         .flat_map(|g| g.iter())
@@ -332,12 +351,7 @@ fn check_storage_buffers(
     Err(SimError::Device {
         adapter: ctx.report.name.clone(),
         message: format!(
-            "it binds at most {have} storage buffers per shader stage; the solver's kernels need {need}{}",
-            if levels {
-                " on refinement levels (a scenario without `[grid] finest` needs 2 fewer)"
-            } else {
-                ""
-            }
+            "it binds at most {have} storage buffers per shader stage; the solver's kernels need {need}"
         ),
     })
 }

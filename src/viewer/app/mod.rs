@@ -241,6 +241,19 @@ impl ViewerApp {
             _ => return,
         }
         self.placing.regrid_at = None;
+        #[cfg(target_arch = "wasm32")]
+        self.say(
+            "the refinement stays where it was: in the browser it cannot follow the depots \
+             (carrying the fields over reads them back, which a page cannot wait for)",
+            false,
+        );
+        #[cfg(not(target_arch = "wasm32"))]
+        self.regrid();
+    }
+
+    /// Refines around the depots where they are now, carrying the fields over.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn regrid(&mut self) {
         let r = self.session.regrid(&self.ctx);
         if self.report(r) == Some(true) {
             match HeartRenderer::new(&self.ctx, self.session.problem(), &self.heart.scene) {
