@@ -29,8 +29,8 @@ pub(super) struct Pipelines {
 
 /// The two kernels of the faces between levels and their layouts: groups 0 and 1 hold only
 /// what they read of the grid kernels' (the slab's fields and info, the species), group 3 their
-/// own plan and table. Seven storage buffers with the grid kernels' full groups would be 11,
-/// more than browsers offer (10); these are 5.
+/// own plan and table: 5 storage buffers. With the grid kernels' whole groups they would bind
+/// 11, more than browsers offer (10).
 pub(super) struct LevelPipelines {
     pub(super) slab: wgpu::BindGroupLayout,
     pub(super) globals: wgpu::BindGroupLayout,
