@@ -4,8 +4,8 @@
 //! secretion rate) re-uploads every depot's cells and, with dynamic plasma, the plasma. On a
 //! desktop those are read back first; a web page may not wait for a readback. There the
 //! edits start from the values of the viewer's last snapshot, or of the last upload if it is
-//! newer: at most the steps since that snapshot old (the viewer asks for one every frame),
-//! in which cells die at most k_death·Δt ≈ 1e-5 of themselves per step.
+//! newer: at most the steps since that snapshot old (the viewer asks for one about twice a
+//! second), in which cells die k_death·Δt ≈ 1.6e-4 of themselves per 60 s step in the heart.
 
 use super::*;
 
