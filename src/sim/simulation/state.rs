@@ -156,46 +156,57 @@ impl Simulation {
                     .into(),
             ));
         }
-        let mut p = to.clone();
+        // Everything read back first, then the new run built: in the browser each read is
+        // answered by running this again (`gpu::web`), and only the last run builds.
         let fields = self.problem.carry_onto(&self.read_fields()?, to);
+        let cells = self.depot_cells()?;
+        let ledger = self.ledger()?;
+        let exposure = if self.problem.exposure {
+            Some(self.exposure()?)
+        } else {
+            None
+        };
+        // The compartments, byte for byte (their sizes depend on the species and depots only).
+        let sources = [
+            Some(&self.plasma_buf),
+            self.depot_kernels.cells_buf.as_ref(),
+            self.plasma_kernel.remote_buf.as_ref(),
+            self.plasma_kernel.state_buf.as_ref(),
+        ];
+        let mut compartments = Vec::new();
+        for b in sources {
+            compartments.push(match b {
+                Some(b) => Some(read_buffer(&self.device, &self.queue, b, 0, b.size())?),
+                None => None,
+            });
+        }
+
+        let mut p = to.clone();
         // A run may hold round-off below zero, which a problem's initial fields may not: the
         // solver starts from them clamped, then takes them as they are.
         p.initial = fields.iter().map(|&c| c.max(0.0)).collect();
-        for (d, c) in p.depots.iter_mut().zip(self.depot_cells()?) {
+        for (d, &c) in p.depots.iter_mut().zip(&cells) {
             d.cells = c;
         }
-        let ledger = self.ledger()?;
         let mut sim = Simulation::new(ctx, &p)?;
         sim.set_fields(&fields)?;
-        if self.problem.exposure {
-            let e = self.exposure()?;
+        if let Some(e) = exposure {
             sim.set_exposure(&Exposure {
                 auc: self.problem.carry_onto(&e.auc, to),
                 above: self.problem.carry_onto(&e.above, to),
                 occupancy: self.problem.carry_onto(&e.occupancy, to),
             })?;
         }
-        // The compartments, byte for byte (their sizes depend on the species and depots only).
-        let pairs = [
-            (Some(&self.plasma_buf), Some(&sim.plasma_buf)),
-            (
-                self.depot_kernels.cells_buf.as_ref(),
-                sim.depot_kernels.cells_buf.as_ref(),
-            ),
-            (
-                self.plasma_kernel.remote_buf.as_ref(),
-                sim.plasma_kernel.remote_buf.as_ref(),
-            ),
-            (
-                self.plasma_kernel.state_buf.as_ref(),
-                sim.plasma_kernel.state_buf.as_ref(),
-            ),
+        let targets = [
+            Some(&sim.plasma_buf),
+            sim.depot_kernels.cells_buf.as_ref(),
+            sim.plasma_kernel.remote_buf.as_ref(),
+            sim.plasma_kernel.state_buf.as_ref(),
         ];
-        for (from, into) in pairs {
-            if let (Some(a), Some(b)) = (from, into) {
-                let size = a.size().min(b.size());
-                let bytes = read_buffer(&self.device, &self.queue, a, 0, size)?;
-                sim.queue.write_buffer(b, 0, &bytes);
+        for (bytes, into) in compartments.iter().zip(targets) {
+            if let (Some(bytes), Some(b)) = (bytes, into) {
+                let size = (bytes.len() as u64).min(b.size()) as usize;
+                sim.queue.write_buffer(b, 0, &bytes[..size]);
             }
         }
         // The ledger's running totals into its first slot (the others start at zero).
@@ -218,7 +229,7 @@ impl Simulation {
         sim.steps = self.steps;
         sim.time = self.time;
         sim.initial_amount = self.initial_amount.clone();
-        for (d, c) in sim.problem.depots.iter_mut().zip(self.depot_cells()?) {
+        for (d, &c) in sim.problem.depots.iter_mut().zip(&cells) {
             d.cells = c;
         }
         sim.problem.plasma = self.problem.plasma.clone();
