@@ -75,11 +75,20 @@ impl Session {
     /// compartments, ledger, step and time as they are). Returns whether it did; a window
     /// then draws from the new levels ([`Session::refinements`] counts them).
     pub fn regrid(&mut self, ctx: &GpuContext) -> Result<bool> {
-        let Some(l) = &mut self.levels else {
-            return Ok(false);
+        match self.regrid_target()? {
+            Some(to) => self.regrid_onto(ctx, &to).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// The first half of [`Session::regrid`]: the coarse problem refined again around the
+    /// depots as they are (`None` where there is nothing to follow).
+    pub fn regrid_target(&self) -> Result<Option<Problem>> {
+        let Some(l) = &self.levels else {
+            return Ok(None);
         };
         if !l.pending {
-            return Ok(false);
+            return Ok(None);
         }
         let coarse: Vec<DepotSource> = self
             .depots
@@ -97,13 +106,22 @@ impl Session {
         to.terms = now.terms;
         to.autocrine = now.autocrine.clone();
         to.dt = now.dt;
-        let sim = self.sim.carried_onto(ctx, &to)?;
-        l.pending = false;
-        l.generation += 1;
+        Ok(Some(to))
+    }
+
+    /// The second half of [`Session::regrid`]: the run carried onto `to` (from
+    /// [`Session::regrid_target`]). It only reads the GPU until it succeeds, so the browser
+    /// can run it again until every read is answered (`gpu::web::Replay`).
+    pub fn regrid_onto(&mut self, ctx: &GpuContext, to: &Problem) -> Result<()> {
+        let sim = self.sim.carried_onto(ctx, to)?;
+        if let Some(l) = &mut self.levels {
+            l.pending = false;
+            l.generation += 1;
+        }
         self.depots = sim.problem().depots.clone();
-        self.problem = to;
+        self.problem = to.clone();
         self.sim = sim;
-        Ok(true)
+        Ok(())
     }
 
     /// Whether depots changed since the refinement last followed them.

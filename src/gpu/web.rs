@@ -2,30 +2,32 @@
 //! completes only after the current task returns to the event loop.
 //!
 //! The solver's reading functions (`read_fields`, `ledger`, `compartments`, …) are written
-//! as blocking calls on [`super::read_buffer`]. [`read_async`] runs such a function unchanged:
+//! as blocking calls on [`super::read_buffer`]. [`Replay`] runs such a function unchanged:
 //! each time it asks for bytes not yet read, the call stops with an error, the bytes are read
-//! asynchronously, and the function runs again with every read so far answered. The functions
-//! only read and submit work that gives the same answer when repeated (a reduction of the
-//! same fields), so the last run returns what one blocking call would have.
+//! asynchronously, and the function runs again, at a later frame or task, with every read so
+//! far answered ([`read_async`] waits in between). The functions only read, and submit work
+//! that gives the same answer when repeated (a reduction of the same fields), before they
+//! change anything, so the last run returns what one blocking call would have.
 
 use std::cell::RefCell;
 
 use super::{GpuContext, PendingRead};
 use crate::error::{Result, SimError};
 
-/// The reads one [`read_async`] has answered, and the one it still needs.
+/// The reads one [`Replay::attempt`] has answered, and the one it still needs.
 #[derive(Default)]
-struct Replay {
+struct Reads {
     answered: Vec<((wgpu::Buffer, u64, u64), Vec<u8>)>,
     wanted: Option<(wgpu::Buffer, u64, u64)>,
 }
 
 thread_local! {
-    static REPLAY: RefCell<Option<Replay>> = const { RefCell::new(None) };
+    static REPLAY: RefCell<Option<Reads>> = const { RefCell::new(None) };
 }
 
 /// The blocking read's stand-in in the browser: an answered read, or an error that asks
-/// [`read_async`] for it (outside one: an error saying a blocking read is not possible here).
+/// [`Replay::attempt`] for it (outside one: an error saying a blocking read is not possible
+/// here).
 pub(super) fn read(buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
     REPLAY.with(|r| {
         let mut r = r.borrow_mut();
@@ -43,36 +45,67 @@ pub(super) fn read(buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<
     })
 }
 
-/// Runs `f`, a function of the solver that reads the GPU with blocking calls, without
-/// blocking the page (see the module's text).
-pub async fn read_async<T>(ctx: &GpuContext, f: impl Fn() -> Result<T>) -> Result<T> {
-    REPLAY.with(|r| *r.borrow_mut() = Some(Replay::default()));
-    let out = loop {
+/// A reading function run across the page's tasks (frames, or [`read_async`]'s waits): each
+/// [`Replay::attempt`] runs it with every read answered so far, starts the read it still
+/// needs, and returns its result once it needed none.
+#[derive(Default)]
+pub struct Replay {
+    answered: Vec<((wgpu::Buffer, u64, u64), Vec<u8>)>,
+    pending: Option<((wgpu::Buffer, u64, u64), PendingRead)>,
+}
+
+impl Replay {
+    /// `None` while a read is on its way (call again later); the function's result once it
+    /// ran with every read answered.
+    pub fn attempt<T>(
+        &mut self,
+        ctx: &GpuContext,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Option<Result<T>> {
+        if let Some((key, read)) = &self.pending {
+            match read.try_take(&ctx.device)? {
+                Ok(mut parts) => {
+                    let bytes = parts.pop().unwrap_or_default();
+                    self.answered.push((key.clone(), bytes));
+                    self.pending = None;
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let answered = std::mem::take(&mut self.answered);
+        REPLAY.with(|r| {
+            *r.borrow_mut() = Some(Reads {
+                answered,
+                wanted: None,
+            })
+        });
         let result = f();
-        let wanted = REPLAY.with(|r| r.borrow_mut().as_mut().and_then(|r| r.wanted.take()));
-        let Some((buffer, offset, size)) = wanted else {
-            break result;
+        let reads = REPLAY.with(|r| r.borrow_mut().take()).unwrap_or_default();
+        self.answered = reads.answered;
+        let Some((buffer, offset, size)) = reads.wanted else {
+            return Some(result);
         };
         let enc = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("read_async"),
+                label: Some("Replay"),
             });
-        let pending = PendingRead::start(&ctx.device, &ctx.queue, enc, &[(&buffer, offset, size)]);
-        match pending.taken(&ctx.device).await {
-            Ok(mut parts) => {
-                let bytes = parts.pop().unwrap_or_default();
-                REPLAY.with(|r| {
-                    if let Some(r) = r.borrow_mut().as_mut() {
-                        r.answered.push(((buffer, offset, size), bytes));
-                    }
-                });
-            }
-            Err(e) => break Err(e),
+        let read = PendingRead::start(&ctx.device, &ctx.queue, enc, &[(&buffer, offset, size)]);
+        self.pending = Some(((buffer, offset, size), read));
+        None
+    }
+}
+
+/// Runs `f`, a function of the solver that reads the GPU with blocking calls, without
+/// blocking the page (see the module's text).
+pub async fn read_async<T>(ctx: &GpuContext, f: impl Fn() -> Result<T>) -> Result<T> {
+    let mut replay = Replay::default();
+    loop {
+        if let Some(r) = replay.attempt(ctx, &f) {
+            return r;
         }
-    };
-    REPLAY.with(|r| *r.borrow_mut() = None);
-    out
+        next_task().await;
+    }
 }
 
 /// Returns to the page's event loop once (a zero-delay timer), so that pending GPU work,
@@ -87,16 +120,4 @@ pub async fn next_task() {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-impl PendingRead {
-    /// The bytes, once the GPU has copied them, waiting in the page's event loop.
-    pub async fn taken(&self, device: &wgpu::Device) -> Result<Vec<Vec<u8>>> {
-        loop {
-            if let Some(r) = self.try_take(device) {
-                return r;
-            }
-            next_task().await;
-        }
-    }
 }

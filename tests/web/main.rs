@@ -14,7 +14,8 @@
 //! - [`steering_in_the_browser_keeps_the_ledger`]: depots placed, moved, refilled and
 //!   deleted in the page (from the cells the host last knew) keep the ledger closed.
 //! - [`levels_run_in_the_browser`]: a lesson refined around its depot (three levels) on the
-//!   GPU in the page vs the CPU twin; its ledger closes.
+//!   GPU in the page vs the CPU twin; its ledger closes; its depot moved, the refinement
+//!   follows it (its reads answered across the page's tasks) and the ledger still closes.
 //! - [`every_lesson_opens_in_the_browser`]: every preset of the lessons menu builds in the
 //!   page, starts a session as the viewer does and runs, its ledger closing to 1e-4.
 //!
@@ -332,5 +333,45 @@ async fn levels_run_in_the_browser() {
     );
     for (s, e) in closures.iter().enumerate() {
         assert!(e.abs() < 1e-4, "species {s}: ledger off by {e:e} on levels");
+    }
+
+    // The viewer's regridding in the page: the depot moved by 6 mm, the refinement follows it
+    // once every read of the carrying-over has come back, and the run goes on.
+    let mut session = Session::new(&ctx, &built).unwrap();
+    session.advance(5).unwrap();
+    let (v, _) = session.depots()[0].voxels[0];
+    let at = p.voxel_centre(v);
+    if session
+        .move_depot(0, [at[0] + 6.0, at[1], at[2]], 2.0)
+        .is_err()
+    {
+        session
+            .move_depot(0, [at[0] - 6.0, at[1], at[2]], 2.0)
+            .unwrap();
+    }
+    assert!(session.regrid_pending());
+    let to = session.regrid_target().unwrap().unwrap();
+    let mut replay = secretome::gpu::web::Replay::default();
+    let mut tasks = 0;
+    loop {
+        if let Some(r) = replay.attempt(&ctx, || session.regrid_onto(&ctx, &to)) {
+            r.unwrap();
+            break;
+        }
+        tasks += 1;
+        secretome::gpu::web::next_task().await;
+    }
+    assert!(!session.regrid_pending() && session.refinements() == 1);
+    session.advance(5).unwrap();
+    let sim = session.simulation();
+    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
+    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
+    let closures = body_closures(session.problem(), sim.initial_amounts(), &heart, &plasma);
+    console_log!("levels: regridded after {tasks} tasks; closure after {closures:?}");
+    for (s, e) in closures.iter().enumerate() {
+        assert!(
+            e.abs() < 1e-4,
+            "species {s}: ledger off by {e:e} after regridding"
+        );
     }
 }

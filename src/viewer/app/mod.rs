@@ -236,39 +236,62 @@ impl ViewerApp {
     /// On a refined scenario, a moment after the depots were last edited: the refinement
     /// follows them (`Session::regrid`) and the picture draws from the new levels.
     pub(super) fn poll_regrid(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        self.continue_regrid();
         match self.placing.regrid_at {
             Some(t) if Instant::now() >= t && self.placing.dragging.is_none() => {}
             _ => return,
         }
         self.placing.regrid_at = None;
-        #[cfg(target_arch = "wasm32")]
-        self.say(
-            "the refinement stays where it was: in the browser it cannot follow the depots \
-             (carrying the fields over reads them back, which a page cannot wait for)",
-            false,
-        );
         #[cfg(not(target_arch = "wasm32"))]
-        self.regrid();
+        {
+            let r = self.session.regrid(&self.ctx);
+            if self.report(r) == Some(true) {
+                self.regridded();
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        match self.session.regrid_target() {
+            Ok(Some(to)) => {
+                self.placing.regridding = Some((to, Default::default()));
+                self.continue_regrid();
+            }
+            Ok(None) => {}
+            Err(e) => self.say(e.to_string(), true),
+        }
     }
 
-    /// Refines around the depots where they are now, carrying the fields over.
-    #[cfg(not(target_arch = "wasm32"))]
-    fn regrid(&mut self) {
-        let r = self.session.regrid(&self.ctx);
-        if self.report(r) == Some(true) {
-            match HeartRenderer::new(&self.ctx, self.session.problem(), &self.heart.scene) {
-                Ok(renderer) => self.picture.replace_renderer(renderer),
-                Err(e) => self.say(e.to_string(), true),
-            }
-            self.readouts.forget_pending();
-            self.say(
-                format!(
-                    "refined around the depots again ({} voxels on every level)",
-                    self.session.simulation().stored().0
-                ),
-                false,
-            );
+    /// In the browser: the run carried onto the new levels once every read it needs has come
+    /// back (a few frames; the steps wait meanwhile).
+    #[cfg(target_arch = "wasm32")]
+    fn continue_regrid(&mut self) {
+        let Some((to, replay)) = &mut self.placing.regridding else {
+            return;
+        };
+        let (ctx, session) = (&self.ctx, &mut self.session);
+        let Some(r) = replay.attempt(ctx, || session.regrid_onto(ctx, to)) else {
+            return;
+        };
+        self.placing.regridding = None;
+        if self.report(r.map(|()| true)) == Some(true) {
+            self.regridded();
         }
+    }
+
+    /// The picture drawn from the new levels, and said so.
+    fn regridded(&mut self) {
+        match HeartRenderer::new(&self.ctx, self.session.problem(), &self.heart.scene) {
+            Ok(renderer) => self.picture.replace_renderer(renderer),
+            Err(e) => self.say(e.to_string(), true),
+        }
+        self.readouts.forget_pending();
+        self.say(
+            format!(
+                "refined around the depots again ({} voxels on every level)",
+                self.session.simulation().stored().0
+            ),
+            false,
+        );
     }
 
     fn update_range(&mut self) {

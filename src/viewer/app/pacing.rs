@@ -23,7 +23,13 @@ impl ViewerApp {
             p.steps_per_s = if p.playing || rate > 0.0 { rate } else { 0.0 };
             p.rate_window = (now, done);
         }
-        if !p.playing {
+        // In the browser, the refinement following the depots reads the run over a few frames:
+        // the run waits for it.
+        #[cfg(target_arch = "wasm32")]
+        let waiting = self.placing.regridding.is_some();
+        #[cfg(not(target_arch = "wasm32"))]
+        let waiting = false;
+        if !p.playing || waiting {
             p.carry = 0.0;
             return;
         }
@@ -46,6 +52,11 @@ impl ViewerApp {
 
     /// Advances `n` steps now (also the Step button).
     pub(in crate::viewer) fn step(&mut self, n: u64) {
+        // In the browser, not while the refinement reads the run (see `simulate`).
+        #[cfg(target_arch = "wasm32")]
+        if self.placing.regridding.is_some() {
+            return;
+        }
         let r = self.session.advance(n);
         self.report(r);
         self.pacing.submitted = self.session.simulation().steps_taken();

@@ -143,6 +143,10 @@ pub struct Placing {
     /// On a refined scenario, when the refinement follows the depots edited last (a moment
     /// after the last edit, so that a slider's drag refines once).
     pub(super) regrid_at: Option<web_time::Instant>,
+    /// In the browser: the refinement following the depots, its reads answered frame by frame
+    /// (the steps wait meanwhile).
+    #[cfg(target_arch = "wasm32")]
+    pub(super) regridding: Option<(secretome::Problem, secretome::gpu::web::Replay)>,
 }
 
 impl Default for Placing {
@@ -155,6 +159,8 @@ impl Default for Placing {
             selected: None,
             dragging: None,
             regrid_at: None,
+            #[cfg(target_arch = "wasm32")]
+            regridding: None,
         }
     }
 }
