@@ -24,8 +24,13 @@ impl BasePlane {
     }
 }
 
-/// Largest grid the labeller builds.
-pub const MAX_VOXELS: usize = 400_000_000;
+/// Largest grid the labeller builds. In the browser, whose memory is 4 GiB at most, 8e7 (the
+/// default heart at 0.25 mm, 6.3e7 voxels, still builds; the GPU's budget then decides).
+pub const MAX_VOXELS: usize = if cfg!(target_arch = "wasm32") {
+    80_000_000
+} else {
+    400_000_000
+};
 
 /// A labelled heart on a voxel grid.
 #[derive(Clone, Debug)]
