@@ -145,25 +145,16 @@ async fn default_lesson_closes_its_ledger_in_the_browser() {
     let steps = 60;
     let t = Instant::now();
     sim.step(steps);
-    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
-    let stepped = t.elapsed();
-    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
-    assert_eq!(sim.steps_taken(), steps as u64);
-
-    let closures = body_closures(p, sim.initial_amounts(), &heart, &plasma);
     console_log!(
-        "lesson: {} voxels at {} mm, {steps} steps of {} s; body ledger closure per species: {}",
+        "lesson: {} voxels at {} mm, {steps} steps of {} s",
         p.grid.voxel_count(),
         scenario.grid_spacing_mm,
-        p.dt,
-        closures
-            .iter()
-            .map(|e| format!("{e:.3e}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        p.dt
     );
-    for (s, e) in closures.into_iter().enumerate() {
-        assert!(e.abs() < 1e-4, "species {s}: ledger off by {e:e}");
+    let (heart, _) = assert_body_closes(&ctx, &sim, p, "lesson").await;
+    let stepped = t.elapsed();
+    assert_eq!(sim.steps_taken(), steps as u64);
+    for s in 0..p.n_species() {
         let l = heart.species[s];
         assert!(
             l.secreted > 0.0 && l.in_tissue > 0.0,
@@ -177,6 +168,29 @@ async fn default_lesson_closes_its_ledger_in_the_browser() {
         opened.as_secs_f64(),
         stepped.as_secs_f64()
     );
+}
+
+/// The whole-body ledger of `sim` (a run of `p` from its start) closes to 1e-4 for every
+/// species; `what` names the run in the log and a failure. Returns the heart's and the
+/// plasma's ledgers.
+async fn assert_body_closes(
+    ctx: &GpuContext,
+    sim: &Simulation,
+    p: &secretome::Problem,
+    what: &str,
+) -> (secretome::Ledger, Vec<secretome::sim::PlasmaLedger>) {
+    let heart = read_async(ctx, || sim.ledger()).await.unwrap();
+    let (plasma, _) = read_async(ctx, || sim.plasma_state()).await.unwrap();
+    let closures = body_closures(p, sim.initial_amounts(), &heart, &plasma);
+    let shown: Vec<String> = closures.iter().map(|e| format!("{e:.1e}")).collect();
+    console_log!(
+        "{what}: whole-body ledger closure per species {}",
+        shown.join(", ")
+    );
+    for (s, e) in closures.iter().enumerate() {
+        assert!(e.abs() < 1e-4, "{what}, species {s}: ledger off by {e:e}");
+    }
+    (heart, plasma)
 }
 
 /// A lesson as the page opens it: the bundled preset, parsed as `viewer::load` does.
@@ -205,25 +219,14 @@ async fn every_lesson_opens_in_the_browser() {
         let built = build(&scenario).unwrap();
         let mut session = Session::new(&ctx, &built).unwrap();
         session.advance(10).unwrap();
-        let sim = session.simulation();
-        let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
-        let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
         let p = session.problem();
-        let closures = body_closures(p, sim.initial_amounts(), &heart, &plasma);
         console_log!(
-            "{file}: {} voxels at {} mm, 10 steps in {:.2} s; closure {}",
+            "{file}: {} voxels at {} mm, 10 steps in {:.2} s",
             p.grid.voxel_count(),
             scenario.grid_spacing_mm,
-            t.elapsed().as_secs_f64(),
-            closures
-                .iter()
-                .map(|e| format!("{e:.1e}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            t.elapsed().as_secs_f64()
         );
-        for (s, e) in closures.iter().enumerate() {
-            assert!(e.abs() < 1e-4, "{file}, species {s}: ledger off by {e:e}");
-        }
+        let (heart, plasma) = assert_body_closes(&ctx, session.simulation(), p, file).await;
         let held: f64 = heart.species.iter().map(|l| l.in_tissue).sum::<f64>()
             + plasma
                 .iter()
@@ -280,21 +283,13 @@ async fn steering_in_the_browser_keeps_the_ledger() {
     assert_eq!(session.depots().len(), 1);
     session.step(5);
     let sim = session.simulation();
-    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
-    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
+    let (heart, _) = assert_body_closes(&ctx, sim, session.problem(), "steering").await;
     let cells = read_async(&ctx, || sim.depot_cells()).await.unwrap();
-    let closures = body_closures(session.problem(), sim.initial_amounts(), &heart, &plasma);
     console_log!(
-        "steering: TSG-6 secreted {before:.4e} ng before the delete, {:.4e} after; cells {cells:?}; closure {closures:?}",
+        "steering: TSG-6 secreted {before:.4e} ng before the delete, {:.4e} after; cells {cells:?}",
         heart.species[tsg6].secreted
     );
     assert_eq!(cells.len(), 1, "the deleted depot is gone on the GPU");
-    for (s, e) in closures.iter().enumerate() {
-        assert!(
-            e.abs() < 1e-4,
-            "species {s}: ledger off by {e:e} after steering"
-        );
-    }
     // The scenario's own depot keeps secreting; the deleted one no longer adds.
     assert!(heart.species[tsg6].secreted > before);
 }
@@ -320,20 +315,15 @@ async fn levels_run_in_the_browser() {
     sim.step(steps);
     let g = read_async(&ctx, || sim.read_fields()).await.unwrap();
     let err = max_rel_diff(&g, cpu.fields());
-    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
-    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
-    let closures = body_closures(p, sim.initial_amounts(), &heart, &plasma);
     console_log!(
-        "levels: {levels} levels, {} voxels in all, {steps} steps; max |GPU - CPU| = {err:.3e} of the field maximum; closure {closures:?}",
+        "levels: {levels} levels, {} voxels in all, {steps} steps; max |GPU - CPU| = {err:.3e} of the field maximum",
         p.voxel_count()
     );
     assert!(
         err <= 1e-4,
         "GPU vs CPU on levels: {err:e} of the field maximum"
     );
-    for (s, e) in closures.iter().enumerate() {
-        assert!(e.abs() < 1e-4, "species {s}: ledger off by {e:e} on levels");
-    }
+    assert_body_closes(&ctx, &sim, p, "levels").await;
 
     // The viewer's regridding in the page: the depot moved by 6 mm, the refinement follows it
     // once every read of the carrying-over has come back, and the run goes on.
@@ -363,15 +353,12 @@ async fn levels_run_in_the_browser() {
     }
     assert!(!session.regrid_pending() && session.refinements() == 1);
     session.advance(5).unwrap();
-    let sim = session.simulation();
-    let heart = read_async(&ctx, || sim.ledger()).await.unwrap();
-    let (plasma, _) = read_async(&ctx, || sim.plasma_state()).await.unwrap();
-    let closures = body_closures(session.problem(), sim.initial_amounts(), &heart, &plasma);
-    console_log!("levels: regridded after {tasks} tasks; closure after {closures:?}");
-    for (s, e) in closures.iter().enumerate() {
-        assert!(
-            e.abs() < 1e-4,
-            "species {s}: ledger off by {e:e} after regridding"
-        );
-    }
+    console_log!("levels: regridded after {tasks} tasks");
+    assert_body_closes(
+        &ctx,
+        session.simulation(),
+        session.problem(),
+        "levels, regridded",
+    )
+    .await;
 }
