@@ -157,22 +157,8 @@ pub fn execute(a: ViewArgs) -> Result<()> {
         wgpu_options: wgpu_options(),
         ..Default::default()
     };
-    let init_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let init_slot = init_error.clone();
-    let result = eframe::run_native(
-        "secretome",
-        options,
-        Box::new(move |cc| match app::ViewerApp::new(cc, start) {
-            Ok(app) => Ok(Box::new(app)),
-            Err(e) => {
-                let text = format!("{e:#}");
-                if let Ok(mut g) = init_slot.lock() {
-                    *g = Some(text.clone());
-                }
-                Err(text.into())
-            }
-        }),
-    );
+    let (create, init_error) = app::creator(start);
+    let result = eframe::run_native("secretome", options, create);
     if let Some(e) = init_error.lock().ok().and_then(|g| g.clone()) {
         bail!("{e}");
     }

@@ -193,23 +193,9 @@ async fn run() -> Result<()> {
         wgpu_options: wgpu_options(),
         ..Default::default()
     };
-    let failed: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let slot = failed.clone();
+    let (create, failed) = app::creator(start);
     let started = eframe::WebRunner::new()
-        .start(
-            canvas,
-            options,
-            Box::new(move |cc| match app::ViewerApp::new(cc, start) {
-                Ok(app) => Ok(Box::new(app)),
-                Err(e) => {
-                    let text = format!("{e:#}");
-                    if let Ok(mut g) = slot.lock() {
-                        *g = Some(text.clone());
-                    }
-                    Err(text.into())
-                }
-            }),
-        )
+        .start(canvas, options, create)
         .await;
     if let Some(e) = failed.lock().ok().and_then(|g| g.clone()) {
         return Err(anyhow!("{e}"));

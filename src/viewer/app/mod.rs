@@ -55,6 +55,28 @@ pub struct Start {
     pub capture: Option<(PathBuf, u32, CaptureResult)>,
 }
 
+/// Where the window's start-up error goes (its text, whole), for the caller of eframe's runner
+/// to report in one line: the runner itself only says that the app could not be created.
+pub type StartError = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+/// eframe's app creator for `start` (the desktop's window, the web page's canvas), and where
+/// its error goes if the window state cannot be made.
+pub fn creator(start: Start) -> (eframe::AppCreator<'static>, StartError) {
+    let failed = StartError::default();
+    let slot = failed.clone();
+    let create: eframe::AppCreator<'static> = Box::new(move |cc| match ViewerApp::new(cc, start) {
+        Ok(app) => Ok(Box::new(app)),
+        Err(e) => {
+            let text = format!("{e:#}");
+            if let Ok(mut g) = slot.lock() {
+                *g = Some(text.clone());
+            }
+            Err(text.into())
+        }
+    });
+    (create, failed)
+}
+
 /// A depot as the window shows it: where, how big, how many cells it started with.
 #[derive(Clone, Debug)]
 pub struct Marker {
