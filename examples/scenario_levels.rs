@@ -25,16 +25,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let p = build(&sc)?.problem;
         let seconds = start.elapsed().as_secs_f64();
         let off = p.level_offsets();
-        let leaves: Vec<usize> = (0..off.len() - 1)
-            .map(|l| {
-                (off[l]..off[l + 1])
-                    .filter(|&v| p.label_at(v).is_tissue())
-                    .count()
-            })
-            .collect();
-        let stored: Vec<usize> = p.level_grids().iter().map(|g| g.voxel_count()).collect();
+        let levels = p.finest_level() + 1;
+        let mut leaves = vec![0usize; levels];
+        let mut stored = vec![0usize; levels];
+        let mut patches = vec![0usize; levels];
+        for (k, g) in p.level_grids().iter().enumerate() {
+            let l = p.grid_level(k);
+            leaves[l] += (off[k]..off[k + 1])
+                .filter(|&v| p.label_at(v).is_tissue())
+                .count();
+            stored[l] += g.voxel_count();
+            patches[l] += 1;
+        }
         println!(
-            "finest {:>9}: tissue leaves per level {leaves:?} (total {}), stored voxels {stored:?}, {} stages at dt = {} s, built in {seconds:.1} s",
+            "finest {:>9}: tissue leaves per level {leaves:?} (total {}), stored voxels {stored:?} in {patches:?} patches, {} stages at dt = {} s, built in {seconds:.1} s",
             finest.map_or("none".into(), |f| format!("{f} mm")),
             leaves.iter().sum::<usize>(),
             p.plan().stages(),

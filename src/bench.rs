@@ -291,7 +291,7 @@ impl HeartGrid {
         let state_bytes = tissue * bytes_per_voxel(problem.n_species()) as u64 + table;
         HeartGrid {
             spacing_mm,
-            levels: grids.len() - 1,
+            levels: problem.finest_level(),
             finest_mm: grids[grids.len() - 1].spacing,
             dims: g.dims,
             box_voxels: g.voxel_count(),

@@ -131,8 +131,8 @@ pub fn write_vthb(
 /// Writes `arrays` (name, one value per voxel of every level of `problem`, in its numbering) as
 /// an overlapping AMR `path` (`.vthb`), with its images in the folder `path` without the
 /// extension, and a `label` array in each image. Level 0 is the problem's grid holding the cell
-/// averages of the leaves (the run's uniform `.vti`); each finer level is one image of its
-/// level's grid (the box of its leaves). A cell of that box that is not a leaf of its level
+/// averages of the leaves (the run's uniform `.vti`); each finer level is one image per patch
+/// (a box around a group of its leaves), `STEM_LEVEL_PATCH.vti`. A cell of that box that is not a leaf of its level
 /// shows the leaf at its centre: a coarser leaf, or a finer one that ParaView shows instead.
 pub fn write_levels_vthb(
     path: &Path,
@@ -164,63 +164,87 @@ pub fn write_levels_vthb(
         o[0], o[1], o[2]
     );
     let offsets = problem.level_offsets();
-    for (level, g) in problem.level_grids().into_iter().enumerate() {
-        if g.voxel_count() == 0 {
-            continue;
-        }
-        let h = g.spacing;
-        let (labels, values): (Vec<u8>, Vec<Vec<f32>>) = if level == 0 {
-            (
-                problem.coarse_labels().iter().map(|&l| l as u8).collect(),
-                arrays
-                    .iter()
-                    .map(|(_, a)| problem.on_coarse_grid(a))
-                    .collect(),
-            )
-        } else {
-            // The voxel each cell shows.
-            let shown: Vec<usize> = (0..g.voxel_count())
-                .map(|i| {
-                    if g.labels[i] != TissueLabel::Outside {
-                        return offsets[level] + i;
-                    }
-                    let [x, y, z] = g.coords(i);
-                    problem
-                        .voxel_at(g.centre(x, y, z))
-                        .unwrap_or(offsets[level] + i)
-                })
-                .collect();
-            (
-                shown.iter().map(|&v| problem.label_at(v) as u8).collect(),
-                arrays
-                    .iter()
-                    .map(|(_, a)| shown.iter().map(|&v| a[v]).collect())
-                    .collect(),
-            )
-        };
-        let file = format!("{stem}_{level}.vti");
-        let mut named: Vec<VtiArray> = arrays
-            .iter()
-            .zip(&values)
-            .map(|((name, _), v)| VtiArray {
-                name,
-                data: VtiData::F32(v),
-            })
+    let grids = problem.level_grids();
+    for level in 0..=problem.finest_level() {
+        let patches: Vec<usize> = (0..grids.len())
+            .filter(|&k| problem.grid_level(k) == level && grids[k].voxel_count() > 0)
             .collect();
-        named.push(VtiArray {
-            name: "label",
-            data: VtiData::U8(&labels),
-        });
-        write_vti(&dir.join(&file), g.dims, g.origin, h, &named, compress)?;
-        let lo = [0, 1, 2].map(|k| ((g.origin[k] - o[k]) / h).round() as i64);
-        let hi = [0, 1, 2].map(|k| lo[k] + g.dims[k] as i64 - 1);
+        let Some(&first) = patches.first() else {
+            continue;
+        };
+        let h = grids[first].spacing;
         xml.push_str(&format!(
-            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n{}    </Block>\n",
-            dataset(0, lo, hi, &stem, &file)
+            "    <Block level=\"{level}\" spacing=\"{h} {h} {h}\">\n"
         ));
+        for (index, &k) in patches.iter().enumerate() {
+            let file = format!("{stem}_{level}_{index}.vti");
+            let (lo, hi) = write_patch(problem, k, &offsets, arrays, &dir.join(&file), compress)?;
+            xml.push_str(&dataset(index, lo, hi, &stem, &file));
+        }
+        xml.push_str("    </Block>\n");
     }
     xml.push_str("  </vtkOverlappingAMR>\n</VTKFile>\n");
     write_atomic(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// Writes grid `k` of `problem`'s [`Problem::level_grids`] as the image `file` (see
+/// [`write_levels_vthb`]) and returns its box in its level's index space.
+fn write_patch(
+    problem: &Problem,
+    k: usize,
+    offsets: &[usize],
+    arrays: &[(&str, &[f32])],
+    file: &Path,
+    compress: bool,
+) -> Result<([i64; 3], [i64; 3])> {
+    let g = problem.level_grids()[k];
+    let o = problem.grid.origin;
+    let h = g.spacing;
+    let (labels, values): (Vec<u8>, Vec<Vec<f32>>) = if k == 0 {
+        (
+            problem.coarse_labels().iter().map(|&l| l as u8).collect(),
+            arrays
+                .iter()
+                .map(|(_, a)| problem.on_coarse_grid(a))
+                .collect(),
+        )
+    } else {
+        // The voxel each cell shows.
+        let shown: Vec<usize> = (0..g.voxel_count())
+            .map(|i| {
+                if g.labels[i] != TissueLabel::Outside {
+                    return offsets[k] + i;
+                }
+                let [x, y, z] = g.coords(i);
+                problem
+                    .voxel_at(g.centre(x, y, z))
+                    .unwrap_or(offsets[k] + i)
+            })
+            .collect();
+        (
+            shown.iter().map(|&v| problem.label_at(v) as u8).collect(),
+            arrays
+                .iter()
+                .map(|(_, a)| shown.iter().map(|&v| a[v]).collect())
+                .collect(),
+        )
+    };
+    let mut named: Vec<VtiArray> = arrays
+        .iter()
+        .zip(&values)
+        .map(|((name, _), v)| VtiArray {
+            name,
+            data: VtiData::F32(v),
+        })
+        .collect();
+    named.push(VtiArray {
+        name: "label",
+        data: VtiData::U8(&labels),
+    });
+    write_vti(file, g.dims, g.origin, h, &named, compress)?;
+    let lo = [0, 1, 2].map(|a| ((g.origin[a] - o[a]) / h).round() as i64);
+    let hi = [0, 1, 2].map(|a| lo[a] + g.dims[a] as i64 - 1);
+    Ok((lo, hi))
 }
 
 /// One image of a level in the `.vthb`: its box in the level's index space and its file, in

@@ -1,10 +1,11 @@
 //! The problem on levels (issue 17): a uniform [`Problem`] refined in places into finer voxels
 //! (h/2, h/4, …), as a [`Composite`] of the problem's box says.
 //!
-//! Each level is a [`Grid`] of its own spacing, so every solver keeps its per-grid machinery
-//! (the CPU twin's face lists now, the GPU's brick grids later). The problem numbers the voxels
-//! of all levels one after the other: level 0 (the problem's grid) first, then each finer
-//! level's grid. A voxel that is a leaf of the composite carries its label at its own level;
+//! Each level is one or more [`Grid`]s of its own spacing (patches: boxes around groups of its
+//! leaves, apart from each other), so every solver keeps its per-grid machinery (the CPU
+//! twin's face lists, the GPU's brick grids). The problem numbers the voxels of all grids one
+//! after the other: level 0 (the problem's grid) first, then the finer levels' patches, level
+//! by level. A voxel that is a leaf of the composite carries its label at its own level;
 //! every other position of a level's grid is `outside` (no flux), except where the coarse voxel
 //! holding it is blood: blood is well mixed with plasma at every level, so it stays blood there
 //! and each level meets the blood next to it with its own faces, ledger and volume.
@@ -39,22 +40,28 @@ pub struct LevelFace {
 /// The finer levels of a problem.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Levels {
-    /// Level l (edge `h/2^l`) at index l − 1: the box around its leaves, one voxel wider on
-    /// each side where the problem's box allows, so that each leaf meets the blood beside it.
+    /// The patches of the finer levels, level by level: each the box around a group of one
+    /// level's leaves, one voxel wider on each side where the problem's box allows (so that
+    /// each leaf meets the blood beside it). Patches of one level do not overlap, even by
+    /// that margin, so leaves of one level that share a face lie in one patch.
     pub grids: Vec<Grid>,
+    /// The level of each patch (edge `h/2^l`), non-decreasing.
+    pub level: Vec<usize>,
     /// Tissue faces between levels.
     pub faces: Vec<LevelFace>,
 }
 
-/// Where a voxel of the problem's numbering lies: its level and its index in that level's grid.
+/// Where a voxel of the problem's numbering lies: its grid (0: the problem's grid, k: patch
+/// k − 1 of the finer levels) and its index in that grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelVoxel {
-    pub level: usize,
+    pub grid: usize,
     pub index: usize,
 }
 
 impl Problem {
-    /// The grids of every level, coarsest (the problem's grid) first.
+    /// The grids of every level, coarsest (the problem's grid) first, then each finer level's
+    /// patches ([`Problem::grid_level`] gives their levels).
     pub fn level_grids(&self) -> Vec<&Grid> {
         let mut out = vec![&self.grid];
         if let Some(l) = &self.levels {
@@ -63,16 +70,34 @@ impl Problem {
         out
     }
 
-    /// The grid of level `level` (0: the problem's grid), without building the list.
-    fn grid_of(&self, level: usize) -> Option<&Grid> {
-        match (level, &self.levels) {
+    /// Grid `k` of [`Problem::level_grids`] (0: the problem's grid), without building the list.
+    fn grid_of(&self, k: usize) -> Option<&Grid> {
+        match (k, &self.levels) {
             (0, _) => Some(&self.grid),
-            (l, Some(levels)) => levels.grids.get(l - 1),
+            (k, Some(levels)) => levels.grids.get(k - 1),
             (_, None) => None,
         }
     }
 
-    /// First voxel of each level in the problem's numbering, and one past the last.
+    /// The level of grid `k` of [`Problem::level_grids`] (edge `h/2^l`; 0 for the problem's
+    /// grid).
+    pub fn grid_level(&self, k: usize) -> usize {
+        match (k, &self.levels) {
+            (0, _) | (_, None) => 0,
+            (k, Some(levels)) => levels.level.get(k - 1).copied().unwrap_or(0),
+        }
+    }
+
+    /// Levels below the problem's grid (0 without refinement).
+    pub fn finest_level(&self) -> usize {
+        self.levels
+            .as_ref()
+            .and_then(|l| l.level.last().copied())
+            .unwrap_or(0)
+    }
+
+    /// First voxel of each grid of [`Problem::level_grids`] in the problem's numbering, and
+    /// one past the last.
     pub fn level_offsets(&self) -> Vec<usize> {
         let mut out = vec![0];
         for g in self.level_grids() {
@@ -86,28 +111,33 @@ impl Problem {
         self.level_grids().iter().map(|g| g.voxel_count()).sum()
     }
 
-    /// The level and level-grid index of voxel `v` (problem numbering).
+    /// The grid and grid index of voxel `v` (problem numbering).
     pub fn locate(&self, v: usize) -> LevelVoxel {
         let Some(l) = &self.levels else {
-            return LevelVoxel { level: 0, index: v };
+            return LevelVoxel { grid: 0, index: v };
         };
         let mut start = self.grid.voxel_count();
         if v < start {
-            return LevelVoxel { level: 0, index: v };
+            return LevelVoxel { grid: 0, index: v };
         }
         for (k, g) in l.grids.iter().enumerate() {
             if v < start + g.voxel_count() {
                 return LevelVoxel {
-                    level: k + 1,
+                    grid: k + 1,
                     index: v - start,
                 };
             }
             start += g.voxel_count();
         }
         LevelVoxel {
-            level: l.grids.len(),
+            grid: l.grids.len(),
             index: v - start,
         }
+    }
+
+    /// The level of voxel `v` (problem numbering).
+    pub fn level_at(&self, v: usize) -> usize {
+        self.grid_level(self.locate(v).grid)
     }
 
     /// Each voxel's weight in the regional statistics, in coarse voxels (problem numbering):
@@ -118,7 +148,7 @@ impl Problem {
             .into_iter()
             .enumerate()
             .flat_map(|(k, grid)| {
-                let share = 1.0 / f64::from(1u32 << (3 * k));
+                let share = 1.0 / f64::from(1u32 << (3 * self.grid_level(k)));
                 grid.labels.iter().map(move |l| match l.kind() {
                     LabelKind::Tissue => share,
                     LabelKind::Blood if k == 0 => 1.0,
@@ -139,7 +169,7 @@ impl Problem {
     /// Label of voxel `v` (problem numbering).
     pub fn label_at(&self, v: usize) -> TissueLabel {
         let at = self.locate(v);
-        self.grid_of(at.level)
+        self.grid_of(at.grid)
             .and_then(|g| g.labels.get(at.index))
             .copied()
             .unwrap_or(TissueLabel::Outside)
@@ -147,16 +177,21 @@ impl Problem {
 
     /// Volume of voxel `v` (problem numbering), mL.
     pub fn voxel_ml_at(&self, v: usize) -> f64 {
-        self.grid_of(self.locate(v).level)
+        self.grid_of(self.locate(v).grid)
             .map_or(0.0, |g| g.voxel_ml())
     }
 
     /// Voxel `v` as a readable position: grid coordinates, with the level when refined.
     pub fn voxel_name(&self, v: usize) -> String {
         let at = self.locate(v);
-        match self.grid_of(at.level) {
-            Some(g) if at.level == 0 => format!("{:?}", g.coords(at.index)),
-            Some(g) => format!("{:?} of level {}", g.coords(at.index), at.level),
+        match self.grid_of(at.grid) {
+            Some(g) if at.grid == 0 => format!("{:?}", g.coords(at.index)),
+            Some(g) => format!(
+                "{:?} of level {} (patch {})",
+                g.coords(at.index),
+                self.grid_level(at.grid),
+                at.grid
+            ),
             None => format!("{v}"),
         }
     }
@@ -164,7 +199,7 @@ impl Problem {
     /// Centre of voxel `v` (problem numbering), mm.
     pub fn voxel_centre(&self, v: usize) -> [f64; 3] {
         let at = self.locate(v);
-        let g = self.grid_of(at.level).unwrap_or(&self.grid);
+        let g = self.grid_of(at.grid).unwrap_or(&self.grid);
         let [x, y, z] = g.coords(at.index);
         g.centre(x, y, z)
     }
@@ -222,10 +257,10 @@ impl Problem {
         }
     }
 
-    /// Where level `level`'s grid starts, in voxels of that level counted from the problem's
-    /// corner.
-    pub fn level_corner(&self, level: usize) -> [i64; 3] {
-        match self.grid_of(level) {
+    /// Where grid `k` of [`Problem::level_grids`] starts, in voxels of its level counted from
+    /// the problem's corner.
+    pub fn level_corner(&self, k: usize) -> [i64; 3] {
+        match self.grid_of(k) {
             Some(g) => {
                 [0, 1, 2].map(|k| ((g.origin[k] - self.grid.origin[k]) / g.spacing).round() as i64)
             }
@@ -249,9 +284,9 @@ impl Problem {
         let c = self.grid.coords(v0);
         let mut out = Vec::new();
         for (k, g) in levels.grids.iter().enumerate() {
-            let level = k + 1;
+            let level = levels.level[k];
             let n = 1i64 << level;
-            let corner = self.level_corner(level);
+            let corner = self.level_corner(k + 1);
             let share = 1.0 / f64::from(1u32 << (3 * level));
             for dz in 0..n {
                 for dy in 0..n {
@@ -263,7 +298,7 @@ impl Problem {
                         }
                         let i = g.index(at[0] as usize, at[1] as usize, at[2] as usize);
                         if g.labels[i].is_tissue() {
-                            out.push((offsets[level] + i, share));
+                            out.push((offsets[k + 1] + i, share));
                         }
                     }
                 }
@@ -332,75 +367,84 @@ impl Problem {
             g0.index(x, y, z)
         };
 
-        // Each level's grid: the box of its leaves, one voxel wider.
+        // Each level's patches: boxes around groups of its leaves, one voxel wider.
         let mut grids: Vec<Grid> = Vec::new();
         let mut lo_of: Vec<[u32; 3]> = Vec::new();
+        let mut level_of: Vec<usize> = Vec::new();
         for level in 1..=top {
-            let mut lo = [u32::MAX; 3];
-            let mut hi = [0u32; 3];
-            for c in composite.cells.iter().filter(|c| c.level as usize == level) {
-                for k in 0..3 {
-                    lo[k] = lo[k].min(c.ijk[k]);
-                    hi[k] = hi[k].max(c.ijk[k]);
-                }
-            }
-            let n = |k: usize| (dims[k] as u32) << level;
+            let cells: Vec<[u32; 3]> = composite
+                .cells
+                .iter()
+                .filter(|c| c.level as usize == level)
+                .map(|c| c.ijk)
+                .collect();
+            let extent = dims.map(|d| (d as u32) << level);
             let h = g0.spacing / f64::from(1u32 << level);
-            // A level without leaves (all split further) has an empty grid.
-            let empty = lo[0] == u32::MAX;
-            let lo = lo.map(|v| if empty { 0 } else { v.saturating_sub(1) });
-            let hi = [0, 1, 2].map(|k| (hi[k] + 1).min(n(k) - 1));
-            let ldims = [0, 1, 2].map(|k| {
-                if empty {
-                    0
-                } else {
-                    (hi[k] - lo[k] + 1) as usize
-                }
-            });
-            let mut grid = Grid {
-                dims: ldims,
-                spacing: h,
-                origin: [0, 1, 2].map(|k| g0.origin[k] + f64::from(lo[k]) * h),
-                labels: vec![TissueLabel::Outside; ldims[0] * ldims[1] * ldims[2]],
-            };
-            for z in 0..ldims[2] {
-                for y in 0..ldims[1] {
-                    for x in 0..ldims[0] {
-                        let c = Cell {
-                            level: level as u8,
-                            ijk: [lo[0] + x as u32, lo[1] + y as u32, lo[2] + z as u32],
-                        };
-                        let parent = g0.labels[ancestor(&c)];
-                        let i = grid.index(x, y, z);
-                        if parent.kind() == LabelKind::Blood || composite.index_of(&c).is_some() {
-                            grid.labels[i] = parent;
+            for (lo, hi) in patch_boxes(&cells, extent) {
+                let ldims = [0, 1, 2].map(|k| (hi[k] - lo[k] + 1) as usize);
+                let mut grid = Grid {
+                    dims: ldims,
+                    spacing: h,
+                    origin: [0, 1, 2].map(|k| g0.origin[k] + f64::from(lo[k]) * h),
+                    labels: vec![TissueLabel::Outside; ldims[0] * ldims[1] * ldims[2]],
+                };
+                for z in 0..ldims[2] {
+                    for y in 0..ldims[1] {
+                        for x in 0..ldims[0] {
+                            let c = Cell {
+                                level: level as u8,
+                                ijk: [lo[0] + x as u32, lo[1] + y as u32, lo[2] + z as u32],
+                            };
+                            let parent = g0.labels[ancestor(&c)];
+                            let i = grid.index(x, y, z);
+                            if parent.kind() == LabelKind::Blood || composite.index_of(&c).is_some()
+                            {
+                                grid.labels[i] = parent;
+                            }
                         }
                     }
                 }
+                grids.push(grid);
+                lo_of.push(lo);
+                level_of.push(level);
             }
-            grids.push(grid);
-            lo_of.push(lo);
         }
         let mut offsets = vec![0, g0.voxel_count()];
         for g in &grids {
             offsets.push(offsets[offsets.len() - 1] + g.voxel_count());
         }
         let total = offsets[offsets.len() - 1];
-        // Problem numbering of a composite cell.
-        let number = |c: &Cell| -> usize {
+        // Problem numbering of each composite cell: level 0's voxel, or its place in the patch
+        // of its level that holds it.
+        let mut numbers = Vec::with_capacity(composite.cells.len());
+        for c in &composite.cells {
             let l = c.level as usize;
             if l == 0 {
-                return ancestor(c);
+                numbers.push(ancestor(c));
+                continue;
             }
-            let lo = lo_of[l - 1];
-            let g = &grids[l - 1];
-            offsets[l]
-                + g.index(
-                    (c.ijk[0] - lo[0]) as usize,
-                    (c.ijk[1] - lo[1]) as usize,
-                    (c.ijk[2] - lo[2]) as usize,
-                )
-        };
+            let k = (0..grids.len())
+                .find(|&k| {
+                    let g = &grids[k];
+                    level_of[k] == l
+                        && (0..3).all(|a| {
+                            c.ijk[a] >= lo_of[k][a]
+                                && ((c.ijk[a] - lo_of[k][a]) as usize) < g.dims[a]
+                        })
+                })
+                .ok_or_else(|| {
+                    SimError::Problem(format!("levels: no patch holds the leaf {c:?}"))
+                })?;
+            let (g, lo) = (&grids[k], lo_of[k]);
+            numbers.push(
+                offsets[k + 1]
+                    + g.index(
+                        (c.ijk[0] - lo[0]) as usize,
+                        (c.ijk[1] - lo[1]) as usize,
+                        (c.ijk[2] - lo[2]) as usize,
+                    ),
+            );
+        }
         // Level 0: covered voxels become outside, except blood.
         let mut level0 = g0.clone();
         for (v, l) in level0.labels.iter_mut().enumerate() {
@@ -418,9 +462,9 @@ impl Problem {
 
         // The leaves below each level-0 voxel, with their volume fractions of it.
         let mut leaves_of: Vec<Vec<(usize, f64)>> = vec![Vec::new(); g0.voxel_count()];
-        for c in &composite.cells {
+        for (i, c) in composite.cells.iter().enumerate() {
             let share = 1.0 / f64::from(1u32 << (3 * c.level));
-            leaves_of[ancestor(c)].push((number(c), share));
+            leaves_of[ancestor(c)].push((numbers[i], share));
         }
         let n0 = g0.voxel_count();
         let ns = self.n_species();
@@ -482,17 +526,14 @@ impl Problem {
             if ca.level == cb.level {
                 continue;
             }
-            let (a, b) = (number(&ca), number(&cb));
+            let (a, b) = (numbers[f.a], numbers[f.b]);
             let (la, lb) = (labels[a], labels[b]);
             let conductance = self.labels.face(la, lb);
             if !(la.is_tissue() && lb.is_tissue()) || conductance == 0.0 {
                 continue;
             }
-            let mut stencil: Vec<(usize, f64)> = f
-                .stencil
-                .iter()
-                .map(|&(i, w)| (number(&composite.cells[i]), w))
-                .collect();
+            let mut stencil: Vec<(usize, f64)> =
+                f.stencil.iter().map(|&(i, w)| (numbers[i], w)).collect();
             // The parabola and the tangential gradient assume a smooth field: where the face
             // or its stencil meets another label (a jump in ε·m_D, a kink in c), or no tissue,
             // the two-point difference over 1.5 fine voxels.
@@ -510,7 +551,11 @@ impl Problem {
 
         let mut out = self.clone();
         out.grid = level0;
-        out.levels = Some(Levels { grids, faces });
+        out.levels = Some(Levels {
+            grids,
+            level: level_of,
+            faces,
+        });
         out.initial = initial;
         out.segments = segments;
         out.sources = sources;
@@ -526,11 +571,22 @@ impl Problem {
             return Ok(());
         };
         let bad = |m: String| Err(SimError::Problem(m));
+        if levels.level.len() != levels.grids.len()
+            || levels.level.windows(2).any(|w| w[1] < w[0])
+            || levels.level.contains(&0)
+        {
+            return bad(format!(
+                "levels: {} patches with levels {:?}, expected one level ≥ 1 each, in order",
+                levels.grids.len(),
+                levels.level
+            ));
+        }
         for (k, g) in levels.grids.iter().enumerate() {
-            let h = self.grid.spacing / f64::from(1u32 << (k + 1));
+            let h = self.grid.spacing / f64::from(1u32 << levels.level[k]);
             if g.labels.len() != g.voxel_count() || (g.spacing - h).abs() > 1e-9 * h {
                 return bad(format!(
-                    "level {}: {} labels for {:?} voxels of {} mm, expected voxels of {h} mm",
+                    "level {} (patch {}): {} labels for {:?} voxels of {} mm, expected voxels of {h} mm",
+                    levels.level[k],
                     k + 1,
                     g.labels.len(),
                     g.dims,
@@ -613,8 +669,7 @@ impl Problem {
         let offsets = self.level_offsets();
         let g0 = &self.grid;
         for (k, g) in levels.grids.iter().enumerate() {
-            let level = k + 1;
-            let share = 1.0 / f64::from(1u32 << (3 * level));
+            let share = 1.0 / f64::from(1u32 << (3 * levels.level[k]));
             for (i, l) in g.labels.iter().enumerate() {
                 if !l.is_tissue() {
                     continue;
@@ -623,7 +678,7 @@ impl Problem {
                 let c = g.centre(x, y, z);
                 let p = [0, 1, 2].map(|a| ((c[a] - g0.origin[a]) / g0.spacing).floor() as usize);
                 let v0 = g0.index(p[0], p[1], p[2]);
-                sum[v0] += field[offsets[level] + i] * share;
+                sum[v0] += field[offsets[k + 1] + i] * share;
                 vol[v0] += share;
             }
         }
@@ -634,6 +689,86 @@ impl Problem {
         }
         out
     }
+}
+
+/// Boxes (low and high corners, inclusive) around the `cells` of one level, whose positions
+/// run below `extent`: the cells grouped by 8³ blocks that touch (26 neighbours), each group's
+/// box widened by one cell where `extent` allows, and boxes that then meet merged, until none
+/// meet. Sorted by their low corners.
+fn patch_boxes(cells: &[[u32; 3]], extent: [u32; 3]) -> Vec<([u32; 3], [u32; 3])> {
+    const BLOCK: u32 = 8;
+    let mut blocks: std::collections::HashMap<[u32; 3], ([u32; 3], [u32; 3])> =
+        std::collections::HashMap::new();
+    type Box3 = ([u32; 3], [u32; 3]);
+    // `b` widened to hold `other`.
+    fn widen(b: &mut Box3, other: &Box3) {
+        b.0 = [0, 1, 2].map(|k| b.0[k].min(other.0[k]));
+        b.1 = [0, 1, 2].map(|k| b.1[k].max(other.1[k]));
+    }
+    for c in cells {
+        widen(
+            blocks.entry(c.map(|v| v / BLOCK)).or_insert((*c, *c)),
+            &(*c, *c),
+        );
+    }
+    let mut keys: Vec<[u32; 3]> = blocks.keys().copied().collect();
+    keys.sort_unstable();
+    let id: std::collections::HashMap<[u32; 3], usize> =
+        keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let mut parent: Vec<usize> = (0..keys.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, k) in keys.iter().enumerate() {
+        for d in 0..27u32 {
+            let n = [d % 3, (d / 3) % 3, d / 9].map(|x| x as i64 - 1);
+            let at = [0, 1, 2].map(|a| i64::from(k[a]) + n[a]);
+            if at.iter().any(|&x| x < 0) {
+                continue;
+            }
+            if let Some(&j) = id.get(&at.map(|x| x as u32)) {
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ri.max(rj)] = ri.min(rj);
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, ([u32; 3], [u32; 3])> =
+        std::collections::BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        let r = root(&mut parent, i);
+        let b = blocks[k];
+        widen(groups.entry(r).or_insert(b), &b);
+    }
+    let mut boxes: Vec<([u32; 3], [u32; 3])> = groups
+        .into_values()
+        .map(|(lo, hi)| {
+            (
+                lo.map(|v| v.saturating_sub(1)),
+                [0, 1, 2].map(|a| (hi[a] + 1).min(extent[a].saturating_sub(1))),
+            )
+        })
+        .collect();
+    let meet = |a: &([u32; 3], [u32; 3]), b: &([u32; 3], [u32; 3])| {
+        (0..3).all(|k| a.0[k] <= b.1[k] && b.0[k] <= a.1[k])
+    };
+    'merge: loop {
+        for i in 0..boxes.len() {
+            for j in i + 1..boxes.len() {
+                if meet(&boxes[i], &boxes[j]) {
+                    let b = boxes.swap_remove(j);
+                    widen(&mut boxes[i], &b);
+                    continue 'merge;
+                }
+            }
+        }
+        break;
+    }
+    boxes.sort_unstable();
+    boxes
 }
 
 #[cfg(test)]
@@ -727,7 +862,7 @@ mod tests {
         // The finest leaf at a point, and its blood: every level holds the blood pool beside
         // its leaves.
         let v = r.voxel_at([1.6, 4.1, 4.1]).unwrap();
-        assert_eq!(r.locate(v).level, 2);
+        assert_eq!(r.level_at(v), 2);
         assert_eq!(r.label_at(v), TissueLabel::Myocardium);
         for (k, g) in levels.grids.iter().enumerate() {
             let x0 = ((1.0 - g.origin[0]) / g.spacing).round() as usize - 1;
@@ -742,7 +877,7 @@ mod tests {
         assert!(!levels.faces.is_empty());
         for f in &levels.faces {
             assert!(r.label_at(f.fine).is_tissue() && r.label_at(f.coarse).is_tissue());
-            assert!(r.locate(f.fine).level == r.locate(f.coarse).level + 1);
+            assert!(r.level_at(f.fine) == r.level_at(f.coarse) + 1);
         }
         // One level's forward-Euler bound is the finest voxels' h²/(6D) at most.
         let fe = r.dt_forward_euler();
@@ -760,5 +895,74 @@ mod tests {
         let other = Composite::new([4; 3], 1.0, 1, |_, _| true).unwrap();
         let e = p.refine(&other).unwrap_err().to_string();
         assert!(e.contains("a composite of [4, 4, 4] voxels"), "{e}");
+    }
+
+    /// Three refined zones along a long box, two of them close: each level's leaves fall into
+    /// patches that keep apart (the close zones share one at level 1, where their cells'
+    /// blocks touch), every leaf lies in exactly one patch, and every face between two leaves
+    /// of one level is a face inside one patch, so no flux is lost between patches.
+    #[test]
+    fn patches_hold_every_leaf_once_and_every_face_of_a_level() {
+        let g = Grid::filled([24, 8, 8], 1.0, TissueLabel::Myocardium);
+        let species = SpeciesTable {
+            species: vec![Species::simple("s", 1e-4, 1e-4)],
+        };
+        let mut p = Problem::new(g, species, 60.0);
+        for v in 0..p.grid.voxel_count() {
+            p.initial[v] = 1.0 + p.grid.coords(v)[0] as f32;
+        }
+        let comp = Composite::new([24, 8, 8], 1.0, 2, |l, c| {
+            let r = if l == 0 { 1.5 } else { 0.8 };
+            [3.0, 7.0, 20.0]
+                .iter()
+                .any(|&x| (c[0] - x).abs() < r && (1..3).all(|a| (c[a] - 4.0).abs() < r))
+        })
+        .unwrap();
+        let r = p.refine(&comp).unwrap();
+        let levels = r.levels.as_ref().unwrap();
+        assert_eq!(levels.level, vec![1, 1, 2, 2, 2]);
+        // Patches of a level do not meet, even by their margins.
+        let grids = r.level_grids();
+        for a in 1..grids.len() {
+            for b in a + 1..grids.len() {
+                if r.grid_level(a) != r.grid_level(b) {
+                    continue;
+                }
+                let (ga, gb) = (grids[a], grids[b]);
+                let apart = (0..3).any(|k| {
+                    let (la, lb) = (r.level_corner(a)[k], r.level_corner(b)[k]);
+                    la + ga.dims[k] as i64 <= lb || lb + gb.dims[k] as i64 <= la
+                });
+                assert!(apart, "patches {a} and {b} meet");
+            }
+        }
+        // Every leaf once; every same-level face inside a patch.
+        let per_level = comp.per_level();
+        let mut leaves = [0usize; 3];
+        let mut inner_faces = 0usize;
+        for (k, g) in grids.iter().enumerate().skip(1) {
+            for i in 0..g.voxel_count() {
+                if g.labels[i].is_tissue() {
+                    leaves[r.grid_level(k)] += 1;
+                    inner_faces += g
+                        .neighbours(i)
+                        .filter(|&j| j > i && g.labels[j].is_tissue())
+                        .count();
+                }
+            }
+        }
+        assert_eq!(&leaves[1..], &per_level[1..]);
+        let same_level = comp
+            .faces
+            .iter()
+            .filter(|f| {
+                let (a, b) = (comp.cells[f.a], comp.cells[f.b]);
+                a.level == b.level && a.level > 0
+            })
+            .count();
+        assert_eq!(inner_faces, same_level);
+        let a = p.tissue_amounts(&p.initial);
+        let b = r.tissue_amounts(&r.initial);
+        assert!(a[0] > 0.0 && (a[0] - b[0]).abs() < 1e-12 * a[0]);
     }
 }

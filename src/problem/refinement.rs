@@ -203,21 +203,26 @@ impl Problem {
                 continue;
             }
             let at = to.locate(v);
+            let level = to.grid_level(at.grid);
             let Some(holder) = self.voxel_at(to.voxel_centre(v)) else {
                 continue;
             };
-            if self.locate(holder).level <= at.level {
+            if self.level_at(holder) <= level {
                 reads.push((holder, 1.0));
                 continue;
             }
             // Finer here: the leaves of every finer level inside the cube.
-            let Some(g) = to.level_grids().get(at.level).copied() else {
+            let Some(g) = to.level_grids().get(at.grid).copied() else {
                 continue;
             };
             let c = g.coords(at.index);
-            let global: [i64; 3] = [0, 1, 2].map(|a| c[a] as i64 + to_corners[at.level][a]);
-            for (l, fg) in from_grids.iter().enumerate().skip(at.level + 1) {
-                let k = 1i64 << (l - at.level);
+            let global: [i64; 3] = [0, 1, 2].map(|a| c[a] as i64 + to_corners[at.grid][a]);
+            for (l, fg) in from_grids.iter().enumerate() {
+                let finer = self.grid_level(l);
+                if finer <= level {
+                    continue;
+                }
+                let k = 1i64 << (finer - level);
                 let share = 1.0 / (k * k * k) as f64;
                 for dz in 0..k {
                     for dy in 0..k {

@@ -21,9 +21,10 @@ pub struct FineBox {
     /// Its corner, mm, and its texel edge (the finest voxel edge), mm.
     pub origin: [f64; 3],
     pub h: f64,
-    /// Per level (0 first): the corner of the level's grid in that level's voxels from the
-    /// problem's corner, and the texel of the fine texture where its first voxel starts with
-    /// the texels per voxel edge (2^(finest − level)); zeros for level 0.
+    /// Per grid (level 0's first, then the finer levels' patches): the corner of the grid in
+    /// its level's voxels from the problem's corner with its level, and the texel of the fine
+    /// texture where its first voxel starts with the texels per voxel edge
+    /// (2^(finest − level)); zeros for level 0.
     pub levels: Vec<([u32; 4], [i32; 4])>,
 }
 
@@ -33,7 +34,8 @@ impl FineBox {
     /// exceed `max3d` texels along an axis; the levels' corners are there in any case.
     pub fn of(problem: &Problem, max3d: u32) -> FineBox {
         let grids = problem.level_grids();
-        let finest = grids.len() - 1;
+        let finest = problem.finest_level();
+        let level = |k: usize| problem.grid_level(k);
         // Every level's corner (in its own voxels): the coarse texture's covered voxels are
         // filled from it even without a fine texture.
         let corners: Vec<[i64; 3]> = (0..grids.len()).map(|l| problem.level_corner(l)).collect();
@@ -41,11 +43,14 @@ impl FineBox {
             corners
                 .iter()
                 .enumerate()
-                .map(|(l, c)| {
-                    if l == 0 {
+                .map(|(k, c)| {
+                    if k == 0 {
                         ([0; 4], [0; 4])
                     } else {
-                        ([c[0] as u32, c[1] as u32, c[2] as u32, l as u32], fine)
+                        (
+                            [c[0] as u32, c[1] as u32, c[2] as u32, level(k) as u32],
+                            fine,
+                        )
                     }
                 })
                 .collect()
@@ -57,16 +62,16 @@ impl FineBox {
         if finest == 0 {
             return empty();
         }
-        let scale = |l: usize| 1i64 << (finest - l);
+        let scale = |k: usize| 1i64 << (finest - level(k));
         let mut lo = [i64::MAX; 3];
         let mut hi = [i64::MIN; 3];
-        for (l, g) in grids.iter().enumerate().skip(1) {
+        for (k, g) in grids.iter().enumerate().skip(1) {
             if g.voxel_count() == 0 {
                 continue;
             }
             for a in 0..3 {
-                lo[a] = lo[a].min(corners[l][a] * scale(l));
-                hi[a] = hi[a].max((corners[l][a] + g.dims[a] as i64) * scale(l));
+                lo[a] = lo[a].min(corners[k][a] * scale(k));
+                hi[a] = hi[a].max((corners[k][a] + g.dims[a] as i64) * scale(k));
             }
         }
         let dims = [0, 1, 2].map(|a| (hi[a] - lo[a]).max(0));
@@ -74,7 +79,7 @@ impl FineBox {
         if texels == 0 || texels > MAX_FINE_TEXELS || dims.iter().any(|&d| d > i64::from(max3d)) {
             return empty();
         }
-        let h = grids[finest].spacing;
+        let h = problem.grid.spacing / f64::from(1u32 << finest);
         let levels = corners
             .iter()
             .enumerate()
@@ -84,7 +89,7 @@ impl FineBox {
                 }
                 let s = scale(l);
                 (
-                    [c[0] as u32, c[1] as u32, c[2] as u32, l as u32],
+                    [c[0] as u32, c[1] as u32, c[2] as u32, level(l) as u32],
                     [
                         (c[0] * s - lo[0]) as i32,
                         (c[1] * s - lo[1]) as i32,
@@ -179,28 +184,33 @@ mod tests {
     use crate::problem::composite::Composite;
 
     /// Every coarse voxel that finer levels cover gets exactly one leaf written into it by
-    /// `view_extract.wgsl` (the leaf at its low corner), and each level's leaves land in the
-    /// fine texture where their centres are.
+    /// `view_extract.wgsl` (the leaf at its low corner), and each patch's leaves land in the
+    /// fine texture where their centres are: two refined zones far apart, each level in two
+    /// patches.
     #[test]
     fn every_covered_voxel_gets_one_leaf_and_leaves_land_in_place() {
         let species = SpeciesTable {
             species: vec![Species::simple("s", 1e-4, 1e-4)],
         };
-        let grid = Grid::filled([10, 9, 8], 0.5, TissueLabel::Myocardium);
+        let grid = Grid::filled([20, 9, 8], 0.5, TissueLabel::Myocardium);
         let p = Problem::new(grid, species, 60.0);
-        let comp = Composite::new([10, 9, 8], 0.5, 2, |l, c| {
+        let comp = Composite::new([20, 9, 8], 0.5, 2, |l, c| {
             let r = if l == 0 { 1.2 } else { 0.6 };
-            (0..3).all(|a| (c[a] - 2.2).abs() < r)
+            [2.2, 7.8]
+                .iter()
+                .any(|&x| (c[0] - x).abs() < r && (1..3).all(|a| (c[a] - 2.2).abs() < r))
         })
         .unwrap();
         let r = p.refine(&comp).unwrap();
+        assert_eq!(r.levels.as_ref().unwrap().level, vec![1, 1, 2, 2]);
         let fine = FineBox::of(&r, 2048);
         assert!(fine.present());
         assert_eq!(fine.h, 0.125);
         let g0 = &r.grid;
         let mut written = vec![0; g0.voxel_count()];
-        for (l, g) in r.level_grids().into_iter().enumerate().skip(1) {
-            let (level, off) = fine.levels[l];
+        for (k, g) in r.level_grids().into_iter().enumerate().skip(1) {
+            let l = r.grid_level(k);
+            let (level, off) = fine.levels[k];
             assert_eq!(level[3] as usize, l);
             assert_eq!(off[3], 1 << (2 - l));
             for (i, lab) in g.labels.iter().enumerate() {

@@ -456,12 +456,7 @@ impl HeartRenderer {
         let packs = sim.n_species().div_ceil(4) as u32;
         let mut bytes = vec![0u8; needed as usize];
         for (i, slab) in slabs.iter().enumerate() {
-            let (level, fine) = self
-                .fine
-                .levels
-                .get(slab.level)
-                .copied()
-                .unwrap_or_default();
+            let (level, fine) = self.fine.levels.get(slab.grid).copied().unwrap_or_default();
             let info = ExtractInfo {
                 first_brick: slab.first_brick,
                 n_bricks: slab.n_bricks,

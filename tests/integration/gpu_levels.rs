@@ -11,28 +11,34 @@ use secretome::sim::LayoutOptions;
 use secretome::{CpuReference, Simulation};
 
 /// The full model (every label, a depot with autocrine feedback across labels, a point
-/// source, dynamic plasma, exposure) refined twice around the depot.
-fn refined(dims: [usize; 3]) -> Problem {
+/// source, dynamic plasma, exposure) refined twice around the depot, and where `far` is given
+/// also around that height (mm) above the box's floor, each level then in two patches.
+fn refined(dims: [usize; 3], far: Option<f64>) -> Problem {
     let coarse = heterogeneous_grid(dims, 0.2);
     let mid = coarse.dims.map(|d| d as f64 * 0.1);
     let comp = Composite::new(coarse.dims, coarse.spacing, 2, move |l, p| {
         let r = if l == 0 { 0.7 } else { 0.4 };
-        (p[0] - mid[0] - 0.4).abs() < r
-            && (p[1] - mid[1] + 0.2).abs() < r
-            && (p[2] - mid[2]).abs() < r
+        let near = |z: f64| {
+            (p[0] - mid[0] - 0.4).abs() < r
+                && (p[1] - mid[1] + 0.2).abs() < r
+                && (p[2] - z).abs() < r
+        };
+        near(mid[2]) || far.is_some_and(near)
     })
     .unwrap();
     full_problem(coarse).refine(&comp).unwrap()
 }
 
-fn compare(dims: [usize; 3], opts: LayoutOptions, min_slabs: usize) {
-    let p = refined(dims);
+fn compare(dims: [usize; 3], far: Option<f64>, opts: LayoutOptions, min_slabs: usize) {
+    let p = refined(dims, far);
     let n = p.voxel_count();
     let mut cpu = CpuReference::new(&p).unwrap();
     let mut sim = Simulation::with_layout(gpu(), &p, opts).unwrap();
     let per_level = sim.slabs_per_level();
     eprintln!("slabs per level {per_level:?}");
     assert!(per_level.len() == 3 && per_level[0] >= min_slabs && per_level[2] >= min_slabs);
+    let patches = if far.is_some() { 2 } else { 1 };
+    assert_eq!(sim.grids_per_level(), [1, patches, patches]);
     assert_eq!(sim.level_faces(), p.levels.as_ref().unwrap().faces.len());
     assert!(sim.plan().stages() >= 3, "{} stages", sim.plan().stages());
     // 3 h in 10-minute steps; both solvers take the same stages.
@@ -110,15 +116,17 @@ fn compare(dims: [usize; 3], opts: LayoutOptions, min_slabs: usize) {
 
 #[test]
 fn gpu_matches_cpu_on_levels() {
-    compare([14, 12, 12], LayoutOptions::default(), 1);
+    compare([14, 12, 12], None, LayoutOptions::default(), 1);
 }
 
-/// Each level cut into several slabs: the ghost layers are exchanged within a level only,
-/// and the faces between levels find their voxels in whichever slab owns them.
+/// Each level in two patches (a second zone refined 3 mm below the depot's), each cut into
+/// several slabs: the ghost layers are exchanged within a patch only, and the faces between
+/// levels find their voxels in whichever slab owns them.
 #[test]
 fn gpu_matches_cpu_on_levels_across_slabs() {
     compare(
         [14, 12, 40],
+        Some(1.0),
         LayoutOptions {
             max_slab_bytes: Some(150 << 10),
             ..Default::default()

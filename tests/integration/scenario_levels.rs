@@ -396,7 +396,7 @@ fn a_refined_run_stopped_and_resumed_gives_the_same_results() {
     for f in [
         "stats.csv",
         "fields/fields_0003.vti",
-        "fields/levels_0003/levels_0003_2.vti",
+        "fields/levels_0003/levels_0003_2_0.vti",
         "exposure.vti",
     ] {
         assert!(read(whole.join(f)) == read(stopped.join(f)), "{f} differs");

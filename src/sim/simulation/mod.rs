@@ -522,11 +522,20 @@ impl Simulation {
         self.slabs.len()
     }
 
-    /// Slabs per level (one entry without refinement).
+    /// Slabs per level (one entry without refinement; a level's patches together).
     pub fn slabs_per_level(&self) -> Vec<usize> {
-        let mut out = vec![0; self.layout.levels.len()];
+        let mut out = vec![0; self.problem.finest_level() + 1];
         for s in &self.slabs {
-            out[s.span.level] += 1;
+            out[self.problem.grid_level(s.span.grid)] += 1;
+        }
+        out
+    }
+
+    /// Grids per level: 1 for level 0, then each finer level's patches.
+    pub fn grids_per_level(&self) -> Vec<usize> {
+        let mut out = vec![0; self.problem.finest_level() + 1];
+        for k in 0..self.layout.levels.len() {
+            out[self.problem.grid_level(k)] += 1;
         }
         out
     }

@@ -190,7 +190,7 @@ impl BrickGrid {
     }
 }
 
-/// One level's bricks, and where its voxels lie in the problem's numbering and in storage.
+/// One grid's bricks (level 0's, or a patch of a finer level), and where its voxels lie in the problem's numbering and in storage.
 #[derive(Clone, Debug)]
 pub(super) struct LevelBricks {
     pub(super) bricks: BrickGrid,
@@ -203,8 +203,8 @@ pub(super) struct LevelBricks {
     pub(super) storage_from: usize,
 }
 
-/// The stored bricks and voxels of every level of a problem (one level without refinement):
-/// level 0's bricks and voxels first, then each finer level's, in the same order.
+/// The stored bricks and voxels of every grid of a problem (one without refinement): level 0's
+/// bricks and voxels first, then each finer level's patches', in the same order.
 #[derive(Clone, Debug)]
 pub(super) struct Layout {
     pub(super) levels: Vec<LevelBricks>,
@@ -367,13 +367,14 @@ pub(super) struct DeviceLimits {
     pub(super) sub_slots: u32,
 }
 
-/// One slab as planned: its level, the brick layers it owns, the bricks and voxels it holds
+/// One slab as planned: its grid, the brick layers it owns, the bricks and voxels it holds
 /// (its own and the ghost layers on either side), and its uniforms.
 #[derive(Clone, Debug)]
 pub(super) struct SlabSpan {
-    /// The level whose bricks it holds (0 without refinement).
-    pub(super) level: usize,
-    /// Own brick layers of its level.
+    /// The grid whose bricks it holds (`Problem::level_grids`: 0 the problem's, then the finer
+    /// levels' patches).
+    pub(super) grid: usize,
+    /// Own brick layers of its grid.
     pub(super) layers: std::ops::Range<usize>,
     /// Bricks held (the numbering of every level's bricks), ghosts included.
     pub(super) held: std::ops::Range<usize>,
@@ -389,7 +390,7 @@ pub(super) struct SlabPlan {
     pub(super) layout: Layout,
     /// Bytes per stored voxel of everything the grid holds.
     pub(super) per_voxel: u64,
-    /// The slabs of level 0, then those of each finer level.
+    /// The slabs of level 0, then those of each finer level's patches.
     pub(super) slabs: Vec<SlabSpan>,
     /// Ledger slots in all (every workgroup's `sub_slots`).
     pub(super) slots: u32,
@@ -434,8 +435,8 @@ pub(super) fn plan_slabs(
     if let Some(budget) = budget {
         if need > budget {
             let side = largest_cube(budget, per_voxel);
-            let levels = if layout.levels.len() > 1 {
-                format!(" on {} levels", layout.levels.len())
+            let levels = if problem.finest_level() > 0 {
+                format!(" on {} levels", problem.finest_level() + 1)
             } else {
                 String::new()
             };
@@ -462,12 +463,13 @@ pub(super) fn plan_slabs(
     let grids = problem.level_grids();
     let mut slabs = Vec::new();
     let mut slots = 0u32;
-    for (level, lb) in layout.levels.iter().enumerate() {
+    for (k, lb) in layout.levels.iter().enumerate() {
         let bricks = &lb.bricks;
-        if level > 0 && bricks.bricks.is_empty() {
+        if k > 0 && bricks.bricks.is_empty() {
             continue;
         }
-        let grid = grids[level];
+        let grid = grids[k];
+        let level = problem.grid_level(k);
         let [gx, gy, gz] = grid.dims;
         // The largest binding: per stored voxel the exposure (EXPOSURE_ENTRIES times the
         // fields) when on, else the fields; or the brick table where tissue is very sparse.
@@ -542,7 +544,7 @@ pub(super) fn plan_slabs(
             slots += groups;
             let (sf, bf) = (lb.storage_from, lb.brick_from);
             slabs.push(SlabSpan {
-                level,
+                grid: k,
                 voxels: vs[held.start] + sf..vs[held.end] + sf,
                 own_voxels: vs[own.start] + sf..vs[own.end] + sf,
                 layers,

@@ -11,8 +11,9 @@ pub struct FieldSlab<'a> {
     pub bricks: &'a wgpu::Buffer,
     pub first_brick: u32,
     pub n_bricks: u32,
-    /// The level whose bricks the slab holds (0 without refinement).
-    pub level: usize,
+    /// The grid whose bricks the slab holds (`Problem::level_grids`: 0 the problem's, then the
+    /// finer levels' patches).
+    pub grid: usize,
 }
 
 /// What a live view shows, read without waiting ([`Simulation::request_snapshot`]).
@@ -214,7 +215,7 @@ impl Simulation {
                 bricks: &s.bricks,
                 first_brick: s.span.info.first_brick,
                 n_bricks: s.span.info.n_bricks,
-                level: s.span.level,
+                grid: s.span.grid,
             })
             .collect()
     }

@@ -93,13 +93,13 @@ impl Simulation {
         let voxel = (packs(self.n_species) * 16) as u64;
         for pair in self.slabs.windows(2) {
             let (lo, hi) = (&pair[0], &pair[1]);
-            if lo.span.level != hi.span.level {
+            if lo.span.grid != hi.span.grid {
                 continue;
             }
             let boundary = lo.span.layers.end;
             // lo's last own layer is hi's lower ghost; hi's first own layer is lo's upper one.
             for (from, to, layer) in [(lo, hi, boundary - 1), (hi, lo, boundary)] {
-                let r = self.layout.layer_range(lo.span.level, layer);
+                let r = self.layout.layer_range(lo.span.grid, layer);
                 if r.is_empty() {
                     continue;
                 }

@@ -247,7 +247,7 @@ impl Simulation {
         self.source_voxels = source_voxels;
         for slab in &self.slabs {
             let span = &slab.span;
-            let mut records = self.layout.records(span.level, span.held.clone());
+            let mut records = self.layout.records(span.grid, span.held.clone());
             for (r, g) in records.iter_mut().zip(span.held.clone()) {
                 r.source_base = source_base[g];
             }
