@@ -132,8 +132,9 @@ pub fn write_vthb(
 /// an overlapping AMR `path` (`.vthb`), with its images in the folder `path` without the
 /// extension, and a `label` array in each image. Level 0 is the problem's grid holding the cell
 /// averages of the leaves (the run's uniform `.vti`); each finer level is one image per patch
-/// (a box around a group of its leaves), `STEM_LEVEL_PATCH.vti`. A cell of that box that is not a leaf of its level
-/// shows the leaf at its centre: a coarser leaf, or a finer one that ParaView shows instead.
+/// (a box around a group of its leaves), `STEM_LEVEL_PATCH.vti`. A cell of that box that is
+/// not a leaf of its level shows the leaf at its centre: a coarser leaf, or a finer one that
+/// ParaView shows instead.
 pub fn write_levels_vthb(
     path: &Path,
     problem: &Problem,
