@@ -7,6 +7,7 @@ pub mod build;
 pub mod composite;
 pub mod depot;
 pub mod levels;
+mod patches;
 pub mod refinement;
 pub mod route;
 pub mod scheme;
